@@ -1,0 +1,151 @@
+"""Input and output shapes of the API (SPEC section 5)."""
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from competitions.models import SUBMISSION_KINDS, Competition
+from submissions.models import Submission
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class CompetitionSerializer(serializers.ModelSerializer):
+    metric = serializers.SerializerMethodField()
+    state = serializers.SerializerMethodField()
+    start = serializers.DateTimeField(source="start_at")
+    end = serializers.DateTimeField(source="end_at")
+
+    class Meta:
+        model = Competition
+        fields = ["slug", "title", "task", "metric", "start", "end", "state"]
+
+    def get_metric(self, competition: Competition) -> str:
+        return competition.task_type.primary_metric
+
+    def get_state(self, competition: Competition) -> str:
+        return competition.state()
+
+
+class CompetitionDetailSerializer(CompetitionSerializer):
+    subtitle = serializers.CharField()
+    reveal = serializers.DateTimeField(source="reveal_time")
+    higher_is_better = serializers.SerializerMethodField()
+    metrics = serializers.SerializerMethodField()
+    submission_kinds = serializers.ListField(child=serializers.CharField())
+    daily_submission_limit = serializers.IntegerField()
+    remaining_submissions_today = serializers.SerializerMethodField()
+    quota_resets_at = serializers.SerializerMethodField()
+    joined = serializers.SerializerMethodField()
+
+    class Meta(CompetitionSerializer.Meta):
+        fields = CompetitionSerializer.Meta.fields + [
+            "subtitle", "reveal", "higher_is_better", "metrics", "classes", "submission_kinds",
+            "daily_submission_limit", "max_team_size", "final_selection_limit",
+            "remaining_submissions_today", "quota_resets_at", "joined",
+        ]
+
+    def get_higher_is_better(self, competition: Competition) -> bool:
+        return competition.task_type.higher_is_better
+
+    def get_metrics(self, competition: Competition) -> list[str]:
+        return list(competition.task_type.metrics)
+
+    def get_remaining_submissions_today(self, competition: Competition) -> int | None:
+        quota = self.context.get("quota")
+        return quota.remaining if quota else None
+
+    def get_quota_resets_at(self, competition: Competition) -> str | None:
+        quota = self.context.get("quota")
+        return quota.resets_at.isoformat() if quota else None
+
+    def get_joined(self, competition: Competition) -> bool:
+        return bool(self.context.get("membership"))
+
+
+class JoinSerializer(serializers.Serializer):
+    accept_rules = serializers.BooleanField(default=False)
+
+
+class JoinResultSerializer(serializers.Serializer):
+    competition = serializers.CharField()
+    team = serializers.CharField()
+    rules_accepted = serializers.BooleanField()
+
+
+class CompetitionFileSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    size = serializers.IntegerField()
+    url = serializers.CharField()
+
+
+class SubmissionCreateSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    kind = serializers.ChoiceField(choices=SUBMISSION_KINDS, default="predictions")
+    description = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+class SubmissionSerializer(serializers.ModelSerializer):
+    competition = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    team = serializers.CharField(source="team.name", read_only=True)
+    private_score = serializers.SerializerMethodField()
+    scores = serializers.JSONField(source="public_scores", read_only=True)
+    private_scores = serializers.SerializerMethodField()
+    error = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Submission
+        fields = [
+            "id", "competition", "team", "kind", "status", "description", "public_score", "private_score",
+            "scores", "private_scores", "error", "created_at", "scored_at", "duration_ms", "selected",
+        ]
+
+    def _private_visible(self) -> bool:
+        return bool(self.context.get("private_visible"))
+
+    def get_private_score(self, submission: Submission) -> float | None:
+        return submission.private_score if self._private_visible() else None
+
+    def get_private_scores(self, submission: Submission) -> dict[str, Any] | None:
+        return submission.private_scores if self._private_visible() and submission.private_scores else None
+
+    def get_error(self, submission: Submission) -> dict[str, str] | None:
+        if not submission.error_code:
+            return None
+        return {"code": submission.error_code, "message": submission.error_message}
+
+
+class SelectSerializer(serializers.Serializer):
+    selected = serializers.BooleanField()
+
+
+class LeaderboardEntrySerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    team = serializers.CharField()
+    score = serializers.FloatField()
+    submission_count = serializers.IntegerField()
+    last_submission_at = serializers.DateTimeField()
+
+
+class LeaderboardSerializer(serializers.Serializer):
+    metric = serializers.CharField()
+    board = serializers.CharField()
+    higher_is_better = serializers.BooleanField()
+    entries = LeaderboardEntrySerializer(many=True)

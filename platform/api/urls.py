@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from api import views
+
+urlpatterns = [
+    path("auth/token/", views.TokenView.as_view(), name="api-token"),
+    path("competitions/", views.CompetitionListView.as_view(), name="api-competitions"),
+    path("competitions/<slug:slug>/", views.CompetitionDetailView.as_view(), name="api-competition"),
+    path("competitions/<slug:slug>/join/", views.JoinView.as_view(), name="api-join"),
+    path("competitions/<slug:slug>/files/", views.FileListView.as_view(), name="api-files"),
+    path("competitions/<slug:slug>/files/<str:name>", views.FileDownloadView.as_view(), name="api-file"),
+    path("competitions/<slug:slug>/submissions/", views.SubmissionListView.as_view(), name="api-submissions"),
+    path("competitions/<slug:slug>/leaderboard/", views.LeaderboardView.as_view(), name="api-leaderboard"),
+    path("submissions/<int:submission_id>/", views.SubmissionDetailView.as_view(), name="api-submission"),
+    path("submissions/<int:submission_id>/select/", views.SubmissionSelectView.as_view(), name="api-select"),
+]

@@ -1,0 +1,208 @@
+"""The HTTP API under /api/v1/ (SPEC section 5). Views parse input, call one service, render."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions, status
+from rest_framework.authtoken.models import Token
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api import serializers as s
+from competitions.models import Competition
+from competitions.selectors import competition_files, competitions_visible
+from leaderboards.selectors import BOARDS, PRIVATE, leaderboard_rows
+from podium.errors import PodiumError
+from submissions.models import Submission
+from submissions.selectors import (
+    private_scores_visible,
+    quota_for_team,
+    submission_visible_to,
+    submissions_for_team,
+)
+from submissions.services import submission_create, submission_select
+from teams.selectors import membership_get, membership_has_access
+from teams.services import membership_join
+
+ERRORS = {400: s.ErrorSerializer, 401: s.ErrorSerializer, 403: s.ErrorSerializer, 404: s.ErrorSerializer}
+
+
+def _competition(slug: str) -> Competition:
+    return get_object_or_404(Competition, slug=slug)
+
+
+def _require_access(competition: Competition, request: Request) -> Any:
+    membership = membership_get(competition=competition, user=request.user)
+    if not membership_has_access(competition=competition, membership=membership):
+        raise PodiumError(
+            "not-joined",
+            f"Join the competition and accept its rules first: POST /api/v1/competitions/{competition.slug}/join/ "
+            'with {"accept_rules": true}.',
+            status=403,
+        )
+    return membership
+
+
+class TokenView(APIView):
+    authentication_classes: list[type] = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(request=s.TokenRequestSerializer, responses={200: s.TokenSerializer, **ERRORS}, auth=[])
+    def post(self, request: Request) -> Response:
+        data = s.TokenRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request, **data.validated_data)
+        if user is None:
+            raise PodiumError("bad-credentials", "Wrong username or password.", status=401)
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+class CompetitionListView(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(responses={200: s.CompetitionSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        return Response(s.CompetitionSerializer(competitions_visible(), many=True).data)
+
+
+class CompetitionDetailView(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(responses={200: s.CompetitionDetailSerializer, 404: s.ErrorSerializer})
+    def get(self, request: Request, slug: str) -> Response:
+        competition = _competition(slug)
+        membership = membership_get(competition=competition, user=request.user)
+        quota = quota_for_team(competition=competition, team=membership.team) if membership else None
+        context = {"quota": quota, "membership": membership}
+        return Response(s.CompetitionDetailSerializer(competition, context=context).data)
+
+
+class JoinView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=s.JoinSerializer, responses={200: s.JoinResultSerializer, **ERRORS})
+    def post(self, request: Request, slug: str) -> Response:
+        competition = _competition(slug)
+        data = s.JoinSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = membership_join(
+            competition=competition, user=request.user, accept_rules=data.validated_data["accept_rules"]
+        )
+        return Response(
+            {"competition": competition.slug, "team": membership.team.name,
+             "rules_accepted": bool(membership.rules_accepted_at)}
+        )
+
+
+class FileListView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses={200: s.CompetitionFileSerializer(many=True), **ERRORS})
+    def get(self, request: Request, slug: str) -> Response:
+        competition = _competition(slug)
+        _require_access(competition, request)
+        files = [
+            {"name": f.name, "size": f.size, "url": request.build_absolute_uri(f"/api/v1/competitions/{slug}/files/{f.name}")}
+            for f in competition_files(competition=competition)
+        ]
+        return Response(s.CompetitionFileSerializer(files, many=True).data)
+
+
+class FileDownloadView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes, **ERRORS})
+    def get(self, request: Request, slug: str, name: str) -> FileResponse:
+        competition = _competition(slug)
+        _require_access(competition, request)
+        public_file = get_object_or_404(competition.files, name=name)
+        return FileResponse(public_file.file.open("rb"), as_attachment=True, filename=public_file.name)
+
+
+class SubmissionListView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(responses={200: s.SubmissionSerializer(many=True), **ERRORS})
+    def get(self, request: Request, slug: str) -> Response:
+        competition = _competition(slug)
+        membership = membership_get(competition=competition, user=request.user)
+        if membership is None:
+            return Response([])
+        submissions = submissions_for_team(competition=competition, team=membership.team).select_related("team")
+        context = {"private_visible": private_scores_visible(competition=competition, user=request.user)}
+        return Response(s.SubmissionSerializer(submissions.select_related("competition"), many=True, context=context).data)
+
+    @extend_schema(
+        request={"multipart/form-data": s.SubmissionCreateSerializer},
+        responses={201: s.SubmissionSerializer, 413: s.ErrorSerializer, 429: s.ErrorSerializer, **ERRORS},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        competition = _competition(slug)
+        data = s.SubmissionCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        submission = submission_create(user=request.user, competition=competition, **data.validated_data)
+        return Response(s.SubmissionSerializer(submission).data, status=status.HTTP_201_CREATED)
+
+
+def _visible_submission(request: Request, submission_id: int) -> Submission:
+    submission = get_object_or_404(Submission.objects.select_related("competition", "team"), pk=submission_id)
+    if not submission_visible_to(submission=submission, user=request.user):
+        # Another team's submission: say nothing about whether it exists.
+        raise PodiumError("not-found", f"No submission {submission_id} of yours.", status=404)
+    return submission
+
+
+class SubmissionDetailView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses={200: s.SubmissionSerializer, **ERRORS})
+    def get(self, request: Request, submission_id: int) -> Response:
+        submission = _visible_submission(request, submission_id)
+        context = {"private_visible": private_scores_visible(competition=submission.competition, user=request.user)}
+        return Response(s.SubmissionSerializer(submission, context=context).data)
+
+
+class SubmissionSelectView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=s.SelectSerializer, responses={200: s.SubmissionSerializer, **ERRORS})
+    def post(self, request: Request, submission_id: int) -> Response:
+        submission = _visible_submission(request, submission_id)
+        data = s.SelectSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        submission = submission_select(submission=submission, selected=data.validated_data["selected"])
+        context = {"private_visible": private_scores_visible(competition=submission.competition, user=request.user)}
+        return Response(s.SubmissionSerializer(submission, context=context).data)
+
+
+class LeaderboardView(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("board", str, enum=list(BOARDS), default="public")],
+        responses={200: s.LeaderboardSerializer, **ERRORS},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        competition = _competition(slug)
+        board = request.query_params.get("board", "public")
+        if board not in BOARDS:
+            raise PodiumError("invalid", "board must be 'public' or 'private'.")
+        if board == PRIVATE and not private_scores_visible(competition=competition, user=request.user):
+            raise PodiumError(
+                "not-revealed",
+                f"The private leaderboard is revealed at {competition.reveal_time:%Y-%m-%d %H:%M} UTC.",
+                status=403,
+            )
+        entries = leaderboard_rows(competition=competition, board=board)
+        task = competition.task_type
+        payload = {"metric": task.primary_metric, "board": board, "higher_is_better": task.higher_is_better,
+                   "entries": [e.__dict__ for e in entries]}
+        return Response(s.LeaderboardSerializer(payload).data)

@@ -1,0 +1,204 @@
+"""Competition bundles (SPEC section 4): validate everything, then create or update by slug.
+
+`bundle_validate` collects every problem at once and touches nothing;
+`competition_import_bundle` writes only after validation passed, inside one
+transaction, so a bad bundle never leaves a half-updated competition.
+"""
+from __future__ import annotations
+
+import csv
+import tempfile
+import zipfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone as dt_timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from competitions.models import SUBMISSION_KINDS, Competition, CompetitionFile
+from scoring import TASKS, ScoringError, ScoringOptions, get_task
+
+MAX_BUNDLE_BYTES = 2 * 1024**3
+FIELDS: dict[str, type | tuple[type, ...]] = {
+    "slug": str, "title": str, "task": str, "subtitle": str,
+    "start": (str, datetime), "end": (str, datetime), "reveal": (str, datetime),
+    "daily_submission_limit": int, "max_team_size": int, "final_selection_limit": int,
+    "submission_kinds": list, "classes": list, "model_limits": dict, "max_submission_mb": int,
+}
+REQUIRED = ("slug", "title", "task")
+
+
+class BundleError(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class BundleSpec:
+    folder: Path
+    meta: dict[str, Any]
+    truth_path: Path
+    public_files: list[Path] = field(default_factory=list)
+
+
+@contextmanager
+def bundle_folder(path: Path) -> Iterator[Path]:
+    """The bundle as a folder: `path` itself, or a .zip safely extracted to a temporary folder."""
+    path = Path(path)
+    if path.is_dir():
+        yield path
+        return
+    if not zipfile.is_zipfile(path):
+        raise BundleError([f"{path} is neither a folder nor a .zip file"])
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(path) as archive:
+        total = sum(info.file_size for info in archive.infolist())
+        if total > MAX_BUNDLE_BYTES:
+            raise BundleError([f"the zip expands to {total / 1e9:.1f} GB; the limit is {MAX_BUNDLE_BYTES / 1e9:.0f} GB"])
+        root = Path(tmp).resolve()
+        for info in archive.infolist():
+            target = (root / info.filename).resolve()
+            if not target.is_relative_to(root):
+                raise BundleError([f"the zip entry {info.filename!r} points outside the bundle"])
+        archive.extractall(root)
+        entries = [p for p in root.iterdir() if not p.name.startswith("__MACOSX")]
+        # A zip of the folder itself holds one top-level directory.
+        yield entries[0] if len(entries) == 1 and entries[0].is_dir() else root
+
+
+def bundle_validate(folder: Path) -> BundleSpec:
+    problems: list[str] = []
+    meta = _read_meta(folder, problems)
+    task_name = meta.get("task")
+    if task_name not in TASKS:
+        if task_name is not None:
+            problems.append(f"competition.yaml: task {task_name!r} is not one of {', '.join(sorted(TASKS))}")
+        raise BundleError(problems or ["competition.yaml: task is missing"])
+    task = get_task(task_name)
+    truth_path = folder / task.truth_filename
+    public_dir = folder / "public"
+    public_files = sorted(p for p in public_dir.rglob("*") if p.is_file()) if public_dir.is_dir() else []
+    if not public_files:
+        problems.append("public/ is missing or empty: participants need at least the test inputs")
+    truth = None
+    if not truth_path.is_file():
+        problems.append(f"{task.truth_filename} is missing")
+    else:
+        try:
+            truth = task.load_truth(truth_path, ScoringOptions(classes=tuple(meta.get("classes") or ())))
+        except ScoringError as exc:
+            problems.append(f"{task.truth_filename}: {exc.code}: {exc.message}")
+    if truth is not None:
+        _check_against_truth(task.name, truth, public_dir, problems)
+    if problems:
+        raise BundleError(problems)
+    return BundleSpec(folder=folder, meta=meta, truth_path=truth_path, public_files=public_files)
+
+
+def _read_meta(folder: Path, problems: list[str]) -> dict[str, Any]:
+    meta_path = folder / "competition.yaml"
+    if not meta_path.is_file():
+        raise BundleError(["competition.yaml is missing"])
+    try:
+        meta = yaml.safe_load(meta_path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise BundleError([f"competition.yaml cannot be parsed: {exc}"]) from None
+    if not isinstance(meta, dict):
+        raise BundleError(["competition.yaml must be a mapping of field: value"])
+    for name in REQUIRED:
+        if name not in meta:
+            problems.append(f"competition.yaml: {name} is required")
+    for name, value in meta.items():
+        expected = FIELDS.get(name)
+        if expected is None:
+            problems.append(f"competition.yaml: unknown field {name!r} (known: {', '.join(FIELDS)})")
+        elif not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            problems.append(f"competition.yaml: {name} has the wrong type ({type(value).__name__})")
+    for name in ("start", "end", "reveal"):
+        if isinstance(meta.get(name), str) and parse_datetime(meta[name]) is None:
+            problems.append(f"competition.yaml: {name} {meta[name]!r} is not an ISO date-time")
+    kinds = meta.get("submission_kinds")
+    if isinstance(kinds, list) and (not kinds or any(k not in SUBMISSION_KINDS for k in kinds)):
+        problems.append(f"competition.yaml: submission_kinds must be a non-empty list drawn from {SUBMISSION_KINDS}")
+    return meta
+
+
+def _check_against_truth(task_name: str, truth: Any, public_dir: Path, problems: list[str]) -> None:
+    task = get_task(task_name)
+    samples = sorted(public_dir.glob("sample_submission.*")) if public_dir.is_dir() else []
+    for sample in samples:
+        try:
+            task.score(truth, sample, ScoringOptions())
+        except ScoringError as exc:
+            problems.append(f"public/{sample.name} does not score: {exc.code}: {exc.message}")
+    test_csv = public_dir / "test.csv"
+    if task_name == "text-classification" and test_csv.is_file():
+        with open(test_csv, newline="", encoding="utf-8-sig") as handle:
+            test_ids = {row.get("id") for row in csv.DictReader(handle)}
+        if test_ids != set(truth.ids):
+            problems.append(
+                f"public/test.csv ids differ from truth.csv ids ({len(test_ids - set(truth.ids))} only in test.csv, "
+                f"{len(set(truth.ids) - test_ids)} only in truth.csv)"
+            )
+
+
+def _as_datetime(value: str | datetime | None, default: datetime) -> datetime:
+    if value is None:
+        return default
+    moment = value if isinstance(value, datetime) else parse_datetime(value)
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, dt_timezone.utc)
+
+
+def competition_import_bundle(*, path: Path) -> tuple[Competition, bool]:
+    """Create or update (by slug) the competition a bundle describes; returns it and whether it is new."""
+    with bundle_folder(path) as folder:
+        spec = bundle_validate(folder)
+        return _apply(spec)
+
+
+def _apply(spec: BundleSpec) -> tuple[Competition, bool]:
+    meta, folder = spec.meta, spec.folder
+    now = timezone.now()
+    start = _as_datetime(meta.get("start"), now.replace(microsecond=0))
+    end = _as_datetime(meta.get("end"), start + timedelta(days=90))
+    values = {
+        "title": meta["title"],
+        "subtitle": meta.get("subtitle", ""),
+        "task": meta["task"],
+        "start_at": start,
+        "end_at": end,
+        "reveal_at": _as_datetime(meta["reveal"], end) if meta.get("reveal") else None,
+        "daily_submission_limit": meta.get("daily_submission_limit", 5),
+        "max_team_size": meta.get("max_team_size", 5),
+        "final_selection_limit": meta.get("final_selection_limit", 2),
+        "submission_kinds": meta.get("submission_kinds", list(SUBMISSION_KINDS)),
+        "classes": meta.get("classes", []),
+        "model_limits": meta.get("model_limits", {}),
+        "max_submission_mb": meta.get("max_submission_mb", 50),
+        "overview": _read_text(folder / "overview.md"),
+        "evaluation": _read_text(folder / "evaluation.md"),
+        "rules": _read_text(folder / "rules.md"),
+    }
+    with transaction.atomic():
+        competition, created = Competition.objects.update_or_create(slug=meta["slug"], defaults=values)
+        with open(spec.truth_path, "rb") as truth:
+            competition.truth_file.save(spec.truth_path.name, File(truth), save=True)
+        competition.files.all().delete()
+        public_dir = folder / "public"
+        for path in spec.public_files:
+            name = path.relative_to(public_dir).as_posix()
+            with open(path, "rb") as handle:
+                item = CompetitionFile(competition=competition, name=name)
+                item.file.save(path.name, File(handle), save=False)
+                item.save()
+    return competition, created
+
+
+def _read_text(path: Path) -> str:
+    return path.read_text(encoding="utf-8") if path.is_file() else ""

@@ -1,0 +1,111 @@
+"""Competitions and the files organizers attach to them."""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from scoring import TASKS, ScoringOptions, TaskType, get_task
+
+UPCOMING = "upcoming"
+ACTIVE = "active"
+ENDED = "ended"
+
+PREDICTIONS = "predictions"
+MODEL = "model"
+SUBMISSION_KINDS = [PREDICTIONS, MODEL]
+
+
+def _default_kinds() -> list[str]:
+    return [PREDICTIONS]
+
+
+def truth_upload_path(competition: "Competition", filename: str) -> str:
+    return f"competitions/{competition.slug}/truth/{Path(filename).name}"
+
+
+def public_upload_path(competition_file: "CompetitionFile", filename: str) -> str:
+    return f"competitions/{competition_file.competition.slug}/public/{Path(filename).name}"
+
+
+class Competition(models.Model):
+    slug = models.SlugField(unique=True, max_length=80)
+    title = models.CharField(max_length=200)
+    subtitle = models.CharField(max_length=300, blank=True)
+    task = models.CharField(max_length=40, choices=[(name, task.label) for name, task in TASKS.items()])
+    overview = models.TextField(blank=True, help_text="Markdown.")
+    evaluation = models.TextField(blank=True, help_text="Markdown. Leave empty for a default written from the task.")
+    rules = models.TextField(blank=True, help_text="Markdown. Participants must accept them to join.")
+    start_at = models.DateTimeField()
+    end_at = models.DateTimeField()
+    reveal_at = models.DateTimeField(null=True, blank=True, help_text="When private scores are shown; default: the end.")
+    daily_submission_limit = models.PositiveIntegerField(default=5)
+    max_team_size = models.PositiveIntegerField(default=5)
+    final_selection_limit = models.PositiveIntegerField(default=2)
+    submission_kinds = models.JSONField(default=_default_kinds, help_text='e.g. ["predictions", "model"]')
+    classes = models.JSONField(default=list, blank=True, help_text="Class names (text-classification).")
+    model_limits = models.JSONField(default=dict, blank=True, help_text='{"wall_seconds": 600, "memory_mb": 4096}')
+    max_submission_mb = models.PositiveIntegerField(default=50)
+    truth_file = models.FileField(upload_to=truth_upload_path, blank=True, help_text="Hidden from participants.")
+    organizers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="organized_competitions")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-start_at", "slug"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("competition-detail", kwargs={"slug": self.slug})
+
+    @property
+    def task_type(self) -> TaskType:
+        return get_task(self.task)
+
+    @property
+    def reveal_time(self) -> datetime:
+        return self.reveal_at or self.end_at
+
+    def state(self, now: datetime | None = None) -> str:
+        now = now or timezone.now()
+        if now < self.start_at:
+            return UPCOMING
+        if now < self.end_at:
+            return ACTIVE
+        return ENDED
+
+    def private_revealed(self, now: datetime | None = None) -> bool:
+        return (now or timezone.now()) >= self.reveal_time
+
+    def scoring_options(self) -> ScoringOptions:
+        return ScoringOptions(classes=tuple(self.classes or ()), max_bytes=self.max_submission_mb * 1024 * 1024)
+
+
+class CompetitionFile(models.Model):
+    """A file participants may download (training data, test inputs, a sample submission)."""
+
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="files")
+    name = models.CharField(max_length=200)
+    file = models.FileField(upload_to=public_upload_path)
+    size = models.PositiveBigIntegerField(default=0, editable=False)
+    description = models.CharField(max_length=300, blank=True)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["competition", "name"], name="unique_file_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.file:
+            self.size = self.file.size
+            self.name = self.name or Path(self.file.name).name
+        super().save(*args, **kwargs)

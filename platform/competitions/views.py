@@ -1,0 +1,74 @@
+"""Competition pages: list, overview, data, evaluation, rules and joining."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from competitions.evaluation import default_evaluation
+from competitions.models import Competition
+from competitions.selectors import competition_files, competitions_visible
+from podium.errors import PodiumError
+from submissions.selectors import quota_for_team
+from teams.selectors import membership_get, membership_has_access
+from teams.services import membership_join
+
+
+def competition_context(request: HttpRequest, competition: Competition, tab: str) -> dict[str, Any]:
+    """What every tab of a competition page shows in its header."""
+    membership = membership_get(competition=competition, user=request.user)
+    return {
+        "competition": competition,
+        "task": competition.task_type,
+        "state": competition.state(),
+        "tab": tab,
+        "membership": membership,
+        "has_access": membership_has_access(competition=competition, membership=membership),
+        "quota": quota_for_team(competition=competition, team=membership.team) if membership else None,
+    }
+
+
+def competition_list(request: HttpRequest) -> HttpResponse:
+    competitions = list(competitions_visible())
+    return render(request, "competitions/list.html", {"competitions": competitions})
+
+
+def competition_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    competition = get_object_or_404(Competition, slug=slug)
+    return render(request, "competitions/overview.html", competition_context(request, competition, "overview"))
+
+
+def competition_data(request: HttpRequest, slug: str) -> HttpResponse:
+    competition = get_object_or_404(Competition, slug=slug)
+    context = competition_context(request, competition, "data")
+    context["files"] = competition_files(competition=competition)
+    return render(request, "competitions/data.html", context)
+
+
+def competition_evaluation(request: HttpRequest, slug: str) -> HttpResponse:
+    competition = get_object_or_404(Competition, slug=slug)
+    context = competition_context(request, competition, "evaluation")
+    context["evaluation"] = competition.evaluation or default_evaluation(competition.task_type)
+    return render(request, "competitions/evaluation.html", context)
+
+
+def competition_rules(request: HttpRequest, slug: str) -> HttpResponse:
+    competition = get_object_or_404(Competition, slug=slug)
+    return render(request, "competitions/rules.html", competition_context(request, competition, "rules"))
+
+
+@login_required
+@require_POST
+def competition_join(request: HttpRequest, slug: str) -> HttpResponse:
+    competition = get_object_or_404(Competition, slug=slug)
+    try:
+        membership_join(competition=competition, user=request.user, accept_rules=request.POST.get("accept_rules") == "on")
+    except PodiumError as exc:
+        messages.error(request, exc.message)
+        return redirect("competition-rules", slug=slug)
+    messages.success(request, f"You have joined {competition.title}. Good luck!")
+    return redirect(request.POST.get("next") or competition.get_absolute_url())

@@ -1,0 +1,48 @@
+"""The leaderboard page and its live fragment."""
+from __future__ import annotations
+
+import hashlib
+
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.shortcuts import get_object_or_404, render
+
+from competitions.models import Competition
+from competitions.views import competition_context
+from leaderboards.selectors import PRIVATE, PUBLIC, leaderboard_rows
+from submissions.selectors import private_scores_visible
+
+
+def _board_context(request: HttpRequest, competition: Competition) -> dict[str, object]:
+    private_visible = private_scores_visible(competition=competition, user=request.user)
+    board = PRIVATE if request.GET.get("board") == PRIVATE and private_visible else PUBLIC
+    membership_team = None
+    if request.user.is_authenticated:
+        membership_team = competition.memberships.filter(user=request.user).values_list("team_id", flat=True).first()
+    entries = leaderboard_rows(competition=competition, board=board)
+    return {
+        "board": board,
+        "entries": entries,
+        "private_visible": private_visible,
+        "my_team_id": membership_team,
+        "fingerprint": [(e.team_id, e.score, e.submission_count) for e in entries],
+    }
+
+
+def leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
+    competition = get_object_or_404(Competition, slug=slug)
+    context = competition_context(request, competition, "leaderboard")
+    context.update(_board_context(request, competition))
+    return render(request, "leaderboards/leaderboard.html", context)
+
+
+def leaderboard_fragment(request: HttpRequest, slug: str) -> HttpResponse:
+    """The table alone, for live polling; answers 304 when the standings did not change."""
+    competition = get_object_or_404(Competition, slug=slug)
+    context = _board_context(request, competition)
+    etag = '"' + hashlib.blake2b(repr(context["fingerprint"]).encode(), digest_size=12).hexdigest() + '"'
+    if request.headers.get("If-None-Match") == etag:
+        return HttpResponseNotModified(headers={"ETag": etag})
+    response = render(request, "leaderboards/_table.html", {"competition": competition, "task": competition.task_type, **context})
+    response["ETag"] = etag
+    response["Cache-Control"] = "no-cache"
+    return response

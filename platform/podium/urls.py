@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts.views import signup
+from competitions import views as competitions
+from leaderboards import views as leaderboards
+from submissions import views as submissions
+
+urlpatterns = [
+    path("", competitions.competition_list, name="competition-list"),
+    path("c/<slug:slug>/", competitions.competition_detail, name="competition-detail"),
+    path("c/<slug:slug>/data/", competitions.competition_data, name="competition-data"),
+    path("c/<slug:slug>/evaluation/", competitions.competition_evaluation, name="competition-evaluation"),
+    path("c/<slug:slug>/rules/", competitions.competition_rules, name="competition-rules"),
+    path("c/<slug:slug>/join/", competitions.competition_join, name="competition-join"),
+    path("c/<slug:slug>/leaderboard/", leaderboards.leaderboard, name="leaderboard"),
+    path("c/<slug:slug>/leaderboard/table/", leaderboards.leaderboard_fragment, name="leaderboard-fragment"),
+    path("c/<slug:slug>/submit/", submissions.submission_new, name="submission-new"),
+    path("c/<slug:slug>/submissions/", submissions.my_submissions, name="my-submissions"),
+    path("c/<slug:slug>/submissions/table/", submissions.my_submissions_fragment, name="my-submissions-fragment"),
+    path("submissions/<int:submission_id>/", submissions.submission_detail, name="submission-detail"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/signup/", signup, name="signup"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

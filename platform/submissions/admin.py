@@ -1,0 +1,27 @@
+"""Submissions in the admin: file, status, timing and error at a glance."""
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from submissions.models import Submission
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    list_display = ["id", "competition", "team", "kind", "status", "public_score", "private_score",
+                    "error_code", "created_at", "duration_ms", "selected"]
+    list_filter = ["status", "kind", "competition"]
+    search_fields = ["team__name", "description", "error_code"]
+    readonly_fields = ["competition", "team", "submitted_by", "kind", "file", "original_name", "status",
+                       "public_score", "private_score", "public_scores", "private_scores", "error_code",
+                       "error_message", "created_at", "enqueued_at", "started_at", "scored_at", "duration_ms",
+                       "attempt", "task_id"]
+    list_select_related = ["competition", "team"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Submission]:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(competition__organizers=request.user)

@@ -1,0 +1,58 @@
+"""Submissions: an uploaded file, its status, and its scores on both subsets."""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import models
+
+from competitions.models import PREDICTIONS, SUBMISSION_KINDS, Competition
+from submissions import states
+from teams.models import Team
+
+
+def submission_upload_path(submission: "Submission", filename: str) -> str:
+    suffix = Path(filename).suffix.lower()[:10]
+    return f"submissions/{submission.competition.slug}/{uuid.uuid4().hex}{suffix}"
+
+
+class Submission(models.Model):
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="submissions")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="submissions")
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
+    kind = models.CharField(max_length=20, choices=[(k, k) for k in SUBMISSION_KINDS], default=PREDICTIONS)
+    file = models.FileField(upload_to=submission_upload_path)
+    original_name = models.CharField(max_length=255, blank=True)
+    description = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=10, choices=states.CHOICES, default=states.QUEUED, db_index=True)
+    public_score = models.FloatField(null=True, blank=True)
+    private_score = models.FloatField(null=True, blank=True)
+    public_scores = models.JSONField(default=dict, blank=True)
+    private_scores = models.JSONField(default=dict, blank=True)
+    error_code = models.CharField(max_length=40, blank=True)
+    error_message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    scored_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Time spent scoring.")
+    # Each claim by a worker bumps `attempt`; only the holder of the latest
+    # attempt may record a result, so a redelivered task never scores twice.
+    attempt = models.PositiveIntegerField(default=0)
+    task_id = models.CharField(max_length=64, blank=True)
+    selected = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["competition", "status"]),
+            models.Index(fields=["team", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.team} ({self.status})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in states.FINAL

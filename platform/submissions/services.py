@@ -1,0 +1,231 @@
+"""Creating, claiming and scoring submissions.
+
+Every status change goes through `_transition`, a conditional update: a worker
+proceeds only if its update changed exactly one row, so a task delivered twice
+(a worker killed mid-task, a sweep re-enqueueing) never records a score twice.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from competitions.models import ACTIVE, UPCOMING, Competition
+from podium.errors import PodiumError
+from scoring import SubmissionError
+from submissions import states
+from submissions.models import Submission
+from submissions.selectors import quota_for_team
+from submissions.truth_cache import load_truth
+from teams.models import Team
+from teams.selectors import membership_get, membership_has_access
+
+logger = logging.getLogger(__name__)
+
+SCORE_TASK = "workers.tasks.score_submission"
+
+
+def submission_create(
+    *, user: AbstractBaseUser, competition: Competition, file: UploadedFile, kind: str, description: str = ""
+) -> Submission:
+    """Store an upload and enqueue its scoring once the row is committed."""
+    membership = membership_get(competition=competition, user=user)
+    _check_can_submit(competition=competition, membership=membership, file=file, kind=kind)
+    with transaction.atomic():
+        # Lock the team row so that concurrent uploads cannot both pass the daily limit.
+        team = Team.objects.select_for_update().get(pk=membership.team_id)
+        quota = quota_for_team(competition=competition, team=team)
+        if quota.remaining <= 0:
+            raise PodiumError(
+                "daily-limit",
+                f"Your team has used all {quota.limit} submissions for today. "
+                f"The limit resets at {quota.resets_at:%Y-%m-%d %H:%M} UTC.",
+                status=429,
+                headers={"Retry-After": str(int((quota.resets_at - timezone.now()).total_seconds()) + 1)},
+            )
+        submission = Submission.objects.create(
+            competition=competition,
+            team=team,
+            submitted_by=user,
+            kind=kind,
+            file=file,
+            original_name=(file.name or "")[:255],
+            description=description[:500],
+        )
+        transaction.on_commit(lambda: submission_enqueue(submission_id=submission.pk))
+    return submission
+
+
+def _check_can_submit(*, competition: Competition, membership: object, file: UploadedFile, kind: str) -> None:
+    if not membership_has_access(competition=competition, membership=membership):
+        raise PodiumError("not-joined", "Join the competition and accept its rules before submitting.", status=403)
+    state = competition.state()
+    if state != ACTIVE:
+        when = "has not started yet" if state == UPCOMING else "has ended"
+        raise PodiumError(f"competition-{'not-started' if state == UPCOMING else 'ended'}", f"The competition {when}.")
+    if kind not in competition.submission_kinds:
+        allowed = ", ".join(competition.submission_kinds)
+        raise PodiumError("kind-not-allowed", f"This competition accepts {allowed} submissions, not {kind!r}.")
+    if not competition.truth_file:
+        raise PodiumError("not-ready", "This competition has no ground truth yet; try again later.", status=409)
+    limit = competition.max_submission_mb * 1024 * 1024
+    if file.size > limit:
+        raise PodiumError(
+            "too-large",
+            f"The file is {file.size / 1e6:.1f} MB; this competition accepts at most {competition.max_submission_mb} MB.",
+            status=413,
+        )
+    if file.size == 0:
+        raise PodiumError("empty-file", "The file is empty.")
+
+
+def submission_enqueue(*, submission_id: int) -> None:
+    """Send the scoring task. A broker outage is logged, not raised: the periodic sweep retries."""
+    from workers.app import app
+
+    Submission.objects.filter(pk=submission_id, status=states.QUEUED).update(enqueued_at=timezone.now())
+    try:
+        app.send_task(SCORE_TASK, args=[submission_id], queue="scoring", retry_policy={"max_retries": 2})
+    except Exception:  # noqa: BLE001 - the database, not the broker, records what must be done
+        logger.exception("could not enqueue submission %s; the sweep will retry", submission_id)
+
+
+def _transition(*, submission_id: int, condition: Q, **fields: object) -> bool:
+    """Apply `fields` only if the row still matches `condition`; True when it did."""
+    return Submission.objects.filter(condition, pk=submission_id).update(**fields) == 1
+
+
+def submission_claim(*, submission_id: int, task_id: str, now: datetime | None = None) -> Submission | None:
+    """Take a submission for scoring, or None if it is done or another worker holds it."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.PODIUM_STALE_AFTER_SECONDS)
+    claimable = (
+        Q(status=states.QUEUED)
+        # The same task redelivered after its worker died.
+        | Q(status=states.RUNNING, task_id=task_id)
+        # A worker that vanished long ago.
+        | Q(status=states.RUNNING, started_at__lt=stale)
+    )
+    claimed = _transition(
+        submission_id=submission_id,
+        condition=claimable,
+        status=states.RUNNING,
+        started_at=now,
+        task_id=task_id[:64],
+        attempt=F("attempt") + 1,
+    )
+    if not claimed:
+        return None
+    return Submission.objects.select_related("competition").get(pk=submission_id)
+
+
+def submission_score(*, submission_id: int, task_id: str) -> str | None:
+    """Claim, score and record one submission; returns its final status, or None if not claimed.
+
+    A participant's mistake fails the submission with its code. Anything else
+    (a platform fault) puts it back in the queue and is raised for a retry.
+    """
+    submission = submission_claim(submission_id=submission_id, task_id=task_id)
+    if submission is None:
+        return None
+    started = time.perf_counter()
+    competition = submission.competition
+    task_type = competition.task_type
+    try:
+        truth = load_truth(competition)
+        scores = task_type.score(truth, submission.file.path, competition.scoring_options())
+    except SubmissionError as exc:
+        submission_finish(submission=submission, started=started, error=exc)
+        return states.FAILED
+    except Exception:
+        submission_release(submission=submission)
+        raise
+    submission_finish(submission=submission, started=started, scores=scores)
+    return states.SCORED
+
+
+def submission_finish(
+    *,
+    submission: Submission,
+    started: float,
+    scores: dict[str, dict[str, float]] | None = None,
+    error: SubmissionError | None = None,
+) -> bool:
+    """Record the result if this worker still holds the latest claim."""
+    primary = submission.competition.task_type.primary_metric
+    fields: dict[str, object] = {
+        "scored_at": timezone.now(),
+        "duration_ms": int((time.perf_counter() - started) * 1000),
+    }
+    if error is not None:
+        fields.update(status=states.FAILED, error_code=error.code, error_message=error.message)
+    else:
+        fields.update(
+            status=states.SCORED,
+            public_scores=scores["public"],
+            private_scores=scores["private"],
+            public_score=scores["public"][primary],
+            private_score=scores["private"][primary],
+            error_code="",
+            error_message="",
+        )
+    condition = Q(status=states.RUNNING, attempt=submission.attempt)
+    recorded = _transition(submission_id=submission.pk, condition=condition, **fields)
+    if not recorded:
+        logger.warning("submission %s: a newer claim exists; result discarded", submission.pk)
+    return recorded
+
+
+def submission_release(*, submission: Submission) -> None:
+    """Give a claimed submission back to the queue after a platform fault."""
+    _transition(
+        submission_id=submission.pk,
+        condition=Q(status=states.RUNNING, attempt=submission.attempt),
+        status=states.QUEUED,
+        task_id="",
+    )
+
+
+def submissions_requeue_stale(*, now: datetime | None = None) -> int:
+    """Re-enqueue submissions whose task was lost (broker restart, vanished worker)."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.PODIUM_STALE_AFTER_SECONDS)
+    lost = Submission.objects.filter(
+        Q(status=states.QUEUED, enqueued_at__lt=stale)
+        | Q(status=states.QUEUED, enqueued_at__isnull=True, created_at__lt=stale)
+        | Q(status=states.RUNNING, started_at__lt=stale)
+    ).values_list("pk", flat=True)
+    count = 0
+    for submission_id in lost:
+        submission_enqueue(submission_id=submission_id)
+        count += 1
+    if count:
+        logger.info("re-enqueued %d stale submissions", count)
+    return count
+
+
+def submission_select(*, submission: Submission, selected: bool) -> Submission:
+    """Mark a scored submission for (or remove it from) the final private ranking."""
+    if selected and submission.status != states.SCORED:
+        raise PodiumError("not-scored", "Only a scored submission can be selected for the final ranking.")
+    with transaction.atomic():
+        Team.objects.select_for_update().get(pk=submission.team_id)
+        if selected and not submission.selected:
+            limit = submission.competition.final_selection_limit
+            chosen = Submission.objects.filter(team_id=submission.team_id, selected=True).count()
+            if chosen >= limit:
+                raise PodiumError(
+                    "selection-limit",
+                    f"Your team has already selected {chosen} of {limit} submissions; unselect one first.",
+                    status=409,
+                )
+        Submission.objects.filter(pk=submission.pk).update(selected=selected)
+    submission.selected = selected
+    return submission

@@ -1,0 +1,11 @@
+"""A submission's life: queued → running → scored | failed."""
+from __future__ import annotations
+
+QUEUED = "queued"
+RUNNING = "running"
+SCORED = "scored"
+FAILED = "failed"
+
+CHOICES = [(QUEUED, "Queued"), (RUNNING, "Running"), (SCORED, "Scored"), (FAILED, "Failed")]
+FINAL = frozenset({SCORED, FAILED})
+PENDING = frozenset({QUEUED, RUNNING})

@@ -1,0 +1,102 @@
+"""Submission pages: the submit form, "my submissions" (live), and one submission."""
+from __future__ import annotations
+
+import hashlib
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.shortcuts import get_object_or_404, redirect, render
+
+from competitions.models import Competition
+from competitions.views import competition_context
+from podium.errors import PodiumError
+from submissions.models import Submission
+from submissions.selectors import private_scores_visible, submission_visible_to, submissions_for_team
+from submissions.services import submission_create, submission_select
+from teams.selectors import membership_get
+
+
+@login_required
+def submission_new(request: HttpRequest, slug: str) -> HttpResponse:
+    competition = get_object_or_404(Competition, slug=slug)
+    context = competition_context(request, competition, "submit")
+    if request.method == "POST" and context["has_access"]:
+        upload = request.FILES.get("file")
+        if upload is None:
+            messages.error(request, "Choose a file to upload.")
+        else:
+            try:
+                submission_create(
+                    user=request.user,
+                    competition=competition,
+                    file=upload,
+                    kind=request.POST.get("kind", "predictions"),
+                    description=request.POST.get("description", ""),
+                )
+            except PodiumError as exc:
+                messages.error(request, exc.message)
+                return render(request, "submissions/new.html", context, status=exc.status)
+            messages.success(request, "Submission received. It is being scored; this page updates by itself.")
+            return redirect("my-submissions", slug=slug)
+    return render(request, "submissions/new.html", context)
+
+
+def _my_submissions(request: HttpRequest, competition: Competition) -> list[Submission]:
+    membership = membership_get(competition=competition, user=request.user)
+    if membership is None:
+        return []
+    return list(submissions_for_team(competition=competition, team=membership.team))
+
+
+@login_required
+def my_submissions(request: HttpRequest, slug: str) -> HttpResponse:
+    competition = get_object_or_404(Competition, slug=slug)
+    context = competition_context(request, competition, "submissions")
+    context.update(_submissions_table(request, competition))
+    return render(request, "submissions/list.html", context)
+
+
+@login_required
+def my_submissions_fragment(request: HttpRequest, slug: str) -> HttpResponse:
+    """The table alone, for live polling; answers 304 when nothing changed."""
+    competition = get_object_or_404(Competition, slug=slug)
+    table = _submissions_table(request, competition)
+    etag = '"' + hashlib.blake2b(repr(table["fingerprint"]).encode(), digest_size=12).hexdigest() + '"'
+    if request.headers.get("If-None-Match") == etag:
+        return HttpResponseNotModified(headers={"ETag": etag})
+    response = render(request, "submissions/_table.html", {"competition": competition, **table})
+    response["ETag"] = etag
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+def _submissions_table(request: HttpRequest, competition: Competition) -> dict[str, object]:
+    submissions = _my_submissions(request, competition)
+    return {
+        "submissions": submissions,
+        "private_visible": private_scores_visible(competition=competition, user=request.user),
+        "pending": any(not s.is_final for s in submissions),
+        "fingerprint": [(s.pk, s.status, s.selected) for s in submissions],
+    }
+
+
+@login_required
+def submission_detail(request: HttpRequest, submission_id: int) -> HttpResponse:
+    submission = get_object_or_404(Submission.objects.select_related("competition", "team"), pk=submission_id)
+    if not submission_visible_to(submission=submission, user=request.user):
+        raise Http404("No such submission")
+    competition = submission.competition
+    if request.method == "POST":
+        try:
+            submission_select(submission=submission, selected=request.POST.get("selected") == "1")
+        except PodiumError as exc:
+            messages.error(request, exc.message)
+        return redirect("submission-detail", submission_id=submission.pk)
+    context = competition_context(request, competition, "submissions")
+    context.update(
+        submission=submission,
+        private_visible=private_scores_visible(competition=competition, user=request.user),
+        metrics=competition.task_type.metrics,
+    )
+    return render(request, "submissions/detail.html", context)

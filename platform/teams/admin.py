@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from teams.models import Membership, Team
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ["user", "rules_accepted_at", "joined_at"]
+    readonly_fields = ["joined_at"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "competition", "created_at"]
+    list_filter = ["competition"]
+    search_fields = ["name"]
+    inlines = [MembershipInline]
+
+    def save_formset(self, request, form, formset, change):  # type: ignore[no-untyped-def]
+        for membership in formset.save(commit=False):
+            membership.competition_id = form.instance.competition_id
+            membership.save()
+        formset.save_m2m()
+        for obj in formset.deleted_objects:
+            obj.delete()

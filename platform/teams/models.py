@@ -1,0 +1,35 @@
+"""Teams: every participant of a competition is on exactly one team (a solo team by default)."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from competitions.models import Competition
+
+
+class Team(models.Model):
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="teams")
+    name = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["competition", "name"], name="unique_team_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    # Repeated from the team so the database enforces one team per competition.
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="memberships")
+    rules_accepted_at = models.DateTimeField(null=True, blank=True)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["competition", "user"], name="one_team_per_competition")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team}"

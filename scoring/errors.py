@@ -1,0 +1,59 @@
+"""Errors raised while reading or scoring files.
+
+A `SubmissionError` is the participant's to fix: it carries a stable `code`
+and a message saying what is wrong, where, and how to fix it. A `TruthError`
+is the organizer's: the same shape, raised for the hidden truth file. Neither
+message ever quotes a hidden label.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+# Stable error codes (SPEC section 2). Participants and scripts rely on them.
+BAD_HEADER = "bad-header"
+BAD_ROW = "bad-row"
+DUPLICATE_ID = "duplicate-id"
+MISSING_IDS = "missing-ids"
+UNKNOWN_IDS = "unknown-ids"
+EMPTY_VALUE = "empty-value"
+UNKNOWN_LABEL = "unknown-label"
+NOT_UTF8 = "not-utf8"
+EMPTY_FILE = "empty-file"
+BAD_JSON = "bad-json"
+MISSING_FIELD = "missing-field"
+UNKNOWN_IMAGE = "unknown-image"
+UNKNOWN_CATEGORY = "unknown-category"
+BAD_BBOX = "bad-bbox"
+BAD_SCORE = "bad-score"
+BAD_RLE = "bad-rle"
+TOO_LARGE = "too-large"
+BAD_TRUTH = "bad-truth"
+
+
+class ScoringError(Exception):
+    """A file that cannot be scored, with a stable code and an actionable message."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+class SubmissionError(ScoringError):
+    """The participant's submission is invalid; shown to them, never retried."""
+
+
+class TruthError(ScoringError):
+    """The organizer's truth file is invalid."""
+
+
+def describe_values(values: Iterable[object], total: int, limit: int = 5) -> str:
+    """'a', 'b', 'c' and 12 more: the first few offending values and a count of the rest."""
+    shown = [repr(str(value)) if not isinstance(value, int) else str(value) for value in values][:limit]
+    text = ", ".join(shown)
+    if total > len(shown):
+        text += f" and {total - len(shown)} more"
+    return text
