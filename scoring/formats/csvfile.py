@@ -47,11 +47,12 @@ class CsvRows:
                             continue  # a blank line (often the last one) carries nothing
                         raise self._bad_width(row, width)
                     yield row
-            except UnicodeDecodeError as exc:
+            except UnicodeDecodeError:
+                line, column, byte = locate_bad_utf8(self.path)
                 raise self.error(
                     NOT_UTF8,
-                    f"The file is not valid UTF-8 (byte 0x{exc.object[exc.start]:02x} near line {reader.line_num + 1}). "
-                    "Save it as UTF-8 (a byte-order mark is fine).",
+                    f"Line {line}, column {column}: byte 0x{byte:02x} is not valid UTF-8. "
+                    "Save the file as UTF-8 (a byte-order mark is fine).",
                 ) from None
             except csv.Error as exc:
                 raise self.error(
@@ -82,6 +83,21 @@ class CsvRows:
 
     def _header_text(self) -> str:
         return ",".join(self.expected_header)
+
+
+def locate_bad_utf8(path: Path) -> tuple[int, int, int]:
+    """(line, column, byte) of the first invalid UTF-8 byte.
+
+    The decoder reads ahead in large chunks, so the position it fails at says
+    nothing about the line; this rescans, on the error path only.
+    """
+    with open(path, "rb") as raw:
+        for number, line in enumerate(raw, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return number, exc.start + 1, line[exc.start]
+    return 0, 0, 0
 
 
 def write_csv(header: list[str], rows: "Iterator[tuple[str, ...]] | list[tuple[str, ...]]") -> str:

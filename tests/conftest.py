@@ -1,0 +1,164 @@
+"""Shared fixtures: a small world (an organizer, two participants, a running
+competition with generated data), and the real processes integration tests
+need (Redis, a Celery worker)."""
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.core.files import File
+from django.utils import timezone
+
+from competitions.demo_data import Bundle, text_classification_bundle
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path_factory: pytest.TempPathFactory) -> None:
+    settings.MEDIA_ROOT = str(_shared_media(tmp_path_factory))
+
+
+def _shared_media(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # One folder per session, shared with worker processes through PODIUM_MEDIA_ROOT.
+    return tmp_path_factory.getbasetemp() / "media"
+
+
+@pytest.fixture(scope="session")
+def text_bundle(tmp_path_factory: pytest.TempPathFactory) -> Bundle:
+    return text_classification_bundle(tmp_path_factory.mktemp("bundle") / "topic", n_train=200, n_test=300)
+
+
+@pytest.fixture
+def organizer(django_user_model):
+    return django_user_model.objects.create_user("olga", password="organizer-pass-1", is_staff=True)
+
+
+@pytest.fixture
+def alice(django_user_model):
+    return django_user_model.objects.create_user("alice", password="alice-pass-1")
+
+
+@pytest.fixture
+def bob(django_user_model):
+    return django_user_model.objects.create_user("bob", password="bob-pass-1")
+
+
+@pytest.fixture
+def competition(text_bundle: Bundle, organizer):
+    """A running text-classification competition with truth and public files."""
+    from competitions.models import Competition, CompetitionFile
+
+    now = timezone.now()
+    competition = Competition.objects.create(
+        slug="topic",
+        title="Topic",
+        task="text-classification",
+        rules="Be nice.",
+        start_at=now - timedelta(days=1),
+        end_at=now + timedelta(days=30),
+        classes=["food", "sports", "technology", "travel"],
+        daily_submission_limit=3,
+    )
+    competition.organizers.add(organizer)
+    with open(text_bundle.path / "truth.csv", "rb") as handle:
+        competition.truth_file.save("truth.csv", File(handle), save=True)
+    for name in ("train.csv", "test.csv", "sample_submission.csv"):
+        with open(text_bundle.path / "public" / name, "rb") as handle:
+            item = CompetitionFile(competition=competition, name=name)
+            item.file.save(name, File(handle), save=False)
+            item.save()
+    return competition
+
+
+@pytest.fixture
+def alice_joined(competition, alice):
+    from teams.services import membership_join
+
+    return membership_join(competition=competition, user=alice, accept_rules=True)
+
+
+def upload(path: Path, name: str | None = None):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name or path.name, path.read_bytes(), content_type="text/csv")
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+# --- real processes -------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The Redis the tests use: REDIS_URL if set (CI's system Redis), else an embedded one."""
+    configured = os.environ.get("REDIS_URL")
+    if configured:
+        yield configured
+        return
+    from podium.devstack import EmbeddedRedis
+
+    server = EmbeddedRedis(Path("/tmp") / f"podium-test-redis-{os.getpid()}.sock").start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def _database_url() -> str:
+    from django.db import connection
+
+    config = connection.settings_dict
+    if config["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{config['NAME']}"
+    host = config.get("HOST") or "127.0.0.1"
+    port = config.get("PORT") or 5432
+    auth = config.get("USER") or ""
+    if config.get("PASSWORD"):
+        auth += f":{config['PASSWORD']}"
+    return f"postgres://{auth + '@' if auth else ''}{host}:{port}/{config['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, redis_url: str, tmp_path_factory: pytest.TempPathFactory):
+    """A real `celery -A workers worker -Q scoring` process on the test database."""
+    from django.conf import settings as django_settings
+
+    from podium.devstack import start_worker, stop_process
+    from workers.app import app
+
+    with django_db_blocker.unblock():
+        database_url = _database_url()
+    log_path = tmp_path_factory.getbasetemp() / "worker.log"
+    env = {
+        "REDIS_URL": redis_url,
+        "DATABASE_URL": database_url,
+        "PODIUM_MEDIA_ROOT": str(_shared_media(tmp_path_factory)),
+        "PODIUM_VAR_DIR": str(django_settings.VAR_DIR),
+    }
+    app.conf.broker_url = redis_url
+    app.pool.force_close_all()
+    _purge(redis_url)
+    process = start_worker(queues="scoring", concurrency=1, env=env, log_path=log_path)
+    try:
+        wait_for(lambda: b"ready." in log_path.read_bytes() if log_path.exists() else False, timeout=60)
+        yield process
+    finally:
+        stop_process(process)
+
+
+def _purge(redis_url: str) -> None:
+    from workers.app import app
+
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_purge("scoring")
