@@ -76,7 +76,7 @@ def test_it_rejects_malformed_submissions(tmp_path: Path, truth_path: Path, cont
 def test_it_rejects_bytes_that_are_not_utf8_and_names_the_line(tmp_path: Path, truth_path: Path) -> None:
     error = fail(tmp_path, truth_path, b"id,label\nr0,dog\nr1,d\xe9j\xe0\n")
     assert error.code == "not-utf8"
-    assert "Line 3, column 4" in error.message
+    assert "Line 3, column 5" in error.message
 
 
 def test_many_unknown_ids_are_listed_with_a_count_of_the_rest(tmp_path: Path, truth_path: Path) -> None:
