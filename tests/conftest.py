@@ -17,8 +17,10 @@ from competitions.demo_data import Bundle, text_classification_bundle
 
 
 @pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path_factory: pytest.TempPathFactory) -> None:
+def _test_settings(settings, tmp_path_factory: pytest.TempPathFactory) -> None:
     settings.MEDIA_ROOT = str(_shared_media(tmp_path_factory))
+    # Password hashing is deliberately slow; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def _shared_media(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -146,8 +148,7 @@ def celery_worker(django_db_setup, django_db_blocker, redis_url: str, tmp_path_f
         "PODIUM_MEDIA_ROOT": str(_shared_media(tmp_path_factory)),
         "PODIUM_VAR_DIR": str(django_settings.VAR_DIR),
     }
-    app.conf.broker_url = redis_url
-    app.pool.force_close_all()
+    _point_app_at(app, redis_url)
     _purge(redis_url)
     process = start_worker(queues="scoring", concurrency=1, env=env, log_path=log_path)
     try:
@@ -155,6 +156,14 @@ def celery_worker(django_db_setup, django_db_blocker, redis_url: str, tmp_path_f
         yield process
     finally:
         stop_process(process)
+
+
+def _point_app_at(app, redis_url: str) -> None:
+    """Make this process's Celery app publish to the test broker (its pool is rebuilt on next use)."""
+    app.conf.broker_url = redis_url
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
 
 
 def _purge(redis_url: str) -> None:

@@ -1,0 +1,86 @@
+"""Leaderboard ordering: best score per team, direction from the task registry, ties to the earlier."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from leaderboards.selectors import leaderboard_rows
+from submissions import states
+from submissions.models import Submission
+from teams.services import membership_join
+
+pytestmark = pytest.mark.django_db
+
+
+def scored(competition, team, public: float, private: float, minutes_ago: int, selected: bool = False) -> Submission:
+    submission = Submission.objects.create(
+        competition=competition, team=team, file="x.csv", status=states.SCORED,
+        public_score=public, private_score=private, selected=selected,
+    )
+    Submission.objects.filter(pk=submission.pk).update(created_at=timezone.now() - timedelta(minutes=minutes_ago))
+    return submission
+
+
+@pytest.fixture
+def teams(competition, alice, bob, django_user_model):
+    carol = django_user_model.objects.create_user("carol", password="carol-pass-1")
+    return [membership_join(competition=competition, user=u, accept_rules=True).team for u in (alice, bob, carol)]
+
+
+def test_teams_are_ranked_by_their_best_public_score(competition, teams) -> None:
+    alice, bob, carol = teams
+    scored(competition, alice, 0.70, 0.9, 50)
+    scored(competition, alice, 0.80, 0.1, 40)
+    scored(competition, bob, 0.75, 0.5, 30)
+    scored(competition, carol, 0.60, 0.99, 20)
+    Submission.objects.create(competition=competition, team=carol, file="x.csv", status=states.FAILED)
+    rows = leaderboard_rows(competition=competition, board="public")
+    assert [(r.rank, r.team, r.score, r.submission_count) for r in rows] == [
+        (1, "alice", 0.80, 2), (2, "bob", 0.75, 1), (3, "carol", 0.60, 1)
+    ]
+
+
+def test_ties_go_to_the_team_that_reached_the_score_first(competition, teams) -> None:
+    alice, bob, _ = teams
+    scored(competition, alice, 0.8, 0.8, 10)
+    scored(competition, bob, 0.8, 0.8, 20)
+    assert [r.team for r in leaderboard_rows(competition=competition)] == ["bob", "alice"]
+
+
+def test_submissions_after_the_end_are_not_ranked(competition, teams) -> None:
+    alice, bob, _ = teams
+    scored(competition, alice, 0.5, 0.5, 10)
+    late = scored(competition, bob, 0.9, 0.9, 0)
+    Submission.objects.filter(pk=late.pk).update(created_at=competition.end_at + timedelta(minutes=1))
+    assert [r.team for r in leaderboard_rows(competition=competition)] == ["alice"]
+
+
+def test_the_private_board_uses_selected_submissions_or_the_best_public_ones(competition, teams) -> None:
+    alice, bob, carol = teams
+    competition.final_selection_limit = 2
+    competition.save()
+    # alice selected her worst public one, which has the best private score.
+    scored(competition, alice, 0.9, 0.1, 50)
+    scored(competition, alice, 0.1, 0.95, 40, selected=True)
+    # bob selected nothing: his two best public submissions count (not the third).
+    scored(competition, bob, 0.8, 0.6, 30)
+    scored(competition, bob, 0.7, 0.7, 29)
+    scored(competition, bob, 0.2, 0.99, 28)
+    scored(competition, carol, 0.5, 0.5, 10)
+    rows = leaderboard_rows(competition=competition, board="private")
+    assert [(r.team, r.score) for r in rows] == [("alice", 0.95), ("bob", 0.7), ("carol", 0.5)]
+
+
+def test_a_lower_is_better_task_sorts_ascending(competition, teams, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from scoring import get_task
+
+    loss_task = dataclasses.replace(get_task("text-classification"), higher_is_better=False)
+    monkeypatch.setattr(type(competition), "task_type", property(lambda self: loss_task))
+    alice, bob, _ = teams
+    scored(competition, alice, 0.3, 0.3, 10)
+    scored(competition, bob, 0.2, 0.2, 10)
+    assert [r.team for r in leaderboard_rows(competition=competition)] == ["bob", "alice"]

@@ -1,0 +1,162 @@
+"""Creating, claiming and scoring submissions (the services, run in-process)."""
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from sklearn.metrics import accuracy_score, f1_score
+
+from podium.errors import PodiumError
+from submissions import states
+from submissions.models import Submission
+from submissions.selectors import quota_for_team
+from submissions.services import (
+    submission_claim,
+    submission_create,
+    submission_finish,
+    submission_score,
+    submissions_requeue_stale,
+)
+from tests.conftest import upload
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_broker(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """These tests run the scoring service directly; record what would be enqueued."""
+    sent: list[int] = []
+    monkeypatch.setattr("submissions.services.submission_enqueue", lambda *, submission_id: sent.append(submission_id))
+    return sent
+
+
+def create(competition, user, path: Path) -> Submission:
+    return submission_create(user=user, competition=competition, file=upload(path), kind="predictions")
+
+
+def reference_scores(bundle, predictions: Path) -> dict[str, dict[str, float]]:
+    import csv
+
+    with open(bundle.path / "truth.csv") as handle:
+        truth = {row["id"]: (row["label"], row["Usage"]) for row in csv.DictReader(handle)}
+    with open(predictions) as handle:
+        predicted = {row["id"]: row["label"] for row in csv.DictReader(handle)}
+    scores = {}
+    for board, usage in (("public", "Public"), ("private", "Private")):
+        ids = [i for i, (_, u) in truth.items() if u == usage]
+        y_true, y_pred = [truth[i][0] for i in ids], [predicted[i] for i in ids]
+        scores[board] = {"accuracy": accuracy_score(y_true, y_pred),
+                         "macro_f1": f1_score(y_true, y_pred, average="macro", zero_division=0)}
+    return scores
+
+
+def test_a_created_submission_is_queued_and_enqueued_after_commit(
+    competition, alice, alice_joined, text_bundle, _no_broker, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        submission = create(competition, alice, text_bundle.baselines["Keyword Voters"])
+    assert submission.status == states.QUEUED
+    assert _no_broker == [submission.pk]
+
+
+def test_scoring_records_both_subsets_exactly_as_sklearn(competition, alice, alice_joined, text_bundle) -> None:
+    predictions = text_bundle.baselines["Keyword Voters"]
+    submission = create(competition, alice, predictions)
+    assert submission_score(submission_id=submission.pk, task_id="t1") == states.SCORED
+    submission.refresh_from_db()
+    expected = reference_scores(text_bundle, predictions)
+    assert submission.public_scores == pytest.approx(expected["public"], abs=1e-12)
+    assert submission.private_scores == pytest.approx(expected["private"], abs=1e-12)
+    assert submission.public_score == pytest.approx(expected["public"]["accuracy"], abs=1e-12)
+    assert submission.scored_at is not None and submission.duration_ms is not None
+
+
+def test_an_invalid_file_fails_with_its_code_and_does_not_count_against_the_limit(
+    competition, alice, alice_joined, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,prediction\nt00001,food\n")
+    submission = create(competition, alice, bad)
+    assert submission_score(submission_id=submission.pk, task_id="t1") == states.FAILED
+    submission.refresh_from_db()
+    assert submission.error_code == "bad-header" and "id,label" in submission.error_message
+    assert quota_for_team(competition=competition, team=alice_joined.team).used == 0
+
+
+def test_a_redelivered_task_never_scores_twice(competition, alice, alice_joined, text_bundle) -> None:
+    submission = create(competition, alice, text_bundle.baselines["Coin Flippers"])
+    assert submission_score(submission_id=submission.pk, task_id="t1") == states.SCORED
+    first = Submission.objects.get(pk=submission.pk)
+    assert submission_score(submission_id=submission.pk, task_id="t1") is None
+    assert submission_score(submission_id=submission.pk, task_id="t2") is None
+    again = Submission.objects.get(pk=submission.pk)
+    assert (again.scored_at, again.attempt) == (first.scored_at, first.attempt)
+
+
+def test_a_task_redelivered_after_its_worker_died_may_reclaim_but_others_may_not(
+    competition, alice, alice_joined, text_bundle
+) -> None:
+    submission = create(competition, alice, text_bundle.baselines["Coin Flippers"])
+    first_claim = submission_claim(submission_id=submission.pk, task_id="task-a")
+    assert first_claim is not None
+    assert submission_claim(submission_id=submission.pk, task_id="task-b") is None
+    second_claim = submission_claim(submission_id=submission.pk, task_id="task-a")
+    assert second_claim is not None and second_claim.attempt == first_claim.attempt + 1
+    # The dead worker's late result is discarded; only the newest claim records.
+    assert not submission_finish(submission=first_claim, started=0.0, scores={"public": {"accuracy": 1.0}, "private": {"accuracy": 1.0}})
+    assert Submission.objects.get(pk=submission.pk).status == states.RUNNING
+
+
+def test_the_daily_limit_refuses_with_429_and_says_when_it_resets(competition, alice, alice_joined, text_bundle) -> None:
+    for _ in range(competition.daily_submission_limit):
+        create(competition, alice, text_bundle.baselines["Coin Flippers"])
+    with pytest.raises(PodiumError) as caught:
+        create(competition, alice, text_bundle.baselines["Coin Flippers"])
+    assert caught.value.status == 429 and caught.value.code == "daily-limit"
+    assert "00:00 UTC" in caught.value.message
+    assert int(caught.value.headers["Retry-After"]) > 0
+
+
+def test_yesterdays_submissions_do_not_count_today(competition, alice, alice_joined, text_bundle) -> None:
+    for _ in range(competition.daily_submission_limit):
+        create(competition, alice, text_bundle.baselines["Coin Flippers"])
+    Submission.objects.update(created_at=timezone.now() - timedelta(days=1))
+    assert create(competition, alice, text_bundle.baselines["Coin Flippers"]).pk
+
+
+@pytest.mark.parametrize(
+    "change,code",
+    [
+        ({"start_at": timezone.now() + timedelta(days=1), "end_at": timezone.now() + timedelta(days=2)}, "competition-not-started"),
+        ({"start_at": timezone.now() - timedelta(days=3), "end_at": timezone.now() - timedelta(days=1)}, "competition-ended"),
+        ({"submission_kinds": ["model"]}, "kind-not-allowed"),
+        ({"max_submission_mb": 0}, "too-large"),
+    ],
+)
+def test_it_refuses_submissions_the_competition_does_not_take(
+    competition, alice, alice_joined, text_bundle, change: dict, code: str
+) -> None:
+    for name, value in change.items():
+        setattr(competition, name, value)
+    competition.save()
+    with pytest.raises(PodiumError) as caught:
+        create(competition, alice, text_bundle.baselines["Coin Flippers"])
+    assert caught.value.code == code
+
+
+def test_only_members_who_accepted_the_rules_may_submit(competition, bob, text_bundle) -> None:
+    with pytest.raises(PodiumError) as caught:
+        create(competition, bob, text_bundle.baselines["Coin Flippers"])
+    assert caught.value.code == "not-joined" and caught.value.status == 403
+
+
+def test_the_sweep_re_enqueues_only_lost_submissions(competition, alice, alice_joined, text_bundle, _no_broker, settings) -> None:
+    fresh = create(competition, alice, text_bundle.baselines["Coin Flippers"])
+    lost = create(competition, alice, text_bundle.baselines["Coin Flippers"])
+    old = timezone.now() - timedelta(seconds=settings.PODIUM_STALE_AFTER_SECONDS + 5)
+    Submission.objects.filter(pk=lost.pk).update(created_at=old, enqueued_at=old)
+    Submission.objects.filter(pk=fresh.pk).update(enqueued_at=timezone.now())
+    assert submissions_requeue_stale() == 1
+    assert _no_broker == [lost.pk]
