@@ -10,10 +10,10 @@ import os
 from pathlib import Path
 
 from scoring.errors import TOO_LARGE, SubmissionError
-from scoring.tasks import text_classification
+from scoring.tasks import detection, segmentation, text_classification
 from scoring.tasktype import Scores, ScoringOptions, TaskType
 
-TASKS: dict[str, TaskType] = {task.name: task for task in (text_classification.TASK,)}
+TASKS: dict[str, TaskType] = {task.name: task for task in (text_classification.TASK, detection.TASK, segmentation.TASK)}
 
 
 def get_task(name: str) -> TaskType:

@@ -12,17 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from scoring.errors import (
-    DUPLICATE_ID,
-    EMPTY_VALUE,
-    MISSING_IDS,
-    UNKNOWN_IDS,
-    UNKNOWN_LABEL,
-    SubmissionError,
-    TruthError,
-    describe_values,
-)
+from scoring.errors import DUPLICATE_ID, EMPTY_VALUE, UNKNOWN_LABEL, SubmissionError, TruthError, describe_values
 from scoring.formats.csvfile import CsvRows
+from scoring.formats.idcheck import raise_for_bad_ids
 from scoring.formats.usage import parse_usage, require_both_subsets
 
 TRUTH_HEADER = ["id", "label", "Usage"]
@@ -102,8 +94,12 @@ def read_predictions(path: Path, truth: ClassificationTruth) -> np.ndarray:
             duplicates.append((row_id, rows.line))
             continue
         predicted[row] = code
-    _raise_for_bad_ids(duplicates, unknown, unknown_count, predicted, truth.ids)
-    return np.frombuffer(predicted, dtype=np.int32)
+    codes = np.frombuffer(predicted, dtype=np.int32)
+    missing = np.flatnonzero(codes < 0)
+    raise_for_bad_ids(
+        duplicates, unknown, unknown_count, [truth.ids[row] for row in missing[:5]], int(missing.size), "test.csv"
+    )
+    return codes
 
 
 def _label_error(label: str, line: int, row_id: str, classes: list[str]) -> SubmissionError:
@@ -114,30 +110,3 @@ def _label_error(label: str, line: int, row_id: str, classes: list[str]) -> Subm
         f"Line {line}: label {label!r} (id {row_id!r}) is not one of the competition's classes: "
         f"{describe_values(classes, len(classes), limit=20)}. Labels are case-sensitive.",
     )
-
-
-def _raise_for_bad_ids(
-    duplicates: list[tuple[str, int]],
-    unknown: list[str],
-    unknown_count: int,
-    predicted: array,
-    truth_ids: list[str],
-) -> None:
-    if duplicates:
-        shown = "; ".join(f"{row_id!r} (again on line {line})" for row_id, line in duplicates[:5])
-        more = f" and {len(duplicates) - 5} more" if len(duplicates) > 5 else ""
-        raise SubmissionError(DUPLICATE_ID, f"Some ids appear more than once: {shown}{more}. Keep one row per id.")
-    if unknown_count:
-        raise SubmissionError(
-            UNKNOWN_IDS,
-            f"{unknown_count} ids are not in the test set: {describe_values(unknown, unknown_count)}. "
-            "Use the ids from test.csv.",
-        )
-    missing_rows = np.flatnonzero(np.frombuffer(predicted, dtype=np.int32) < 0)
-    if missing_rows.size:
-        missing = [truth_ids[row] for row in missing_rows[:5]]
-        raise SubmissionError(
-            MISSING_IDS,
-            f"{missing_rows.size} test ids have no prediction: {describe_values(missing, int(missing_rows.size))}. "
-            "Submit one row for every id in test.csv.",
-        )
