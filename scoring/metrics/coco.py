@@ -83,6 +83,8 @@ class _Matching:
         det_matched = np.zeros((n_t, n_dets), bool)
         det_ignored = np.zeros((n_t, n_dets), bool)
         gt_taken = np.zeros((n_t, len(truth.crowd)), bool)
+        if pair_det.size == 0:
+            return det_matched, det_ignored
         # Within a detection's pairs, ascending (non-ignored, IoU, gt position): the chosen
         # ground truth is the last eligible pair, exactly as pycocotools' inner loop picks it.
         tier = ~gt_ignored[pair_gt]
