@@ -39,10 +39,11 @@ def measure_in_child(code: str) -> tuple[float, float, str]:
     The code must print `SECONDS=<float>` on its own line.
     """
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "platform")]))
+    # VmHWM (peak RSS of this address space) starts afresh at exec; ru_maxrss
+    # would report the parent's peak if that was higher.
     wrapper = (
-        "import resource, sys\n"
         f"{code}\n"
-        "print('PEAK_KB=%d' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "print('PEAK_KB=' + next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))\n"
     )
     result = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True, env=env, cwd=ROOT)
     if result.returncode != 0:

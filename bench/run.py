@@ -1,0 +1,22 @@
+"""Run every benchmark and print its table: `make bench` (or `python bench/run.py [latency|scoring]`)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import latency  # noqa: E402
+import scoring_speed  # noqa: E402
+
+
+def main(argv: list[str]) -> None:
+    chosen = set(argv) or {"latency", "scoring"}
+    if "scoring" in chosen:
+        scoring_speed.main()
+    if "latency" in chosen:
+        latency.main()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
