@@ -15,7 +15,7 @@ import numpy as np
 from scoring.errors import DUPLICATE_ID, EMPTY_VALUE, UNKNOWN_LABEL, SubmissionError, TruthError, describe_values
 from scoring.formats.csvfile import CsvRows
 from scoring.formats.idcheck import raise_for_bad_ids
-from scoring.formats.usage import parse_usage, require_both_subsets
+from scoring.formats.usage import PRIVATE, PUBLIC, parse_usage, require_both_subsets
 
 TRUTH_HEADER = ["id", "label", "Usage"]
 SUBMISSION_HEADER = ["id", "label"]
@@ -39,34 +39,54 @@ def read_truth(path: Path, classes: list[str] | None = None) -> ClassificationTr
     rows = CsvRows(path, TRUTH_HEADER, error=TruthError)
     ids: list[str] = []
     row_of: dict[str, int] = {}
-    raw_labels: list[str] = []
+    first_seen: dict[str, int] = {}  # label -> provisional code, in order of appearance
+    codes = array("i")
     usage = bytearray()
+    usage_code = {PUBLIC: 1, PRIVATE: 0}
     for row_id, label, usage_text in rows:
         if not row_id or not label:
             raise TruthError(EMPTY_VALUE, f"truth.csv line {rows.line}: the id and label must not be empty.")
-        if row_id in row_of:
-            raise TruthError(DUPLICATE_ID, f"truth.csv line {rows.line}: id {row_id!r} appears twice.")
         row_of[row_id] = len(ids)
         ids.append(row_id)
-        raw_labels.append(label)
-        usage.append(parse_usage(usage_text, line=rows.line, file="truth.csv"))
+        codes.append(first_seen.setdefault(label, len(first_seen)))
+        usage.append(usage_code.get(usage_text, 2))
     if not ids:
         raise TruthError(EMPTY_VALUE, "truth.csv has a header but no rows.")
-    present = sorted(set(raw_labels))
-    if classes:
-        outside = [label for label in present if label not in set(classes)]
-        if outside:
-            raise TruthError(
-                UNKNOWN_LABEL,
-                f"truth.csv uses labels that are not among the competition's classes: "
-                f"{describe_values(outside, len(outside))}. Add them to `classes` or fix the file.",
-            )
-    label_set = sorted(set(classes) if classes else present)
-    code_of = {label: code for code, label in enumerate(label_set)}
-    is_public = np.frombuffer(bytes(usage), dtype=np.uint8).astype(bool)
+    if len(row_of) != len(ids):
+        duplicate = next(row_id for row, row_id in enumerate(ids) if row_of[row_id] != row)
+        raise TruthError(DUPLICATE_ID, f"truth.csv: id {duplicate!r} appears more than once.")
+    usage_array = np.frombuffer(bytes(usage), dtype=np.uint8)
+    if (usage_array == 2).any():
+        bad = int(np.argmax(usage_array == 2))
+        parse_usage(_usage_at(path, bad), line=bad + 2, file="truth.csv")
+    label_set = _label_set(list(first_seen), classes)
+    # Re-code from order of appearance to sorted label order (sklearn's label order).
+    recode = np.array([label_set.index(label) for label in first_seen], dtype=np.int32)
+    labels = recode[np.frombuffer(codes, dtype=np.int32)]
+    is_public = usage_array.astype(bool)
     require_both_subsets(is_public, file="truth.csv")
-    labels = np.fromiter((code_of[label] for label in raw_labels), dtype=np.int32, count=len(raw_labels))
     return ClassificationTruth(ids=ids, row_of=row_of, labels=labels, classes=label_set, is_public=is_public)
+
+
+def _label_set(present: list[str], classes: list[str] | None) -> list[str]:
+    if not classes:
+        return sorted(present)
+    outside = sorted(set(present) - set(classes))
+    if outside:
+        raise TruthError(
+            UNKNOWN_LABEL,
+            f"truth.csv uses labels that are not among the competition's classes: "
+            f"{describe_values(outside, len(outside))}. Add them to `classes` or fix the file.",
+        )
+    return sorted(set(classes))
+
+
+def _usage_at(path: Path, row: int) -> str:
+    """The Usage value of data row `row`, read again for the error message."""
+    for index, (_, _, usage_text) in enumerate(CsvRows(path, TRUTH_HEADER, error=TruthError)):
+        if index == row:
+            return usage_text
+    return ""
 
 
 def read_predictions(path: Path, truth: ClassificationTruth) -> np.ndarray:
