@@ -7,6 +7,7 @@ transaction, so a bad bundle never leaves a half-updated competition.
 from __future__ import annotations
 
 import csv
+import json
 import tempfile
 import zipfile
 from contextlib import contextmanager
@@ -137,15 +138,73 @@ def _check_against_truth(task_name: str, truth: Any, public_dir: Path, problems:
             task.score(truth, sample, ScoringOptions())
         except ScoringError as exc:
             problems.append(f"public/{sample.name} does not score: {exc.code}: {exc.message}")
-    test_csv = public_dir / "test.csv"
-    if task_name == "text-classification" and test_csv.is_file():
-        with open(test_csv, newline="", encoding="utf-8-sig") as handle:
-            test_ids = {row.get("id") for row in csv.DictReader(handle)}
-        if test_ids != set(truth.ids):
-            problems.append(
-                f"public/test.csv ids differ from truth.csv ids ({len(test_ids - set(truth.ids))} only in test.csv, "
-                f"{len(set(truth.ids) - test_ids)} only in truth.csv)"
-            )
+    TEST_INPUT_CHECKS[task_name](truth, public_dir, problems)
+
+
+def _csv_rows(path: Path, problems: list[str]) -> list[dict[str, str]] | None:
+    if not path.is_file():
+        problems.append(f"public/{path.name} is missing: participants need the test inputs")
+        return None
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _compare_ids(name: str, found: set[Any], expected: set[Any], problems: list[str]) -> None:
+    if found != expected:
+        problems.append(
+            f"{name} ids differ from the truth's ({len(found - expected)} only in {name}, "
+            f"{len(expected - found)} only in the truth)"
+        )
+
+
+def _check_text_inputs(truth: Any, public_dir: Path, problems: list[str]) -> None:
+    rows = _csv_rows(public_dir / "test.csv", problems)
+    if rows is not None:
+        _compare_ids("public/test.csv", {row.get("id") for row in rows}, set(truth.ids), problems)
+
+
+def _check_detection_inputs(truth: Any, public_dir: Path, problems: list[str]) -> None:
+    test_json = public_dir / "test.json"
+    if not test_json.is_file():
+        problems.append("public/test.json is missing: participants need the test images' list")
+        return
+    try:
+        images = json.loads(test_json.read_text(encoding="utf-8")).get("images", [])
+    except (ValueError, AttributeError):
+        problems.append("public/test.json is not a JSON object with an 'images' list")
+        return
+    _compare_ids("public/test.json", {image.get("id") for image in images}, set(truth.image_ids.tolist()), problems)
+    missing = [image.get("file_name") for image in images if not (public_dir / "images" / str(image.get("file_name"))).is_file()]
+    if missing:
+        problems.append(f"public/images/ lacks {len(missing)} test images, e.g. {missing[0]!r}")
+
+
+def _check_segmentation_inputs(truth: Any, public_dir: Path, problems: list[str]) -> None:
+    rows = _csv_rows(public_dir / "test.csv", problems)
+    if rows is None:
+        return
+    _compare_ids("public/test.csv", {row.get("id") for row in rows}, set(truth.ids), problems)
+    sizes = {row_id: int(size) for row_id, size in zip(truth.ids, truth.sizes)}
+    wrong = [r["id"] for r in rows if r.get("id") in sizes and _pixels(r) != sizes[r["id"]]]
+    if wrong:
+        problems.append(f"public/test.csv gives a height x width that differs from the truth for {len(wrong)} ids, e.g. {wrong[0]!r}")
+    missing = [r.get("image") for r in rows if not (public_dir / str(r.get("image"))).is_file()]
+    if missing:
+        problems.append(f"public/ lacks {len(missing)} test images named in test.csv, e.g. {missing[0]!r}")
+
+
+def _pixels(row: dict[str, str]) -> int:
+    try:
+        return int(row.get("height", "")) * int(row.get("width", ""))
+    except ValueError:
+        return -1
+
+
+TEST_INPUT_CHECKS = {
+    "text-classification": _check_text_inputs,
+    "detection": _check_detection_inputs,
+    "segmentation": _check_segmentation_inputs,
+}
 
 
 def _as_datetime(value: str | datetime | None, default: datetime) -> datetime:

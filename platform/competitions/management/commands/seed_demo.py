@@ -10,7 +10,7 @@ from django.core.files import File
 from django.core.management.base import BaseCommand
 
 from competitions.bundles import competition_import_bundle
-from competitions.demo_data import text_classification_bundle
+from competitions.demo_data import all_bundles
 from competitions.models import Competition
 from submissions.models import Submission
 from submissions.services import submission_score
@@ -27,8 +27,7 @@ class Command(BaseCommand):
         admin = self._user(*ADMIN, staff=True)
         self._user(*PARTICIPANT, staff=False)
         demo_dir = Path(settings.VAR_DIR) / "demo"
-        bundles = [text_classification_bundle(demo_dir / "topic-detective")]
-        for bundle in bundles:
+        for bundle in all_bundles(demo_dir):
             competition, _ = competition_import_bundle(path=bundle.path)
             competition.organizers.add(admin)
             for team_name, predictions in bundle.baselines.items():

@@ -1,0 +1,86 @@
+"""The demo: three generated competitions with scored baselines, and a stack that stops cleanly."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from django.core.management import call_command
+
+from competitions.models import Competition
+from leaderboards.selectors import leaderboard_rows
+from submissions import states
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.django_db
+def test_seeding_creates_one_competition_per_task_with_ranked_baselines(settings, tmp_path: Path) -> None:
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo")
+    competitions = {c.task: c for c in Competition.objects.all()}
+    assert set(competitions) == {"text-classification", "detection", "segmentation"}
+    for competition in competitions.values():
+        assert competition.submissions.filter(status=states.SCORED).count() == 3
+        scores = [row.score for row in leaderboard_rows(competition=competition)]
+        assert len(scores) == 3 and scores == sorted(scores, reverse=True)
+        assert scores[0] > 0.7  # the strongest baseline is genuinely good
+    call_command("seed_demo")  # idempotent
+    assert Competition.objects.count() == 3
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _processes_with(marker: str) -> list[int]:
+    """Pids whose environment carries `marker` (this run's private var dir)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker.encode() in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.integration
+def test_runstack_serves_and_stops_on_ctrl_c_leaving_no_process(tmp_path: Path) -> None:
+    var = tmp_path / "var"
+    env = {**os.environ, "PODIUM_VAR_DIR": str(var)}
+    env.pop("REDIS_URL", None)
+    env.pop("DATABASE_URL", None)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    port = _free_port()
+    stack = subprocess.Popen([sys.executable, "manage.py", "runstack", "--bind", f"127.0.0.1:{port}", "--concurrency", "1"],
+                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/", timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("the web server did not answer")
+        assert len(_processes_with(str(var))) >= 4  # runstack, redis, worker, gunicorn (and their children)
+        stack.send_signal(signal.SIGINT)
+        output = stack.communicate(timeout=60)[0].decode()
+        assert stack.returncode == 0, output
+        assert "Stopped." in output
+        time.sleep(0.5)
+        assert _processes_with(str(var)) == []
+    finally:
+        if stack.poll() is None:
+            stack.kill()
