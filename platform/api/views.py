@@ -34,7 +34,10 @@ ERRORS = {400: s.ErrorSerializer, 401: s.ErrorSerializer, 403: s.ErrorSerializer
 
 
 def _competition(slug: str) -> Competition:
-    return get_object_or_404(Competition, slug=slug)
+    competition = Competition.objects.filter(slug=slug).first()
+    if competition is None:
+        raise PodiumError("not-found", f"No competition {slug!r}; GET /api/v1/competitions/ lists them.", status=404)
+    return competition
 
 
 def _require_access(competition: Competition, request: Request) -> Any:

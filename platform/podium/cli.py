@@ -1,1 +1,265 @@
-def main(): print("ok")
+"""`podium`: a Kaggle-CLI-like client for a Podium server's API.
+
+    podium config --host http://127.0.0.1:8000 --username alice   (asks for the password, stores a token)
+    podium competitions list | files SLUG | download SLUG [-f FILE] [-p DIR] | join SLUG
+    podium competitions submit SLUG -f FILE [-m MSG] [--model] [--wait]
+    podium competitions submissions SLUG | leaderboard SLUG [--show|--download]
+
+Host and token come from PODIUM_HOST / PODIUM_TOKEN, else from the config file
+(PODIUM_CONFIG, default ~/.config/podium/config.json). Exit codes: 0 done,
+1 the server refused (its error is printed), 2 bad usage, 3 host unreachable,
+4 a waited-for submission failed scoring.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import getpass
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_FAILED = 1, 2, 3, 4
+
+
+class CliError(Exception):
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def config_path() -> Path:
+    return Path(os.environ.get("PODIUM_CONFIG", Path.home() / ".config" / "podium" / "config.json"))
+
+
+def load_config() -> dict[str, str]:
+    stored = json.loads(config_path().read_text()) if config_path().is_file() else {}
+    return {
+        "host": os.environ.get("PODIUM_HOST", stored.get("host", "http://127.0.0.1:8000")).rstrip("/"),
+        "token": os.environ.get("PODIUM_TOKEN", stored.get("token", "")),
+    }
+
+
+class Client:
+    def __init__(self, host: str, token: str) -> None:
+        self.host = host
+        self.session = requests.Session()
+        if token:
+            self.session.headers["Authorization"] = f"Token {token}"
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        try:
+            response = self.session.request(method, f"{self.host}{path}", timeout=kwargs.pop("timeout", 60), **kwargs)
+        except requests.ConnectionError:
+            raise CliError(f"cannot reach {self.host}: is the server running and PODIUM_HOST right?", EXIT_UNREACHABLE) from None
+        if response.status_code >= 400:
+            raise CliError(_error_text(response), EXIT_REFUSED)
+        return response
+
+    def json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self.request(method, path, **kwargs).json()
+
+
+def _error_text(response: requests.Response) -> str:
+    try:
+        error = response.json()["error"]
+        return f"{error['code']}: {error['message']}"
+    except (ValueError, KeyError, TypeError):
+        return f"HTTP {response.status_code} from the server"
+
+
+def print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
+    if not rows:
+        print("(none)")
+        return
+    cells = [[_cell(row.get(column)) for column in columns] for row in rows]
+    widths = [max(len(column), *(len(r[i]) for r in cells)) for i, column in enumerate(columns)]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
+    print("  ".join("-" * w for w in widths))
+    for row in cells:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)))
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.5f}"
+    if isinstance(value, dict):
+        return value.get("code", "") if "code" in value else json.dumps(value)
+    return str(value)
+
+
+def emit(args: argparse.Namespace, data: Any, columns: list[str]) -> None:
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        print_table(data if isinstance(data, list) else [data], columns)
+
+
+# --- commands ------------------------------------------------------------------
+
+
+def cmd_config(args: argparse.Namespace, client: Client) -> int:
+    host = (args.host or load_config()["host"]).rstrip("/")
+    token = args.token
+    if not token:
+        username = args.username or input("Username: ")
+        password = os.environ.get("PODIUM_PASSWORD") or getpass.getpass("Password: ")
+        token = Client(host, "").json("POST", "/api/v1/auth/token/", json={"username": username, "password": password})["token"]
+    path = config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"host": host, "token": token}))
+    path.chmod(0o600)
+    print(f"Saved {host} and a token to {path}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace, client: Client) -> int:
+    emit(args, client.json("GET", "/api/v1/competitions/"), ["slug", "title", "task", "metric", "state", "end"])
+    return 0
+
+
+def cmd_files(args: argparse.Namespace, client: Client) -> int:
+    emit(args, client.json("GET", f"/api/v1/competitions/{args.slug}/files/"), ["name", "size"])
+    return 0
+
+
+def cmd_join(args: argparse.Namespace, client: Client) -> int:
+    result = client.json("POST", f"/api/v1/competitions/{args.slug}/join/", json={"accept_rules": True})
+    print(f"Joined {result['competition']} as team {result['team']} (rules accepted)")
+    return 0
+
+
+def cmd_download(args: argparse.Namespace, client: Client) -> int:
+    files = client.json("GET", f"/api/v1/competitions/{args.slug}/files/")
+    chosen = [f for f in files if args.file in (None, f["name"])]
+    if args.file and not chosen:
+        raise CliError(f"no file {args.file!r}; files: {', '.join(f['name'] for f in files)}", EXIT_REFUSED)
+    target = Path(args.path)
+    for item in chosen:
+        destination = target / item["name"]
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        response = client.request("GET", item["url"].split(client.host, 1)[-1], stream=True)
+        with open(destination, "wb") as handle:
+            for chunk in response.iter_content(1 << 16):
+                handle.write(chunk)
+        print(f"{destination}  ({item['size']} bytes)")
+    return 0
+
+
+def cmd_submit(args: argparse.Namespace, client: Client) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        raise CliError(f"no such file: {path}", EXIT_USAGE)
+    with open(path, "rb") as handle:
+        submission = client.json(
+            "POST", f"/api/v1/competitions/{args.slug}/submissions/",
+            files={"file": (path.name, handle)},
+            data={"kind": "model" if args.model else "predictions", "description": args.message or ""},
+            timeout=600,
+        )
+    if args.wait:
+        submission = _wait(client, submission["id"])
+    emit(args, submission, ["id", "status", "public_score", "error"])
+    if submission["status"] == "failed":
+        if not args.json:
+            print(f"error {submission['error']['code']}: {submission['error']['message']}", file=sys.stderr)
+        return EXIT_FAILED
+    return 0
+
+
+def _wait(client: Client, submission_id: int, timeout: float = 3600) -> dict[str, Any]:
+    deadline, delay = time.monotonic() + timeout, 0.2
+    while time.monotonic() < deadline:
+        submission = client.json("GET", f"/api/v1/submissions/{submission_id}/")
+        if submission["status"] in ("scored", "failed"):
+            return submission
+        time.sleep(delay)
+        delay = min(delay * 1.5, 5.0)
+    raise CliError(f"submission {submission_id} was not scored within {timeout:.0f} s", EXIT_FAILED)
+
+
+def cmd_submissions(args: argparse.Namespace, client: Client) -> int:
+    emit(args, client.json("GET", f"/api/v1/competitions/{args.slug}/submissions/"),
+         ["id", "created_at", "status", "public_score", "private_score", "selected", "description"])
+    return 0
+
+
+def cmd_leaderboard(args: argparse.Namespace, client: Client) -> int:
+    board = client.json("GET", f"/api/v1/competitions/{args.slug}/leaderboard/", params={"board": args.board})
+    if args.download:
+        name = f"{args.slug}-{args.board}-leaderboard.csv"
+        with open(name, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, ["rank", "team", "score", "submission_count", "last_submission_at"])
+            writer.writeheader()
+            writer.writerows(board["entries"])
+        print(f"Wrote {name}")
+        return 0
+    if args.json:
+        print(json.dumps(board, indent=2))
+    else:
+        print_table(board["entries"], ["rank", "team", "score", "submission_count", "last_submission_at"])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="podium", description="Podium competitions from the command line.")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    config = verbs.add_parser("config", help="store the host and an API token")
+    config.add_argument("--host")
+    config.add_argument("--username")
+    config.add_argument("--token", help="an existing token (else asks for the password)")
+    config.set_defaults(handler=cmd_config)
+    competitions = verbs.add_parser("competitions", aliases=["c"], help="competitions, files, submissions").add_subparsers(dest="command", required=True)
+    competitions.add_parser("list").set_defaults(handler=cmd_list)
+    for name, handler in (("files", cmd_files), ("join", cmd_join), ("submissions", cmd_submissions)):
+        sub = competitions.add_parser(name)
+        sub.add_argument("slug")
+        sub.set_defaults(handler=handler)
+    download = competitions.add_parser("download")
+    download.add_argument("slug")
+    download.add_argument("-f", "--file")
+    download.add_argument("-p", "--path", default=".")
+    download.set_defaults(handler=cmd_download)
+    submit = competitions.add_parser("submit")
+    submit.add_argument("slug")
+    submit.add_argument("-f", "--file", required=True)
+    submit.add_argument("-m", "--message")
+    submit.add_argument("--model", action="store_true", help="the file is a TorchScript model")
+    submit.add_argument("--wait", action="store_true", help="wait for the score")
+    submit.set_defaults(handler=cmd_submit)
+    board = competitions.add_parser("leaderboard")
+    board.add_argument("slug")
+    board.add_argument("--board", choices=["public", "private"], default="public")
+    board.add_argument("--show", action="store_true", help="print the leaderboard (the default)")
+    board.add_argument("--download", action="store_true", help="write it to a CSV file")
+    board.set_defaults(handler=cmd_leaderboard)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = load_config()
+    try:
+        return args.handler(args, Client(settings["host"], settings["token"]))
+    except CliError as exc:
+        print(f"podium: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def console() -> None:
+    """The `podium` console script."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    console()
