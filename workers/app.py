@@ -37,7 +37,10 @@ app.conf.update(
     task_time_limit=settings.CELERY_TASK_TIME_LIMIT,
     task_ignore_result=True,
     task_default_queue="scoring",
-    task_routes={"workers.tasks.score_submission": {"queue": "scoring"}},
+    task_routes={
+        "workers.tasks.run_inference": {"queue": "inference"},
+        "workers.tasks.*": {"queue": "scoring"},
+    },
     task_serializer="json",
     accept_content=["json"],
     worker_hijack_root_logger=False,

@@ -248,13 +248,15 @@ def _apply(spec: BundleSpec) -> tuple[Competition, bool]:
         competition, created = Competition.objects.update_or_create(slug=meta["slug"], defaults=values)
         with open(spec.truth_path, "rb") as truth:
             competition.truth_file.save(spec.truth_path.name, File(truth), save=True)
-        competition.files.all().delete()
+        for old in competition.files.all():
+            old.file.delete(save=False)  # so new files keep their exact names
+            old.delete()
         public_dir = folder / "public"
         for path in spec.public_files:
             name = path.relative_to(public_dir).as_posix()
             with open(path, "rb") as handle:
                 item = CompetitionFile(competition=competition, name=name)
-                item.file.save(path.name, File(handle), save=False)
+                item.file.save(name, File(handle), save=False)
                 item.save()
     return competition, created
 

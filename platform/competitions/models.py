@@ -29,7 +29,16 @@ def truth_upload_path(competition: "Competition", filename: str) -> str:
 
 
 def public_upload_path(competition_file: "CompetitionFile", filename: str) -> str:
-    return f"competitions/{competition_file.competition.slug}/public/{Path(filename).name}"
+    # Keep the file's place in the bundle (e.g. images/0001.png): models read the
+    # test inputs with the layout test.json / test.csv refer to.
+    relative = Path(competition_file.name or Path(filename).name)
+    parts = [part for part in relative.parts if part not in ("", ".", "..", "/")]
+    return f"{competition_public_dir(competition_file.competition)}/{'/'.join(parts)}"
+
+
+def competition_public_dir(competition: "Competition") -> str:
+    """Storage name of the folder holding a competition's public files (and so its test inputs)."""
+    return f"competitions/{competition.slug}/public"
 
 
 class Competition(models.Model):
@@ -48,7 +57,10 @@ class Competition(models.Model):
     final_selection_limit = models.PositiveIntegerField(default=2)
     submission_kinds = models.JSONField(default=_default_kinds, help_text='e.g. ["predictions", "model"]')
     classes = models.JSONField(default=list, blank=True, help_text="Class names (text-classification).")
-    model_limits = models.JSONField(default=dict, blank=True, help_text='{"wall_seconds": 600, "memory_mb": 4096}')
+    model_limits = models.JSONField(
+        default=dict, blank=True,
+        help_text='{"wall_seconds": 600, "cpu_seconds": 1200, "memory_mb": 4096, "batch_size": 16, "output_mb": 512}',
+    )
     max_submission_mb = models.PositiveIntegerField(default=50)
     truth_file = models.FileField(upload_to=truth_upload_path, blank=True, help_text="Hidden from participants.")
     organizers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="organized_competitions")
@@ -82,6 +94,12 @@ class Competition(models.Model):
 
     def private_revealed(self, now: datetime | None = None) -> bool:
         return (now or timezone.now()) >= self.reveal_time
+
+    def model_limit(self, name: str) -> int:
+        """A model-run setting from `model_limits`, else the platform default (README, "Model submissions")."""
+        defaults = {"wall_seconds": 600, "cpu_seconds": 1200, "memory_mb": 4096, "batch_size": 16, "output_mb": 512}
+        value = (self.model_limits or {}).get(name, defaults[name])
+        return int(value)
 
     def scoring_options(self) -> ScoringOptions:
         return ScoringOptions(classes=tuple(self.classes or ()), max_bytes=self.max_submission_mb * 1024 * 1024)

@@ -150,9 +150,13 @@ REDIS_URL = env_str("REDIS_URL", f"redis+socket://{REDIS_SOCKET}")
 CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("PODIUM_TASK_SOFT_TIME_LIMIT", 300, minimum=1)
 CELERY_TASK_TIME_LIMIT = env_int("PODIUM_TASK_TIME_LIMIT", 360, minimum=1)
+# The longest a model may run, whatever a competition asks for.
+PODIUM_MAX_MODEL_SECONDS = env_int("PODIUM_MAX_MODEL_SECONDS", 1800, minimum=1)
 # Redelivery of unacknowledged tasks must wait longer than any task may run,
 # or a slow task would be handed to a second worker while the first still runs.
-CELERY_VISIBILITY_TIMEOUT = env_int("PODIUM_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 60, minimum=1)
+CELERY_VISIBILITY_TIMEOUT = env_int(
+    "PODIUM_VISIBILITY_TIMEOUT", max(CELERY_TASK_TIME_LIMIT, PODIUM_MAX_MODEL_SECONDS + 120) + 60, minimum=1
+)
 # A submission left queued or running this long (the broker lost its task, a
 # worker vanished) is re-enqueued by the periodic sweep.
 PODIUM_STALE_AFTER_SECONDS = env_int("PODIUM_STALE_AFTER_SECONDS", CELERY_VISIBILITY_TIMEOUT + 60, minimum=1)

@@ -26,6 +26,13 @@ class Submission(models.Model):
     original_name = models.CharField(max_length=255, blank=True)
     description = models.CharField(max_length=500, blank=True)
     status = models.CharField(max_length=10, choices=states.CHOICES, default=states.QUEUED, db_index=True)
+    # Within `running`: "inference" (a model is being run) or "scoring".
+    stage = models.CharField(max_length=10, blank=True, choices=states.STAGE_CHOICES)
+    progress = models.FloatField(null=True, blank=True, help_text="Share of test inputs a model has processed.")
+    inference_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Time spent running the model.")
+    inference_device = models.CharField(max_length=20, blank=True)
+    # For model submissions: the predictions the model wrote, scored like an upload.
+    predictions_file = models.FileField(blank=True, max_length=255)
     public_score = models.FloatField(null=True, blank=True)
     private_score = models.FloatField(null=True, blank=True)
     public_scores = models.JSONField(default=dict, blank=True)
@@ -56,3 +63,13 @@ class Submission(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in states.FINAL
+
+    @property
+    def stage_label(self) -> str:
+        """What a participant sees: queued, running inference (with progress), scoring, scored or failed."""
+        if self.status == states.RUNNING and self.stage == states.INFERENCE:
+            percent = f" {self.progress:.0%}" if self.progress is not None else ""
+            return f"running inference{percent}"
+        if self.status == states.RUNNING:
+            return "scoring"
+        return self.status

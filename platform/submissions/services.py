@@ -17,9 +17,10 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from competitions.models import ACTIVE, UPCOMING, Competition
+from competitions.models import ACTIVE, MODEL, UPCOMING, Competition, competition_public_dir
 from podium.errors import PodiumError
 from scoring import SubmissionError
+from scoring.registry import check_size
 from submissions import states
 from submissions.models import Submission
 from submissions.selectors import quota_for_team
@@ -30,6 +31,7 @@ from teams.selectors import membership_get, membership_has_access
 logger = logging.getLogger(__name__)
 
 SCORE_TASK = "workers.tasks.score_submission"
+INFERENCE_TASK = "workers.tasks.run_inference"
 
 
 def submission_create(
@@ -87,14 +89,69 @@ def _check_can_submit(*, competition: Competition, membership: object, file: Upl
 
 
 def submission_enqueue(*, submission_id: int) -> None:
-    """Send the scoring task. A broker outage is logged, not raised: the periodic sweep retries."""
+    """Send the submission's first task: scoring for predictions, inference for a model.
+
+    A broker outage is logged, not raised: the periodic sweep retries.
+    """
     from workers.app import app
 
     Submission.objects.filter(pk=submission_id, status=states.QUEUED).update(enqueued_at=timezone.now())
+    submission = Submission.objects.select_related("competition").get(pk=submission_id)
     try:
-        app.send_task(SCORE_TASK, args=[submission_id], queue="scoring", retry_policy={"max_retries": 2})
+        if submission.kind == MODEL:
+            job = inference_job(submission=submission)
+            limit = job["wall_seconds"] + 120
+            app.send_task(INFERENCE_TASK, args=[job], queue="inference", retry_policy={"max_retries": 2},
+                          soft_time_limit=limit, time_limit=limit + 30)
+        else:
+            app.send_task(SCORE_TASK, args=[submission_id], queue="scoring", retry_policy={"max_retries": 2})
     except Exception:  # noqa: BLE001 - the database, not the broker, records what must be done
         logger.exception("could not enqueue submission %s; the sweep will retry", submission_id)
+
+
+def inference_job(*, submission: Submission) -> dict[str, object]:
+    """The inference task's whole message: where the model and test inputs are, never the truth."""
+    competition = submission.competition
+    output_suffix = competition.task_type.submission_suffix
+    return {
+        "submission_id": submission.pk,
+        "task": competition.task,
+        "model": submission.file.name,
+        "inputs": competition_public_dir(competition),
+        "output": f"predictions/{competition.slug}/{submission.pk}{output_suffix}",
+        "classes": list(competition.classes or []),
+        "batch_size": competition.model_limit("batch_size"),
+        "wall_seconds": min(competition.model_limit("wall_seconds"), settings.PODIUM_MAX_MODEL_SECONDS),
+        "cpu_seconds": competition.model_limit("cpu_seconds"),
+        "memory_mb": competition.model_limit("memory_mb"),
+        "output_mb": competition.model_limit("output_mb"),
+    }
+
+
+def submission_inference_progress(*, submission_id: int, done: int, total: int) -> None:
+    """A model started or advanced: show it as running inference (never moves a submission backwards)."""
+    _transition(
+        submission_id=submission_id,
+        condition=Q(status__in=states.PENDING, stage__in=["", states.INFERENCE]),
+        status=states.RUNNING,
+        stage=states.INFERENCE,
+        progress=done / total if total else 0.0,
+    )
+
+
+def submission_inference_finished(*, submission_id: int, result: dict[str, object], task_id: str) -> str | None:
+    """The inference worker's report: fail with the model's error, or score its predictions."""
+    pending = Q(status__in=states.PENDING) & ~Q(stage=states.SCORING)
+    details = {"inference_ms": int(float(result.get("seconds") or 0) * 1000), "inference_device": str(result.get("device", ""))[:20]}
+    error = result.get("error")
+    if error:
+        _transition(submission_id=submission_id, condition=pending, status=states.FAILED, scored_at=timezone.now(),
+                    error_code=str(error["code"])[:40], error_message=str(error["message"]), **details)
+        return states.FAILED
+    if not _transition(submission_id=submission_id, condition=pending, predictions_file=result["output"],
+                       progress=1.0, stage=states.INFERENCE, status=states.RUNNING, **details):
+        return None  # already scored or failed: a duplicate report
+    return submission_score(submission_id=submission_id, task_id=task_id)
 
 
 def _transition(*, submission_id: int, condition: Q, **fields: object) -> bool:
@@ -108,6 +165,8 @@ def submission_claim(*, submission_id: int, task_id: str, now: datetime | None =
     stale = now - timedelta(seconds=settings.PODIUM_STALE_AFTER_SECONDS)
     claimable = (
         Q(status=states.QUEUED)
+        # A model's predictions, handed over by the inference worker.
+        | Q(status=states.RUNNING, stage=states.INFERENCE)
         # The same task redelivered after its worker died.
         | Q(status=states.RUNNING, task_id=task_id)
         # A worker that vanished long ago.
@@ -117,6 +176,7 @@ def submission_claim(*, submission_id: int, task_id: str, now: datetime | None =
         submission_id=submission_id,
         condition=claimable,
         status=states.RUNNING,
+        stage=states.SCORING,
         started_at=now,
         task_id=task_id[:64],
         attempt=F("attempt") + 1,
@@ -140,7 +200,9 @@ def submission_score(*, submission_id: int, task_id: str) -> str | None:
     task_type = competition.task_type
     try:
         truth = load_truth(competition)
-        scores = task_type.score(truth, submission.file.path, competition.scoring_options())
+        predictions = submission.predictions_file if submission.kind == MODEL else submission.file
+        check_size(predictions.path, competition.scoring_options().max_bytes)
+        scores = task_type.score(truth, predictions.path, competition.scoring_options())
     except SubmissionError as exc:
         submission_finish(submission=submission, started=started, error=exc)
         return states.FAILED
@@ -188,7 +250,8 @@ def submission_release(*, submission: Submission) -> None:
     _transition(
         submission_id=submission.pk,
         condition=Q(status=states.RUNNING, attempt=submission.attempt),
-        status=states.QUEUED,
+        status=states.QUEUED if submission.kind != MODEL else states.RUNNING,
+        stage="" if submission.kind != MODEL else states.INFERENCE,
         task_id="",
     )
 
@@ -200,10 +263,16 @@ def submissions_requeue_stale(*, now: datetime | None = None) -> int:
     lost = Submission.objects.filter(
         Q(status=states.QUEUED, enqueued_at__lt=stale)
         | Q(status=states.QUEUED, enqueued_at__isnull=True, created_at__lt=stale)
-        | Q(status=states.RUNNING, started_at__lt=stale)
+        | Q(status=states.RUNNING, stage=states.SCORING, started_at__lt=stale)
+        # A model whose inference worker vanished: run it again.
+        | Q(status=states.RUNNING, stage=states.INFERENCE, enqueued_at__lt=stale)
     ).values_list("pk", flat=True)
     count = 0
     for submission_id in lost:
+        # A model starts over from inference, whichever stage it was lost in.
+        Submission.objects.filter(pk=submission_id, kind=MODEL, status__in=states.PENDING).update(
+            status=states.QUEUED, stage="", progress=None
+        )
         submission_enqueue(submission_id=submission_id)
         count += 1
     if count:

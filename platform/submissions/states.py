@@ -9,3 +9,8 @@ FAILED = "failed"
 CHOICES = [(QUEUED, "Queued"), (RUNNING, "Running"), (SCORED, "Scored"), (FAILED, "Failed")]
 FINAL = frozenset({SCORED, FAILED})
 PENDING = frozenset({QUEUED, RUNNING})
+
+# Stages within RUNNING.
+INFERENCE = "inference"
+SCORING = "scoring"
+STAGE_CHOICES = [(INFERENCE, "Running the model"), (SCORING, "Scoring")]

@@ -77,7 +77,7 @@ def _submissions_table(request: HttpRequest, competition: Competition) -> dict[s
         "submissions": submissions,
         "private_visible": private_scores_visible(competition=competition, user=request.user),
         "pending": any(not s.is_final for s in submissions),
-        "fingerprint": [(s.pk, s.status, s.selected) for s in submissions],
+        "fingerprint": [(s.pk, s.status, s.stage, s.progress, s.selected) for s in submissions],
     }
 
 
