@@ -1,4 +1,4 @@
-"""Run every benchmark and print its table: `make bench` (or `python bench/run.py [latency|scoring]`)."""
+"""Run every benchmark and print its table: `make bench` (or `python bench/run.py [latency|scoring|inference]`)."""
 from __future__ import annotations
 
 import sys
@@ -6,14 +6,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import inference  # noqa: E402
 import latency  # noqa: E402
 import scoring_speed  # noqa: E402
 
 
 def main(argv: list[str]) -> None:
-    chosen = set(argv) or {"latency", "scoring"}
+    chosen = set(argv) or {"latency", "scoring", "inference"}
     if "scoring" in chosen:
         scoring_speed.main()
+    if "inference" in chosen:
+        inference.main([])
     if "latency" in chosen:
         latency.main()
 

@@ -171,3 +171,25 @@ def _purge(redis_url: str) -> None:
 
     with app.connection_for_write() as connection:
         connection.default_channel.queue_purge("scoring")
+
+
+@pytest.fixture(scope="session")
+def inference_worker(celery_worker, redis_url: str, tmp_path_factory: pytest.TempPathFactory):
+    """A real `celery -A workers worker -Q inference`, given no usable database: it must need none."""
+    from django.conf import settings as django_settings
+
+    from podium.devstack import start_worker, stop_process
+
+    log_path = tmp_path_factory.getbasetemp() / "inference-worker.log"
+    env = {
+        "REDIS_URL": redis_url,
+        "DATABASE_URL": "postgres://nobody:nothing@127.0.0.1:1/no-database",
+        "PODIUM_MEDIA_ROOT": str(_shared_media(tmp_path_factory)),
+        "PODIUM_VAR_DIR": str(django_settings.VAR_DIR),
+    }
+    process = start_worker(queues="inference", concurrency=1, env=env, log_path=log_path)
+    try:
+        wait_for(lambda: b"ready." in log_path.read_bytes() if log_path.exists() else False, timeout=60)
+        yield process
+    finally:
+        stop_process(process)

@@ -1,0 +1,90 @@
+"""Model submissions through real processes: API upload, inference worker (no database), scoring worker."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import List
+
+import pytest
+import torch
+from rest_framework.test import APIClient
+
+from examples import text_classification
+from scoring import ScoringOptions, get_task
+from submissions import states
+from submissions.models import Submission
+from submissions.selectors import quota_for_team
+from tests.conftest import wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+CLASSES = ["food", "sports", "technology", "travel"]
+
+
+@pytest.fixture
+def model_competition(competition):
+    competition.submission_kinds = ["predictions", "model"]
+    competition.model_limits = {"wall_seconds": 60, "memory_mb": 2048, "batch_size": 32}
+    competition.save()
+    return competition
+
+
+@pytest.fixture
+def alice_api(alice, alice_joined) -> APIClient:
+    api = APIClient()
+    api.force_authenticate(alice)
+    return api
+
+
+def submit_model(api: APIClient, model: torch.jit.ScriptModule, path: Path) -> int:
+    torch.jit.save(model, str(path))
+    with open(path, "rb") as handle:
+        response = api.post("/api/v1/competitions/topic/submissions/", {"file": handle, "kind": "model"}, format="multipart")
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
+def final(submission_id: int) -> Submission:
+    return wait_for(lambda: Submission.objects.filter(pk=submission_id, status__in=states.FINAL).first(), timeout=120)
+
+
+class Raiser(torch.nn.Module):
+    def forward(self, texts: List[str]) -> torch.Tensor:
+        raise ValueError("no predictions today")
+
+
+def test_a_model_is_run_by_the_inference_worker_and_scored_like_its_predictions(
+    celery_worker, inference_worker, alice_api, model_competition, text_bundle, tmp_path: Path
+) -> None:
+    model = text_classification.build(text_bundle.path / "public", {"classes": CLASSES})
+    submission = final(submit_model(alice_api, model, tmp_path / "model.pt"))
+    assert submission.status == states.SCORED, (submission.error_code, submission.error_message)
+    assert submission.inference_ms and submission.inference_device == "cpu"
+    # The same predictions, made in-process by the test and scored directly.
+    rows = list(csv.DictReader(open(text_bundle.path / "public" / "test.csv")))
+    predicted = model([row["text"] for row in rows]).argmax(1).tolist()
+    direct = tmp_path / "direct.csv"
+    direct.write_text("id,label\n" + "".join(f"{row['id']},{CLASSES[k]}\n" for row, k in zip(rows, predicted)))
+    task = get_task("text-classification")
+    options = ScoringOptions(classes=tuple(CLASSES))
+    expected = task.score(task.load_truth(text_bundle.path / "truth.csv", options), direct, options)
+    assert submission.public_scores == pytest.approx(expected["public"], abs=1e-12)
+    detail = alice_api.get(f"/api/v1/submissions/{submission.pk}/").json()
+    assert detail["status"] == "scored" and detail["kind"] == "model"
+
+
+def test_a_failing_model_fails_with_its_message_and_is_not_charged(
+    celery_worker, inference_worker, alice_api, model_competition, alice_joined, tmp_path: Path
+) -> None:
+    submission = final(submit_model(alice_api, torch.jit.script(Raiser()), tmp_path / "model.pt"))
+    assert (submission.status, submission.error_code) == (states.FAILED, "model-error")
+    assert "no predictions today" in submission.error_message
+    assert quota_for_team(competition=model_competition, team=alice_joined.team).used == 0
+
+
+def test_a_pickle_fails_as_an_unsupported_format(celery_worker, inference_worker, alice_api, model_competition, tmp_path: Path) -> None:
+    path = tmp_path / "model.pt"
+    torch.save(torch.nn.Linear(2, 2), path)
+    with open(path, "rb") as handle:
+        created = alice_api.post("/api/v1/competitions/topic/submissions/", {"file": handle, "kind": "model"}, format="multipart").json()
+    submission = final(created["id"])
+    assert submission.error_code == "unsupported-model-format"
