@@ -1,6 +1,16 @@
-"""Celery workers for Podium; `celery -A workers` finds the app here."""
+"""Celery workers for Podium; `celery -A workers` finds the app here.
+
+The app is loaded on first access, not on import, so that the sandboxed model
+runner (`workers.inference_child`) imports neither Celery nor Django.
+"""
 from __future__ import annotations
 
-from workers.app import app
+from typing import Any
 
-__all__ = ["app"]
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        from workers.app import app
+
+        return app
+    raise AttributeError(f"module 'workers' has no attribute {name!r}")
