@@ -26,7 +26,7 @@ class ShapeFinder(torch.nn.Module):
         """[N, 3, H, W] -> [N, H, W] component labels (0 = background)."""
         mask = (batch.min(dim=1).values > self.brightness).float().unsqueeze(1)
         n, _, h, w = mask.shape
-        labels = torch.arange(1, h * w + 1, dtype=torch.float32).reshape(1, 1, h, w).expand(n, 1, h, w) * mask
+        labels = torch.arange(1, h * w + 1, dtype=torch.float32, device=batch.device).reshape(1, 1, h, w).expand(n, 1, h, w) * mask
         for _ in range(h + w):
             grown = torch.nn.functional.max_pool2d(labels, 3, stride=1, padding=1) * mask
             if torch.equal(grown, labels):

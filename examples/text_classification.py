@@ -23,7 +23,8 @@ class BagOfWords(torch.nn.Module):
         self.linear = torch.nn.Linear(len(vocabulary), n_classes)
 
     def counts(self, texts: List[str]) -> torch.Tensor:
-        counts = torch.zeros(len(texts), len(self.vocabulary))
+        # On the weights' device: the model may run on a GPU.
+        counts = torch.zeros(len(texts), len(self.vocabulary), device=self.linear.weight.device)
         for row, text in enumerate(texts):
             for word in text.lower().split():
                 column = self.vocabulary.get(word, -1)
