@@ -158,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gpu-memory-fraction", type=float, default=0.0)
     args = parser.parse_args(argv)
     device = torch.device(args.device)
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", torch.cuda.current_device())
     try:
         if device.type == "cuda" and args.gpu_memory_fraction:
             torch.cuda.set_per_process_memory_fraction(args.gpu_memory_fraction, device)
