@@ -109,7 +109,9 @@ def _command(job: InferenceJob, device: str) -> list[str]:
 
 
 def _child_env(device: str) -> dict[str, str]:
-    env = {"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": os.environ.get("PODIUM_MODEL_THREADS", str(os.cpu_count() or 1))}
+    # The worker's own import path too: packages may be installed outside site-packages.
+    paths = [str(ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    env = {"PYTHONPATH": os.pathsep.join(paths), "OMP_NUM_THREADS": os.environ.get("PODIUM_MODEL_THREADS", str(os.cpu_count() or 1))}
     if device == "cpu":
         env["CUDA_VISIBLE_DEVICES"] = ""
     return env
