@@ -7,6 +7,7 @@ plain pickle are refused: loading them could run arbitrary code.
 """
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
@@ -30,7 +31,8 @@ def model_format_problem(path: Path) -> str | None:
         return f"The file is a damaged zip archive. {HOW_TO}"
     if any(name.endswith(("serialized_exported_program.json", "archive_format")) or "/models/" in name for name in names):
         return f"The file is a torch.export .pt2 archive, which is not accepted. {HOW_TO}"
-    has_code = any("/code/__torch__/" in name or name.startswith("code/__torch__/") for name in names)
+    # code/__torch__/<module>.py, or code/__torch__.py for a class defined in a script's __main__.
+    has_code = any(re.search(r"(^|/)code/__torch__(/|\.py$)", name) for name in names)
     has_constants = any(name.endswith("constants.pkl") for name in names)
     if has_code and has_constants:
         return None

@@ -102,7 +102,8 @@ def run_contained(
     if exceeded is None and process.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
         # Not killed by the parent: the CPU-time limit (soft: SIGXCPU, hard: SIGKILL).
         exceeded = CPU
-    if exceeded is None and process.returncode == -signal.SIGXFSZ:
+    # Python ignores SIGXFSZ, so a write past RLIMIT_FSIZE fails with EFBIG instead.
+    if exceeded is None and (process.returncode == -signal.SIGXFSZ or "[Errno 27] File too large" in "".join(stdout_lines + stderr_tail)):
         exceeded = OUTPUT
     return Outcome(process.returncode, "".join(stdout_lines), "".join(stderr_tail)[-8000:], exceeded,
                    time.monotonic() - started, peak, contained)

@@ -88,3 +88,30 @@ def test_a_pickle_fails_as_an_unsupported_format(celery_worker, inference_worker
         created = alice_api.post("/api/v1/competitions/topic/submissions/", {"file": handle, "kind": "model"}, format="multipart").json()
     submission = final(created["id"])
     assert submission.error_code == "unsupported-model-format"
+
+
+def test_an_example_script_builds_and_submits_its_model(
+    celery_worker, inference_worker, live_server, alice, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from competitions.bundles import competition_import_bundle
+    from competitions.demo_data import segmentation_bundle
+    from teams.services import membership_join
+
+    bundle = segmentation_bundle(tmp_path_factory.mktemp("seg") / "blobs", n_train=2, n_test=10)
+    competition, _ = competition_import_bundle(path=bundle.path)
+    membership_join(competition=competition, user=alice, accept_rules=True)
+    from rest_framework.authtoken.models import Token
+
+    env = {**os.environ, "PODIUM_HOST": live_server.url, "PODIUM_TOKEN": Token.objects.create(user=alice).key,
+           "PODIUM_CONFIG": str(tmp_path / "none.json")}
+    script = Path(__file__).resolve().parents[2] / "examples" / "segmentation.py"
+    result = subprocess.run([sys.executable, str(script), "--slug", "blob-tracer", "--data", str(tmp_path / "data"),
+                             "--output", str(tmp_path / "model.pt")], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    submission = Submission.objects.get(competition=competition)
+    assert submission.kind == "model" and submission.status == states.SCORED
+    assert submission.public_score > 0.9

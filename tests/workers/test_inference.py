@@ -207,3 +207,30 @@ def test_the_model_process_gets_no_secrets(monkeypatch: pytest.MonkeyPatch) -> N
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     assert "DATABASE_URL" not in outcome.stdout and "SECRET_KEY" not in outcome.stdout
+
+
+class Spin(torch.nn.Module):
+    """Burns CPU time; the wall-clock limit is generous, so the CPU-time limit must stop it."""
+
+    def forward(self, texts: List[str]) -> torch.Tensor:
+        x = torch.zeros(1)
+        while bool(x.sum() >= 0):
+            x = x + 1
+        return x
+
+
+def test_the_cpu_time_limit_stops_a_busy_model(media: Path) -> None:
+    result = run(media, "text-classification", torch.jit.script(Spin()), wall_seconds=60, cpu_seconds=3)
+    assert result.error is not None and result.error["code"] == "model-timeout"
+    assert "CPU-seconds" in result.error["message"] and result.seconds < 30
+
+
+def test_output_beyond_the_cap_is_stopped() -> None:
+    workdir = private_workdir()
+    try:
+        writer = "open('big', 'wb').write(b'x' * (3 * 1024 * 1024)); print('wrote')"
+        outcome = run_contained([sys.executable, "-c", writer], workdir=workdir, inputs=None, hidden=[],
+                                limits=Limits(wall_seconds=20, output_mb=1))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    assert outcome.exceeded == "output-size" and "wrote" not in outcome.stdout

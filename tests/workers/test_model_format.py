@@ -31,6 +31,23 @@ def test_a_torchscript_archive_is_accepted(tmp_path: Path) -> None:
     assert model_format_problem(path) is None
 
 
+def test_a_model_defined_in_a_scripts_main_is_accepted(tmp_path: Path) -> None:
+    import runpy
+
+    script = tmp_path / "train.py"
+    script.write_text("import torch\nclass Plus(torch.nn.Module):\n    def forward(self, x: torch.Tensor) -> torch.Tensor:\n"
+                      "        return x + 1\ntorch.jit.save(torch.jit.script(Plus()), 'model.pt')\n")
+    import os
+
+    previous = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        runpy.run_path(str(script), run_name="__main__")
+    finally:
+        os.chdir(previous)
+    assert model_format_problem(tmp_path / "model.pt") is None
+
+
 def test_a_pickle_bomb_is_refused_without_being_loaded(tmp_path: Path) -> None:
     marker = tmp_path / "exploded"
     path = tmp_path / "model.pkl"
