@@ -5,6 +5,7 @@ from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import Storage, storages
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -105,12 +106,16 @@ class Competition(models.Model):
         return ScoringOptions(classes=tuple(self.classes or ()), max_bytes=self.max_submission_mb * 1024 * 1024)
 
 
+def public_storage() -> Storage:
+    return storages["public"]
+
+
 class CompetitionFile(models.Model):
     """A file participants may download (training data, test inputs, a sample submission)."""
 
     competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="files")
     name = models.CharField(max_length=200)
-    file = models.FileField(upload_to=public_upload_path)
+    file = models.FileField(upload_to=public_upload_path, storage=public_storage, max_length=255)
     size = models.PositiveBigIntegerField(default=0, editable=False)
     description = models.CharField(max_length=300, blank=True)
     uploaded_at = models.DateTimeField(auto_now_add=True)
