@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -131,31 +132,42 @@ def _database_url() -> str:
     return f"postgres://{auth + '@' if auth else ''}{host}:{port}/{config['NAME']}"
 
 
-@pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker, redis_url: str, tmp_path_factory: pytest.TempPathFactory):
-    """A real `celery -A workers worker -Q scoring` process on the test database."""
-    from django.conf import settings as django_settings
-
+@contextmanager
+def _worker(queues: str, env: dict[str, str], log_path: Path) -> Iterator[object]:
+    """A real Celery worker process, stopped (with its children) when the block ends."""
     from podium.devstack import start_worker, stop_process
-    from workers.app import app
 
-    with django_db_blocker.unblock():
-        database_url = _database_url()
-    log_path = tmp_path_factory.getbasetemp() / "worker.log"
-    env = {
-        "REDIS_URL": redis_url,
-        "DATABASE_URL": database_url,
-        "PODIUM_MEDIA_ROOT": str(_shared_media(tmp_path_factory)),
-        "PODIUM_VAR_DIR": str(django_settings.VAR_DIR),
-    }
-    _point_app_at(app, redis_url)
-    _purge(redis_url)
-    process = start_worker(queues="scoring", concurrency=1, env=env, log_path=log_path)
+    process = start_worker(queues=queues, concurrency=1, env=env, log_path=log_path)
     try:
         wait_for(lambda: b"ready." in log_path.read_bytes() if log_path.exists() else False, timeout=60)
         yield process
     finally:
         stop_process(process)
+
+
+def _worker_env(redis_url: str, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    from django.conf import settings as django_settings
+
+    return {
+        "REDIS_URL": redis_url,
+        "DATABASE_URL": database_url,
+        "PODIUM_MEDIA_ROOT": str(_shared_media(tmp_path_factory)),
+        "PODIUM_VAR_DIR": str(django_settings.VAR_DIR),
+    }
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, redis_url: str, tmp_path_factory: pytest.TempPathFactory):
+    """A real `celery -A workers worker -Q scoring` process on the test database."""
+    from workers.app import app
+
+    with django_db_blocker.unblock():
+        database_url = _database_url()
+    _point_app_at(app, redis_url)
+    _purge(redis_url)
+    env = _worker_env(redis_url, database_url, tmp_path_factory)
+    with _worker("scoring", env, tmp_path_factory.getbasetemp() / "worker.log") as process:
+        yield process
 
 
 def _point_app_at(app, redis_url: str) -> None:
@@ -176,20 +188,6 @@ def _purge(redis_url: str) -> None:
 @pytest.fixture(scope="session")
 def inference_worker(celery_worker, redis_url: str, tmp_path_factory: pytest.TempPathFactory):
     """A real `celery -A workers worker -Q inference`, given no usable database: it must need none."""
-    from django.conf import settings as django_settings
-
-    from podium.devstack import start_worker, stop_process
-
-    log_path = tmp_path_factory.getbasetemp() / "inference-worker.log"
-    env = {
-        "REDIS_URL": redis_url,
-        "DATABASE_URL": "postgres://nobody:nothing@127.0.0.1:1/no-database",
-        "PODIUM_MEDIA_ROOT": str(_shared_media(tmp_path_factory)),
-        "PODIUM_VAR_DIR": str(django_settings.VAR_DIR),
-    }
-    process = start_worker(queues="inference", concurrency=1, env=env, log_path=log_path)
-    try:
-        wait_for(lambda: b"ready." in log_path.read_bytes() if log_path.exists() else False, timeout=60)
+    env = _worker_env(redis_url, "postgres://nobody:nothing@127.0.0.1:1/no-database", tmp_path_factory)
+    with _worker("inference", env, tmp_path_factory.getbasetemp() / "inference-worker.log") as process:
         yield process
-    finally:
-        stop_process(process)
