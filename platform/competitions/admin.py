@@ -1,16 +1,31 @@
-"""Organizers manage competitions here; a truth file is validated when uploaded."""
+"""Organizers manage competitions here.
+
+A truth file is validated when uploaded; actions generate a sample submission,
+re-score every submission (keeping an audit trail), and export leaderboards and
+submissions as CSV; a bundle (.zip) can be imported from the list page.
+"""
 from __future__ import annotations
 
 from typing import Any
 
-from django import forms
-from django.contrib import admin
-from django.db.models import QuerySet
-from django.http import HttpRequest
+import tempfile
+from pathlib import Path
 
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from competitions.bundles import BundleError, competition_import_bundle
+from competitions.exports import leaderboard_csv, submissions_csv
 from competitions.models import Competition, CompetitionFile
-from competitions.services import truth_validate
+from competitions.services import competition_write_sample_submission, truth_validate
 from scoring import TruthError, get_task
+from submissions.services import competition_rescore
 
 
 class CompetitionForm(forms.ModelForm):
@@ -44,9 +59,16 @@ class CompetitionFileInline(admin.TabularInline):
     readonly_fields = ["size"]
 
 
+class BundleUploadForm(forms.Form):
+    bundle = forms.FileField(help_text="A .zip of a competition bundle: competition.yaml, truth, public/ …")
+
+
 @admin.register(Competition)
 class CompetitionAdmin(admin.ModelAdmin):
     form = CompetitionForm
+    change_list_template = "admin/competitions/competition/change_list.html"
+    actions = ["generate_sample_submission", "rescore_all_submissions", "export_leaderboards", "export_submissions"]
+    readonly_fields = ["evaluation_preview"]
     list_display = ["title", "slug", "task", "start_at", "end_at", "state_label", "submission_count"]
     list_filter = ["task"]
     search_fields = ["title", "slug"]
@@ -55,7 +77,7 @@ class CompetitionAdmin(admin.ModelAdmin):
     inlines = [CompetitionFileInline]
     fieldsets = [
         (None, {"fields": ["title", "slug", "subtitle", "task", "organizers"]}),
-        ("Pages (Markdown)", {"fields": ["overview", "evaluation", "rules"]}),
+        ("Pages (Markdown)", {"fields": ["overview", "evaluation", "evaluation_preview", "rules"]}),
         ("Schedule", {"fields": ["start_at", "end_at", "reveal_at"]}),
         ("Submissions", {"fields": ["submission_kinds", "daily_submission_limit", "max_submission_mb",
                                     "max_team_size", "final_selection_limit", "classes", "model_limits"]}),
@@ -75,3 +97,67 @@ class CompetitionAdmin(admin.ModelAdmin):
         if request.user.is_superuser:
             return queryset
         return queryset.filter(organizers=request.user)
+
+    @admin.display(description="Evaluation page")
+    def evaluation_preview(self, competition: Competition) -> str:
+        if not competition.pk:
+            return "Save first to preview."
+        url = reverse("competition-evaluation", kwargs={"slug": competition.slug})
+        return format_html('<a href="{}" target="_blank">Preview the evaluation page</a> (the default text is used when the field is empty)', url)
+
+    @admin.action(description="Generate sample_submission from the truth")
+    def generate_sample_submission(self, request: HttpRequest, queryset: QuerySet[Competition]) -> None:
+        for competition in queryset:
+            if not competition.truth_file:
+                self.message_user(request, f"{competition.slug}: upload a truth file first.", messages.ERROR)
+                continue
+            item = competition_write_sample_submission(competition=competition)
+            self.message_user(request, f"{competition.slug}: wrote public/{item.name}.", messages.SUCCESS)
+
+    @admin.action(description="Rescore all submissions (after a truth fix)")
+    def rescore_all_submissions(self, request: HttpRequest, queryset: QuerySet[Competition]) -> None:
+        for competition in queryset:
+            count = competition_rescore(competition=competition, requested_by=request.user)
+            self.message_user(request, f"{competition.slug}: {count} submissions re-enqueued; old and new scores are "
+                                       "kept under Submissions › Rescores.", messages.SUCCESS)
+
+    @admin.action(description="Export leaderboards (public and private) as CSV")
+    def export_leaderboards(self, request: HttpRequest, queryset: QuerySet[Competition]) -> HttpResponse:
+        return _csv_response(leaderboard_csv(competitions=queryset), "leaderboards.csv")
+
+    @admin.action(description="Export all submissions as CSV")
+    def export_submissions(self, request: HttpRequest, queryset: QuerySet[Competition]) -> HttpResponse:
+        return _csv_response(submissions_csv(competitions=queryset), "submissions.csv")
+
+    def get_urls(self) -> list:  # type: ignore[type-arg]
+        extra = [path("import/", self.admin_site.admin_view(self.import_bundle), name="competitions_competition_import")]
+        return extra + super().get_urls()
+
+    def import_bundle(self, request: HttpRequest) -> HttpResponse:
+        """Upload a bundle .zip: validated whole, then imported (or nothing changes and every problem is listed)."""
+        if not request.user.is_superuser:
+            raise PermissionDenied("Only administrators import bundles.")
+        form = BundleUploadForm(request.POST or None, request.FILES or None)
+        problems: list[str] = []
+        if request.method == "POST" and form.is_valid():
+            with tempfile.NamedTemporaryFile(suffix=".zip") as copy:
+                for chunk in form.cleaned_data["bundle"].chunks():
+                    copy.write(chunk)
+                copy.flush()
+                try:
+                    competition, created = competition_import_bundle(path=Path(copy.name))
+                except BundleError as exc:
+                    problems = exc.problems
+                else:
+                    competition.organizers.add(request.user)
+                    self.message_user(request, f"{'Created' if created else 'Updated'} {competition.slug}.", messages.SUCCESS)
+                    return redirect("admin:competitions_competition_change", competition.pk)
+        context = {**self.admin_site.each_context(request), "form": form, "problems": problems,
+                   "title": "Import a competition bundle", "opts": self.model._meta}
+        return render(request, "admin/competitions/competition/import.html", context)
+
+
+def _csv_response(text: str, filename: str) -> HttpResponse:
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -263,3 +263,47 @@ def _apply(spec: BundleSpec) -> tuple[Competition, bool]:
 
 def _read_text(path: Path) -> str:
     return path.read_text(encoding="utf-8") if path.is_file() else ""
+
+
+def competition_export_bundle(*, competition: Competition, path: Path) -> Path:
+    """Write the competition back as a bundle: a folder, or a .zip when `path` ends in .zip."""
+    path = Path(path)
+    if path.suffix == ".zip":
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = _write_bundle(competition, Path(tmp) / competition.slug)
+            with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+                for item in sorted(folder.rglob("*")):
+                    if item.is_file():
+                        archive.write(item, Path(competition.slug) / item.relative_to(folder))
+        return path
+    return _write_bundle(competition, path)
+
+
+def _write_bundle(competition: Competition, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    meta: dict[str, Any] = {
+        "slug": competition.slug, "title": competition.title, "subtitle": competition.subtitle, "task": competition.task,
+        "start": competition.start_at.isoformat(), "end": competition.end_at.isoformat(),
+        "daily_submission_limit": competition.daily_submission_limit, "max_team_size": competition.max_team_size,
+        "final_selection_limit": competition.final_selection_limit, "submission_kinds": list(competition.submission_kinds),
+        "max_submission_mb": competition.max_submission_mb,
+    }
+    if competition.reveal_at:
+        meta["reveal"] = competition.reveal_at.isoformat()
+    if competition.classes:
+        meta["classes"] = list(competition.classes)
+    if competition.model_limits:
+        meta["model_limits"] = dict(competition.model_limits)
+    (folder / "competition.yaml").write_text(yaml.safe_dump(meta, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    for name, text in (("overview.md", competition.overview), ("evaluation.md", competition.evaluation), ("rules.md", competition.rules)):
+        if text:
+            (folder / name).write_text(text, encoding="utf-8")
+    if competition.truth_file:
+        with competition.truth_file.open("rb") as source:
+            (folder / competition.task_type.truth_filename).write_bytes(source.read())
+    for item in competition.files.all():
+        target = folder / "public" / item.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with item.file.open("rb") as source:
+            target.write_bytes(source.read())
+    return folder

@@ -1,4 +1,4 @@
-"""Writes about competitions: validating a truth file before it is accepted."""
+"""Writes about competitions: validating a truth file, generating a sample submission."""
 from __future__ import annotations
 
 import shutil
@@ -23,3 +23,22 @@ def truth_validate(*, task: TaskType, file: IO[bytes], classes: list[str] | None
             raise
         except (ValueError, OSError) as exc:
             raise TruthError("bad-truth", f"The truth file cannot be read: {exc}") from None
+
+
+def competition_write_sample_submission(*, competition: "Competition") -> "CompetitionFile":
+    """Make (or replace) public/sample_submission.* from the truth: every id, a valid placeholder prediction."""
+    from django.core.files.base import ContentFile
+
+    from competitions.models import CompetitionFile
+    from submissions.truth_cache import load_truth
+
+    task = competition.task_type
+    name = f"sample_submission{task.submission_suffix}"
+    content = task.sample_submission(load_truth(competition)).encode()
+    item = competition.files.filter(name=name).first() or CompetitionFile(competition=competition, name=name)
+    if item.pk:
+        item.file.delete(save=False)
+    item.description = "A valid submission to start from (generated from the test ids)."
+    item.file.save(name, ContentFile(content), save=False)
+    item.save()
+    return item

@@ -5,19 +5,19 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from submissions.models import Submission
+from submissions.models import Rescore, Submission
 
 
 @admin.register(Submission)
 class SubmissionAdmin(admin.ModelAdmin):
-    list_display = ["id", "competition", "team", "kind", "status", "public_score", "private_score",
-                    "error_code", "created_at", "duration_ms", "selected"]
+    list_display = ["id", "competition", "team", "kind", "status", "stage", "public_score", "private_score",
+                    "error_code", "created_at", "duration_ms", "inference_ms", "selected"]
     list_filter = ["status", "kind", "competition"]
     search_fields = ["team__name", "description", "error_code"]
     readonly_fields = ["competition", "team", "submitted_by", "kind", "file", "original_name", "status",
                        "public_score", "private_score", "public_scores", "private_scores", "error_code",
                        "error_message", "created_at", "enqueued_at", "started_at", "scored_at", "duration_ms",
-                       "attempt", "task_id"]
+                       "attempt", "task_id", "stage", "progress", "inference_ms", "inference_device", "predictions_file"]
     list_select_related = ["competition", "team"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Submission]:
@@ -25,3 +25,16 @@ class SubmissionAdmin(admin.ModelAdmin):
         if request.user.is_superuser:
             return queryset
         return queryset.filter(competition__organizers=request.user)
+
+
+@admin.register(Rescore)
+class RescoreAdmin(admin.ModelAdmin):
+    """The audit trail of re-scoring: each submission's old and new result."""
+
+    list_display = ["submission", "requested_at", "requested_by", "old_status", "old_public_score", "old_private_score",
+                    "new_status", "new_public_score", "new_private_score", "finished_at"]
+    list_filter = ["submission__competition"]
+    readonly_fields = [f.name for f in Rescore._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -73,3 +73,23 @@ class Submission(models.Model):
         if self.status == states.RUNNING:
             return "scoring"
         return self.status
+
+
+class Rescore(models.Model):
+    """One submission's scores before and after an organizer re-scored the competition (an audit trail)."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="rescores")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    old_status = models.CharField(max_length=10)
+    old_public_score = models.FloatField(null=True)
+    old_private_score = models.FloatField(null=True)
+    old_error_code = models.CharField(max_length=40, blank=True)
+    new_status = models.CharField(max_length=10, blank=True)
+    new_public_score = models.FloatField(null=True)
+    new_private_score = models.FloatField(null=True)
+    new_error_code = models.CharField(max_length=40, blank=True)
+    finished_at = models.DateTimeField(null=True)
+
+    class Meta:
+        ordering = ["-requested_at"]

@@ -22,7 +22,7 @@ from podium.errors import PodiumError
 from scoring import SubmissionError
 from scoring.registry import check_size
 from submissions import states
-from submissions.models import Submission
+from submissions.models import Rescore, Submission
 from submissions.selectors import quota_for_team
 from submissions.truth_cache import load_truth
 from teams.models import Team
@@ -242,6 +242,12 @@ def submission_finish(
     recorded = _transition(submission_id=submission.pk, condition=condition, **fields)
     if not recorded:
         logger.warning("submission %s: a newer claim exists; result discarded", submission.pk)
+    else:
+        Rescore.objects.filter(submission_id=submission.pk, finished_at__isnull=True).update(
+            new_status=fields["status"], new_public_score=fields.get("public_score"),
+            new_private_score=fields.get("private_score"), new_error_code=fields.get("error_code", ""),
+            finished_at=fields["scored_at"],
+        )
     return recorded
 
 
@@ -278,6 +284,41 @@ def submissions_requeue_stale(*, now: datetime | None = None) -> int:
     if count:
         logger.info("re-enqueued %d stale submissions", count)
     return count
+
+
+def competition_rescore(*, competition: Competition, requested_by: AbstractBaseUser | None) -> int:
+    """Score every finished submission again (after a truth fix), keeping old and new scores.
+
+    Predictions are re-scored from the stored file; models are scored from the
+    predictions they already made (they are not run again).
+    """
+    count = 0
+    for submission in competition.submissions.filter(status__in=states.FINAL):
+        if submission.kind == MODEL and not submission.predictions_file:
+            continue  # the model failed before predicting: nothing to score
+        with transaction.atomic():
+            Rescore.objects.create(
+                submission=submission, requested_by=requested_by, old_status=submission.status,
+                old_public_score=submission.public_score, old_private_score=submission.private_score,
+                old_error_code=submission.error_code,
+            )
+            requeued = _transition(submission_id=submission.pk, condition=Q(status__in=states.FINAL),
+                                   status=states.QUEUED, stage="", task_id="")
+            if requeued:
+                transaction.on_commit(lambda pk=submission.pk: _enqueue_scoring(submission_id=pk))
+                count += 1
+    return count
+
+
+def _enqueue_scoring(*, submission_id: int) -> None:
+    """Scoring only (a model's predictions already exist)."""
+    from workers.app import app
+
+    Submission.objects.filter(pk=submission_id).update(enqueued_at=timezone.now())
+    try:
+        app.send_task(SCORE_TASK, args=[submission_id], queue="scoring", retry_policy={"max_retries": 2})
+    except Exception:  # noqa: BLE001 - the sweep retries
+        logger.exception("could not enqueue submission %s for rescoring", submission_id)
 
 
 def submission_select(*, submission: Submission, selected: bool) -> Submission:

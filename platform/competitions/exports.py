@@ -1,0 +1,43 @@
+"""CSV exports for organizers: leaderboards (both boards) and every submission with every metric."""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+
+from competitions.models import Competition
+from leaderboards.selectors import BOARDS, leaderboard_rows
+from submissions.models import Submission
+
+
+def leaderboard_csv(*, competitions: Iterable[Competition]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["competition", "board", "metric", "rank", "team", "score", "submission_count", "last_submission_at"])
+    for competition in competitions:
+        metric = competition.task_type.primary_metric
+        for board in BOARDS:
+            for entry in leaderboard_rows(competition=competition, board=board):
+                writer.writerow([competition.slug, board, metric, entry.rank, entry.team, entry.score,
+                                 entry.submission_count, entry.last_submission_at.isoformat()])
+    return buffer.getvalue()
+
+
+def submissions_csv(*, competitions: Iterable[Competition]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    competitions = list(competitions)
+    metrics = sorted({m for c in competitions for m in c.task_type.metrics})
+    writer.writerow(["id", "competition", "team", "submitted_by", "kind", "status", "public_score", "private_score",
+                     *[f"public_{m}" for m in metrics], *[f"private_{m}" for m in metrics], "error_code", "error_message",
+                     "created_at", "scored_at", "duration_ms", "inference_ms", "selected", "file", "description"])
+    rows = Submission.objects.filter(competition__in=competitions).select_related("competition", "team", "submitted_by")
+    for s in rows.order_by("competition__slug", "created_at"):
+        writer.writerow([
+            s.pk, s.competition.slug, s.team.name, s.submitted_by.get_username() if s.submitted_by else "", s.kind, s.status,
+            s.public_score, s.private_score, *[s.public_scores.get(m) for m in metrics],
+            *[s.private_scores.get(m) for m in metrics], s.error_code, s.error_message,
+            s.created_at.isoformat(), s.scored_at.isoformat() if s.scored_at else "", s.duration_ms, s.inference_ms,
+            s.selected, s.file.name, s.description,
+        ])
+    return buffer.getvalue()
