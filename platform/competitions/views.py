@@ -5,11 +5,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from pathlib import Path
+
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from competitions.evaluation import default_evaluation
+from competitions.images import IMAGE_TASKS, test_image_files, thumbnail_png
 from competitions.models import Competition
 from competitions.selectors import competition_files, competitions_visible
 from podium.errors import PodiumError
@@ -46,7 +49,21 @@ def competition_data(request: HttpRequest, slug: str) -> HttpResponse:
     competition = get_object_or_404(Competition, slug=slug)
     context = competition_context(request, competition, "data")
     context["files"] = competition_files(competition=competition)
+    context["thumbnails"] = test_image_files(competition=competition) if context["has_access"] else []
+    context["image_task"] = competition.task in IMAGE_TASKS
     return render(request, "competitions/data.html", context)
+
+
+def competition_thumbnail(request: HttpRequest, slug: str, name: str) -> HttpResponse:
+    """A small PNG of one public image, for members who accepted the rules."""
+    competition = get_object_or_404(Competition, slug=slug)
+    membership = membership_get(competition=competition, user=request.user)
+    if not membership_has_access(competition=competition, membership=membership):
+        raise Http404("Join the competition to see its images")
+    item = get_object_or_404(competition.files, name=name)
+    response = HttpResponse(thumbnail_png(Path(item.file.path)), content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 def competition_evaluation(request: HttpRequest, slug: str) -> HttpResponse:

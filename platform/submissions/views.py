@@ -8,9 +8,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
 
+from competitions.images import IMAGE_TASKS, overlay_png
 from competitions.models import Competition
 from competitions.views import competition_context
 from podium.errors import PodiumError
+from submissions import states
 from submissions.models import Submission
 from submissions.selectors import private_scores_visible, submission_visible_to, submissions_for_team
 from submissions.services import submission_create, submission_select
@@ -96,7 +98,22 @@ def submission_detail(request: HttpRequest, submission_id: int) -> HttpResponse:
     context = competition_context(request, competition, "submissions")
     context.update(
         submission=submission,
+        has_overlay=submission.status == states.SCORED and competition.task in IMAGE_TASKS,
         private_visible=private_scores_visible(competition=competition, user=request.user),
         metrics=competition.task_type.metrics,
     )
     return render(request, "submissions/detail.html", context)
+
+
+@login_required
+def submission_overlay(request: HttpRequest, submission_id: int) -> HttpResponse:
+    """One public test image with this submission's predictions drawn on it (PNG)."""
+    submission = get_object_or_404(Submission.objects.select_related("competition", "team"), pk=submission_id)
+    if not submission_visible_to(submission=submission, user=request.user) or submission.status != states.SCORED:
+        raise Http404("No such submission")
+    png = overlay_png(submission=submission)
+    if png is None:
+        raise Http404("No image to show")
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

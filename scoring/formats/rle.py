@@ -118,3 +118,12 @@ def _check(starts: np.ndarray, lengths: np.ndarray, rows: np.ndarray, sizes: np.
 def _empty(n_rows: int) -> RunSet:
     zero = np.zeros(0, dtype=np.int64)
     return RunSet(zero, zero, zero, n_rows)
+
+
+def rle_decode(text: str, height: int, width: int) -> np.ndarray:
+    """The 2-D mask an RLE string describes (assumed valid: parse_runs checks)."""
+    flat = np.zeros(height * width, dtype=bool)
+    runs = np.array(text.split(), dtype=np.int64)
+    for start, length in zip(runs[0::2], runs[1::2]):
+        flat[start - 1:start - 1 + length] = True
+    return flat.reshape((width, height)).T

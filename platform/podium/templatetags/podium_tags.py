@@ -20,6 +20,8 @@ def markdown(text: str) -> SafeString:
 def score(value: float | None, digits: int = 5) -> str:
     if value is None:
         return "—"
+    if value == -1.0:
+        return "n/a"  # COCO's marker for a metric with nothing to measure (no large boxes, say)
     return f"{value:.{digits}f}"
 
 

@@ -1,0 +1,100 @@
+"""Image previews: test-image thumbnails, and a submission's predictions drawn on one public image."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from competitions.models import Competition, CompetitionFile
+from scoring.formats import coco
+from scoring.formats.rle import rle_decode
+from submissions.models import Submission
+from submissions.truth_cache import load_truth
+
+IMAGE_TASKS = ("detection", "segmentation")
+COLORS = ["#ff4d4f", "#36cfc9", "#ffc53d", "#9254de", "#73d13d", "#40a9ff"]
+
+
+def test_image_files(*, competition: Competition, limit: int = 6) -> list[CompetitionFile]:
+    if competition.task not in IMAGE_TASKS:
+        return []
+    return list(competition.files.filter(name__startswith="images/").order_by("name")[:limit])
+
+
+def thumbnail_png(path: Path, size: int = 160) -> bytes:
+    with Image.open(path) as image:
+        image = image.convert("RGB")
+        image.thumbnail((size, size))
+        return _png(image)
+
+
+def overlay_png(*, submission: Submission) -> bytes | None:
+    """The first public test image with this submission's predictions drawn on it, or None."""
+    competition = submission.competition
+    predictions = submission.predictions_file if submission.kind == "model" else submission.file
+    if competition.task == "detection":
+        return _detection_overlay(competition, Path(predictions.path))
+    if competition.task == "segmentation":
+        return _segmentation_overlay(competition, Path(predictions.path))
+    return None
+
+
+def _public_file(competition: Competition, name: str) -> Path | None:
+    item = competition.files.filter(name=name).first()
+    return Path(item.file.path) if item else None
+
+
+def _detection_overlay(competition: Competition, predictions: Path) -> bytes | None:
+    truth = load_truth(competition)
+    test_json = _public_file(competition, "test.json")
+    if test_json is None:
+        return None
+    names = {image["id"]: image["file_name"] for image in json.loads(test_json.read_text())["images"]}
+    detections = coco.read_detections(predictions, truth)
+    public = np.flatnonzero(truth.image_public)
+    with_boxes = [i for i in public if np.any(detections.image == i)]
+    index = int((with_boxes or list(public))[0])
+    image_path = _public_file(competition, f"images/{names.get(int(truth.image_ids[index]), '')}")
+    if image_path is None:
+        return None
+    with Image.open(image_path) as image:
+        image = image.convert("RGB").resize((image.width * 3, image.height * 3), Image.NEAREST)
+    draw = ImageDraw.Draw(image)
+    mine = np.flatnonzero(detections.image == index)
+    for k in mine[np.argsort(-detections.scores[mine])][:30]:
+        x, y, w, h = (float(v) * 3 for v in detections.boxes[k])
+        color = COLORS[int(detections.category[k]) % len(COLORS)]
+        draw.rectangle([x, y, x + w, y + h], outline=color, width=2)
+        draw.text((x + 3, y + 2), f"{int(truth.category_ids[detections.category[k]])}: {detections.scores[k]:.2f}", fill=color)
+    return _png(image)
+
+
+def _segmentation_overlay(competition: Competition, predictions: Path) -> bytes | None:
+    truth = load_truth(competition)
+    test_csv = _public_file(competition, "test.csv")
+    if test_csv is None:
+        return None
+    images = {row["id"]: row for row in csv.DictReader(open(test_csv, newline="", encoding="utf-8-sig"))}
+    first_public = next((row_id for row_id, public in zip(truth.ids, truth.is_public) if public), None)
+    rle = next((row["rle"] for row in csv.DictReader(open(predictions, newline="", encoding="utf-8-sig")) if row.get("id") == first_public), None)
+    row = images.get(first_public or "")
+    image_path = _public_file(competition, row["image"]) if row else None
+    if image_path is None or rle is None:
+        return None
+    with Image.open(image_path) as image:
+        image = image.convert("RGB")
+    mask = rle_decode(rle, image.height, image.width)
+    pixels = np.asarray(image, dtype=np.float32)
+    pixels[mask] = pixels[mask] * 0.45 + np.array([255, 77, 79]) * 0.55
+    shown = Image.fromarray(pixels.astype(np.uint8))
+    return _png(shown.resize((shown.width * 3, shown.height * 3), Image.NEAREST))
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
