@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import tempfile
 import zipfile
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from competitions.models import SUBMISSION_KINDS, Competition, CompetitionFile
+from competitions.models import SUBMISSION_KINDS, Competition, CompetitionFile, competition_model_inputs_dir, public_storage
 from scoring import TASKS, ScoringError, ScoringOptions, get_task
 
 MAX_BUNDLE_BYTES = 2 * 1024**3
@@ -139,11 +140,14 @@ def _check_against_truth(task_name: str, truth: Any, public_dir: Path, problems:
         except ScoringError as exc:
             problems.append(f"public/{sample.name} does not score: {exc.code}: {exc.message}")
     TEST_INPUT_CHECKS[task_name](truth, public_dir, problems)
+    model_inputs = public_dir.parent / "test_inputs"
+    if model_inputs.is_dir():  # what models read, when it differs from public/
+        TEST_INPUT_CHECKS[task_name](truth, model_inputs, problems)
 
 
 def _csv_rows(path: Path, problems: list[str]) -> list[dict[str, str]] | None:
     if not path.is_file():
-        problems.append(f"public/{path.name} is missing: participants need the test inputs")
+        problems.append(f"{path.parent.name}/{path.name} is missing: the test inputs are needed")
         return None
     with open(path, newline="", encoding="utf-8-sig") as handle:
         return list(csv.DictReader(handle))
@@ -160,37 +164,37 @@ def _compare_ids(name: str, found: set[Any], expected: set[Any], problems: list[
 def _check_text_inputs(truth: Any, public_dir: Path, problems: list[str]) -> None:
     rows = _csv_rows(public_dir / "test.csv", problems)
     if rows is not None:
-        _compare_ids("public/test.csv", {row.get("id") for row in rows}, set(truth.ids), problems)
+        _compare_ids(f"{public_dir.name}/test.csv", {row.get("id") for row in rows}, set(truth.ids), problems)
 
 
 def _check_detection_inputs(truth: Any, public_dir: Path, problems: list[str]) -> None:
     test_json = public_dir / "test.json"
     if not test_json.is_file():
-        problems.append("public/test.json is missing: participants need the test images' list")
+        problems.append(f"{public_dir.name}/test.json is missing: the test images' list is needed")
         return
     try:
         images = json.loads(test_json.read_text(encoding="utf-8")).get("images", [])
     except (ValueError, AttributeError):
-        problems.append("public/test.json is not a JSON object with an 'images' list")
+        problems.append(f"{public_dir.name}/test.json is not a JSON object with an 'images' list")
         return
-    _compare_ids("public/test.json", {image.get("id") for image in images}, set(truth.image_ids.tolist()), problems)
+    _compare_ids(f"{public_dir.name}/test.json", {image.get("id") for image in images}, set(truth.image_ids.tolist()), problems)
     missing = [image.get("file_name") for image in images if not (public_dir / "images" / str(image.get("file_name"))).is_file()]
     if missing:
-        problems.append(f"public/images/ lacks {len(missing)} test images, e.g. {missing[0]!r}")
+        problems.append(f"{public_dir.name}/images/ lacks {len(missing)} test images, e.g. {missing[0]!r}")
 
 
 def _check_segmentation_inputs(truth: Any, public_dir: Path, problems: list[str]) -> None:
     rows = _csv_rows(public_dir / "test.csv", problems)
     if rows is None:
         return
-    _compare_ids("public/test.csv", {row.get("id") for row in rows}, set(truth.ids), problems)
+    _compare_ids(f"{public_dir.name}/test.csv", {row.get("id") for row in rows}, set(truth.ids), problems)
     sizes = {row_id: int(size) for row_id, size in zip(truth.ids, truth.sizes)}
     wrong = [r["id"] for r in rows if r.get("id") in sizes and _pixels(r) != sizes[r["id"]]]
     if wrong:
-        problems.append(f"public/test.csv gives a height x width that differs from the truth for {len(wrong)} ids, e.g. {wrong[0]!r}")
+        problems.append(f"{public_dir.name}/test.csv gives a height x width that differs from the truth for {len(wrong)} ids, e.g. {wrong[0]!r}")
     missing = [r.get("image") for r in rows if not (public_dir / str(r.get("image"))).is_file()]
     if missing:
-        problems.append(f"public/ lacks {len(missing)} test images named in test.csv, e.g. {missing[0]!r}")
+        problems.append(f"{public_dir.name}/ lacks {len(missing)} test images named in test.csv, e.g. {missing[0]!r}")
 
 
 def _pixels(row: dict[str, str]) -> int:
@@ -240,6 +244,7 @@ def _apply(spec: BundleSpec) -> tuple[Competition, bool]:
         "classes": meta.get("classes", []),
         "model_limits": meta.get("model_limits", {}),
         "max_submission_mb": meta.get("max_submission_mb", 50),
+        "has_model_inputs": (folder / "test_inputs").is_dir(),
         "overview": _read_text(folder / "overview.md"),
         "evaluation": _read_text(folder / "evaluation.md"),
         "rules": _read_text(folder / "rules.md"),
@@ -258,7 +263,21 @@ def _apply(spec: BundleSpec) -> tuple[Competition, bool]:
                 item = CompetitionFile(competition=competition, name=name)
                 item.file.save(name, File(handle), save=False)
                 item.save()
+        _store_model_inputs(competition, folder / "test_inputs")
     return competition, created
+
+
+def _store_model_inputs(competition: Competition, source: Path) -> None:
+    """Copy test_inputs/ to storage, replacing what an earlier import left there."""
+    storage = public_storage()
+    root = f"competitions/{competition.slug}/test_inputs"
+    if storage.exists(root):
+        shutil.rmtree(storage.path(root))
+    if not source.is_dir():
+        return
+    for path in sorted(p for p in source.rglob("*") if p.is_file()):
+        with open(path, "rb") as handle:
+            storage.save(f"{root}/{path.relative_to(source).as_posix()}", File(handle))
 
 
 def _read_text(path: Path) -> str:
@@ -306,4 +325,6 @@ def _write_bundle(competition: Competition, folder: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         with item.file.open("rb") as source:
             target.write_bytes(source.read())
+    if competition.has_model_inputs:
+        shutil.copytree(public_storage().path(competition_model_inputs_dir(competition)), folder / "test_inputs", dirs_exist_ok=True)
     return folder

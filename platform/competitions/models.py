@@ -38,8 +38,15 @@ def public_upload_path(competition_file: "CompetitionFile", filename: str) -> st
 
 
 def competition_public_dir(competition: "Competition") -> str:
-    """Storage name of the folder holding a competition's public files (and so its test inputs)."""
+    """Storage name of the folder holding a competition's public files."""
     return f"competitions/{competition.slug}/public"
+
+
+def competition_model_inputs_dir(competition: "Competition") -> str:
+    """Storage name of the folder a model reads: the bundle's test_inputs/ if it had one, else public/."""
+    if competition.has_model_inputs:
+        return f"competitions/{competition.slug}/test_inputs"
+    return competition_public_dir(competition)
 
 
 class Competition(models.Model):
@@ -63,6 +70,9 @@ class Competition(models.Model):
         help_text='{"wall_seconds": 600, "cpu_seconds": 1200, "memory_mb": 4096, "batch_size": 16, "output_mb": 512}',
     )
     max_submission_mb = models.PositiveIntegerField(default=50)
+    has_model_inputs = models.BooleanField(
+        default=False, editable=False, help_text="Models read the bundle's test_inputs/ instead of the public files."
+    )
     truth_file = models.FileField(upload_to=truth_upload_path, blank=True, help_text="Hidden from participants.")
     organizers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="organized_competitions")
     created_at = models.DateTimeField(auto_now_add=True)

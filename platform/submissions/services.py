@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from competitions.models import ACTIVE, MODEL, UPCOMING, Competition, competition_public_dir
+from competitions.models import ACTIVE, MODEL, UPCOMING, Competition, competition_model_inputs_dir
 from podium.errors import PodiumError
 from scoring import SubmissionError
 from scoring.registry import check_size
@@ -117,7 +117,7 @@ def inference_job(*, submission: Submission) -> dict[str, object]:
         "submission_id": submission.pk,
         "task": competition.task,
         "model": submission.file.name,
-        "inputs": competition_public_dir(competition),
+        "inputs": competition_model_inputs_dir(competition),
         "output": f"predictions/{competition.slug}/{submission.pk}{output_suffix}",
         "classes": list(competition.classes or []),
         "batch_size": competition.model_limit("batch_size"),

@@ -129,3 +129,22 @@ def test_leaderboards_and_submissions_export_as_csv(admin_client: Client, compet
     submission.refresh_from_db()
     assert float(row["public_macro_f1"]) == pytest.approx(submission.public_scores["macro_f1"])
     assert float(row["private_score"]) == pytest.approx(submission.private_score)
+
+
+def test_a_bundles_test_inputs_folder_is_what_models_read(text_bundle, tmp_path: Path) -> None:
+    from submissions.services import inference_job
+
+    bundle = tmp_path / "with-inputs"
+    shutil.copytree(text_bundle.path, bundle)
+    (bundle / "test_inputs").mkdir()
+    shutil.copy(bundle / "public" / "test.csv", bundle / "test_inputs" / "test.csv")
+    competition, _ = competition_import_bundle(path=bundle)
+    assert competition.has_model_inputs
+    job = inference_job(submission=Submission(pk=1, competition=competition, file="submissions/x.pt"))
+    assert job["inputs"] == "competitions/topic-detective/test_inputs"
+    exported = competition_export_bundle(competition=competition, path=tmp_path / "out")
+    assert (exported / "test_inputs" / "test.csv").read_bytes() == (bundle / "test_inputs" / "test.csv").read_bytes()
+    (bundle / "test_inputs" / "test.csv").write_text("id,text\nonly-one,hello\n")
+    with pytest.raises(Exception) as caught:
+        competition_import_bundle(path=bundle)
+    assert "test_inputs/test.csv ids differ" in str(caught.value)
