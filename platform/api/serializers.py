@@ -12,6 +12,7 @@ from submissions.models import Submission
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    name = serializers.CharField(required=False, max_length=100, help_text="A label for the new token (e.g. the machine).")
 
 
 class TokenSerializer(serializers.Serializer):

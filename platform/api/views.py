@@ -8,13 +8,15 @@ from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status
-from rest_framework.authtoken.models import Token
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.services import token_issue
 from api import serializers as s
+from api.pagination import PARAMETERS as PAGE_PARAMETERS
+from api.pagination import paginated
 from competitions.models import Competition
 from competitions.selectors import competition_files, competitions_visible
 from leaderboards.selectors import BOARDS, PRIVATE, leaderboard_rows
@@ -63,16 +65,16 @@ class TokenView(APIView):
         user = authenticate(request, **data.validated_data)
         if user is None:
             raise PodiumError("bad-credentials", "Wrong username or password.", status=401)
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        _, key = token_issue(user=user, name=data.validated_data.get("name") or "api login")
+        return Response({"token": key})
 
 
 class CompetitionListView(APIView):
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(responses={200: s.CompetitionSerializer(many=True)})
+    @extend_schema(parameters=PAGE_PARAMETERS, responses={200: s.CompetitionSerializer(many=True), 400: s.ErrorSerializer})
     def get(self, request: Request) -> Response:
-        return Response(s.CompetitionSerializer(competitions_visible(), many=True).data)
+        return paginated(request, competitions_visible(), lambda page: s.CompetitionSerializer(page, many=True).data)
 
 
 class CompetitionDetailView(APIView):
@@ -133,15 +135,16 @@ class SubmissionListView(APIView):
     permission_classes = [permissions.IsAuthenticated]
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
-    @extend_schema(responses={200: s.SubmissionSerializer(many=True), **ERRORS})
+    @extend_schema(parameters=PAGE_PARAMETERS, responses={200: s.SubmissionSerializer(many=True), **ERRORS})
     def get(self, request: Request, slug: str) -> Response:
         competition = _competition(slug)
         membership = membership_get(competition=competition, user=request.user)
-        if membership is None:
-            return Response([])
-        submissions = submissions_for_team(competition=competition, team=membership.team).select_related("team")
+        submissions = (
+            submissions_for_team(competition=competition, team=membership.team).select_related("team", "competition")
+            if membership else Submission.objects.none()
+        )
         context = {"private_visible": private_scores_visible(competition=competition, user=request.user)}
-        return Response(s.SubmissionSerializer(submissions.select_related("competition"), many=True, context=context).data)
+        return paginated(request, submissions, lambda page: s.SubmissionSerializer(page, many=True, context=context).data)
 
     @extend_schema(
         request={"multipart/form-data": s.SubmissionCreateSerializer},

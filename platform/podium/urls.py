@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from accounts.views import signup
+from accounts.views import profile, signup
 from competitions import views as competitions
 from leaderboards import views as leaderboards
 from submissions import views as submissions
@@ -28,8 +28,14 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", signup, name="signup"),
+    path("accounts/profile/", profile, name="profile"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+handler400 = "podium.views.bad_request"
+handler403 = "podium.views.forbidden"
+handler404 = "podium.views.not_found"
+handler500 = "podium.views.server_error"

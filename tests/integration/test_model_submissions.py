@@ -104,9 +104,9 @@ def test_an_example_script_builds_and_submits_its_model(
     bundle = segmentation_bundle(tmp_path_factory.mktemp("seg") / "blobs", n_train=2, n_test=10)
     competition, _ = competition_import_bundle(path=bundle.path)
     membership_join(competition=competition, user=alice, accept_rules=True)
-    from rest_framework.authtoken.models import Token
+    from accounts.services import token_issue
 
-    env = {**os.environ, "PODIUM_HOST": live_server.url, "PODIUM_TOKEN": Token.objects.create(user=alice).key,
+    env = {**os.environ, "PODIUM_HOST": live_server.url, "PODIUM_TOKEN": token_issue(user=alice, name="example")[1],
            "PODIUM_CONFIG": str(tmp_path / "none.json")}
     script = Path(__file__).resolve().parents[2] / "examples" / "segmentation.py"
     result = subprocess.run([sys.executable, str(script), "--slug", "blob-tracer", "--data", str(tmp_path / "data"),

@@ -128,3 +128,37 @@ def test_the_openapi_schema_and_docs_are_served(api: APIClient) -> None:
     assert schema.status_code == 200
     assert "/api/v1/competitions/{slug}/submissions/" in schema.json()["paths"]
     assert api.get("/api/docs/").status_code == 200
+
+
+def test_lists_are_paginated_with_link_headers(api: APIClient, competition, organizer) -> None:
+    from datetime import timedelta
+
+    from competitions.models import Competition
+
+    for k in range(4):
+        Competition.objects.create(slug=f"extra-{k}", title=f"Extra {k}", task="detection", start_at=competition.start_at,
+                                   end_at=competition.end_at + timedelta(days=k))
+    first = api.get("/api/v1/competitions/?page_size=2")
+    assert len(first.json()) == 2 and first["X-Total-Count"] == "5" and 'rel="next"' in first["Link"]
+    last = api.get("/api/v1/competitions/?page_size=2&page=3")
+    assert len(last.json()) == 1 and 'rel="prev"' in last["Link"] and "next" not in last["Link"]
+    error = assert_error(api.get("/api/v1/competitions/?page_size=0"), 400, "invalid")
+    assert "page_size" in error["message"]
+
+
+def test_tokens_are_named_shown_once_and_revocable(api: APIClient, alice) -> None:
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(alice)
+    page = browser.post("/accounts/profile/", {"action": "create", "name": "laptop"}).content.decode()
+    key = page.split("New token: <code>")[1].split("</code>")[0]
+    assert key not in browser.get("/accounts/profile/").content.decode()  # shown once
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert api.get("/api/v1/competitions/topic/submissions/").status_code == 404  # authenticated (no such competition)
+    from accounts.models import ApiToken
+
+    token = ApiToken.objects.get(name="laptop")
+    assert token.key_hash != key and token.last_used_at is not None
+    browser.post("/accounts/profile/", {"action": "revoke", "token": token.pk})
+    assert_error(api.get("/api/v1/competitions/topic/submissions/"), 401, "bad-credentials")
