@@ -32,7 +32,8 @@ from submissions.services import submission_create, submission_select
 from teams.selectors import membership_get, membership_has_access
 from teams.services import membership_join
 
-ERRORS = {400: s.ErrorSerializer, 401: s.ErrorSerializer, 403: s.ErrorSerializer, 404: s.ErrorSerializer}
+ERRORS = {400: s.ErrorSerializer, 401: s.ErrorSerializer, 403: s.ErrorSerializer, 404: s.ErrorSerializer,
+          415: s.ErrorSerializer}
 
 
 def _competition(slug: str) -> Competition:

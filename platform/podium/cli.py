@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from requests_toolbelt.multipart.encoder import MultipartEncoder, MultipartEncoderMonitor
 
 EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_FAILED = 1, 2, 3, 4
 
@@ -158,12 +159,19 @@ def cmd_submit(args: argparse.Namespace, client: Client) -> int:
     if not path.is_file():
         raise CliError(f"no such file: {path}", EXIT_USAGE)
     with open(path, "rb") as handle:
+        # Streamed from disk (never read whole into memory), with a progress bar on a terminal.
+        body = MultipartEncoder(fields={
+            "kind": "model" if args.model else "predictions",
+            "description": args.message or "",
+            "file": (path.name, handle, "application/octet-stream"),
+        })
+        monitor = MultipartEncoderMonitor(body, _progress_bar(body.len) if sys.stderr.isatty() else None)
         submission = client.json(
             "POST", f"/api/v1/competitions/{args.slug}/submissions/",
-            files={"file": (path.name, handle)},
-            data={"kind": "model" if args.model else "predictions", "description": args.message or ""},
-            timeout=600,
+            data=monitor, headers={"Content-Type": monitor.content_type}, timeout=600,
         )
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
     if args.wait:
         submission = _wait(client, submission["id"])
     emit(args, submission, ["id", "status", "public_score", "error"])
@@ -172,6 +180,16 @@ def cmd_submit(args: argparse.Namespace, client: Client) -> int:
             print(f"error {submission['error']['code']}: {submission['error']['message']}", file=sys.stderr)
         return EXIT_FAILED
     return 0
+
+
+def _progress_bar(total: int):  # type: ignore[no-untyped-def]
+    def show(monitor: MultipartEncoderMonitor) -> None:
+        done = min(monitor.bytes_read, total)
+        filled = int(30 * done / total) if total else 30
+        print(f"\rUploading [{'#' * filled}{'.' * (30 - filled)}] {done / 1e6:6.1f} / {total / 1e6:.1f} MB",
+              end="", file=sys.stderr, flush=True)
+
+    return show
 
 
 def _wait(client: Client, submission_id: int, timeout: float = 3600) -> dict[str, Any]:

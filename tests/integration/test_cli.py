@@ -62,3 +62,21 @@ def test_clear_messages_for_a_wrong_host_a_bad_token_and_an_unknown_competition(
     unreachable = subprocess.run([sys.executable, "-m", "podium.cli", "competitions", "list"], capture_output=True, text=True,
                                  env={**os.environ, "PODIUM_HOST": "http://127.0.0.1:9", "PODIUM_CONFIG": "/nonexistent"})
     assert unreachable.returncode == 3 and "cannot reach" in unreachable.stderr
+
+
+def test_a_model_is_submitted_from_the_command_line(podium, celery_worker, inference_worker, competition, alice_joined, text_bundle, tmp_path: Path) -> None:
+    import torch
+
+    from examples import text_classification
+
+    competition.submission_kinds = ["predictions", "model"]
+    competition.save()
+    podium("config", "--username", "alice", password="alice-pass-1")
+    model = text_classification.build(text_bundle.path / "public", {"classes": competition.classes})
+    torch.jit.save(model, str(tmp_path / "model.pt"))
+    result = podium("--json", "competitions", "submit", "topic", "-f", str(tmp_path / "model.pt"), "--model", "--wait")
+    assert result.returncode == 0, result.stderr
+    submitted = json.loads(result.stdout)
+    assert submitted["kind"] == "model" and submitted["status"] == "scored" and submitted["public_score"] > 0.7
+    listed = json.loads(podium("--json", "competitions", "submissions", "topic").stdout)
+    assert [s["id"] for s in listed] == [submitted["id"]]
