@@ -70,6 +70,12 @@ class Competition(models.Model):
         help_text='{"wall_seconds": 600, "cpu_seconds": 1200, "memory_mb": 4096, "batch_size": 16, "output_mb": 512}',
     )
     max_submission_mb = models.PositiveIntegerField(default=50)
+    late_submissions = models.BooleanField(
+        default=True, help_text="After the end, accept submissions: scored and shown to their team, never ranked."
+    )
+    max_pending_submissions = models.PositiveIntegerField(
+        null=True, blank=True, help_text="At most this many queued or running submissions per team (empty: no cap)."
+    )
     has_model_inputs = models.BooleanField(
         default=False, editable=False, help_text="Models read the bundle's test_inputs/ instead of the public files."
     )

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from competitions.evaluation import default_evaluation
 from competitions.images import IMAGE_TASKS, test_image_files, thumbnail_png
-from competitions.models import Competition
+from competitions.models import ACTIVE, ENDED, Competition
 from competitions.selectors import competition_files, competitions_visible
 from podium.errors import PodiumError
 from submissions.selectors import quota_for_team
@@ -24,13 +24,15 @@ from teams.services import membership_join
 def competition_context(request: HttpRequest, competition: Competition, tab: str) -> dict[str, Any]:
     """What every tab of a competition page shows in its header."""
     membership = membership_get(competition=competition, user=request.user)
+    state = competition.state()
     return {
         "competition": competition,
         "task": competition.task_type,
-        "state": competition.state(),
+        "state": state,
         "tab": tab,
         "membership": membership,
         "has_access": membership_has_access(competition=competition, membership=membership),
+        "can_submit": state == ACTIVE or (state == ENDED and competition.late_submissions),
         "quota": quota_for_team(competition=competition, team=membership.team) if membership else None,
     }
 

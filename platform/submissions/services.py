@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from competitions.models import ACTIVE, MODEL, UPCOMING, Competition, competition_model_inputs_dir
+from competitions.models import ENDED, MODEL, UPCOMING, Competition, competition_model_inputs_dir
 from podium.errors import PodiumError
 from scoring import SubmissionError
 from scoring.registry import check_size
@@ -43,6 +43,7 @@ def submission_create(
     with transaction.atomic():
         # Lock the team row so that concurrent uploads cannot both pass the daily limit.
         team = Team.objects.select_for_update().get(pk=membership.team_id)
+        _check_pending_cap(competition=competition, team=team)
         quota = quota_for_team(competition=competition, team=team)
         if quota.remaining <= 0:
             raise PodiumError(
@@ -65,13 +66,27 @@ def submission_create(
     return submission
 
 
+def _check_pending_cap(*, competition: Competition, team: Team) -> None:
+    cap = competition.max_pending_submissions
+    if cap is None:
+        return
+    pending = Submission.objects.filter(team=team, status__in=states.PENDING).count()
+    if pending >= cap:
+        raise PodiumError(
+            "too-many-pending",
+            f"Your team has {pending} submissions still being scored (the limit is {cap}); wait for one to finish.",
+            status=429,
+        )
+
+
 def _check_can_submit(*, competition: Competition, membership: object, file: UploadedFile, kind: str) -> None:
     if not membership_has_access(competition=competition, membership=membership):
         raise PodiumError("not-joined", "Join the competition and accept its rules before submitting.", status=403)
     state = competition.state()
-    if state != ACTIVE:
-        when = "has not started yet" if state == UPCOMING else "has ended"
-        raise PodiumError(f"competition-{'not-started' if state == UPCOMING else 'ended'}", f"The competition {when}.")
+    if state == UPCOMING:
+        raise PodiumError("competition-not-started", f"The competition starts at {competition.start_at:%Y-%m-%d %H:%M} UTC.")
+    if state == ENDED and not competition.late_submissions:
+        raise PodiumError("competition-ended", "The competition has ended and does not take late submissions.")
     if kind not in competition.submission_kinds:
         allowed = ", ".join(competition.submission_kinds)
         raise PodiumError("kind-not-allowed", f"This competition accepts {allowed} submissions, not {kind!r}.")

@@ -68,9 +68,9 @@ def test_runstack_serves_and_stops_on_ctrl_c_leaving_no_process(tmp_path: Path) 
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if requests.get(f"http://127.0.0.1:{port}/", timeout=1).status_code == 200:
+                if requests.get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not up yet, or slow to answer its first request
                 time.sleep(0.3)
         else:
             pytest.fail("the web server did not answer")

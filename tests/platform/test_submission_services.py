@@ -130,7 +130,9 @@ def test_yesterdays_submissions_do_not_count_today(competition, alice, alice_joi
     "change,code",
     [
         ({"start_at": timezone.now() + timedelta(days=1), "end_at": timezone.now() + timedelta(days=2)}, "competition-not-started"),
-        ({"start_at": timezone.now() - timedelta(days=3), "end_at": timezone.now() - timedelta(days=1)}, "competition-ended"),
+        ({"start_at": timezone.now() - timedelta(days=3), "end_at": timezone.now() - timedelta(days=1),
+          "late_submissions": False}, "competition-ended"),
+        ({"max_pending_submissions": 0}, "too-many-pending"),
         ({"submission_kinds": ["model"]}, "kind-not-allowed"),
         ({"max_submission_mb": 0}, "too-large"),
     ],
@@ -160,3 +162,26 @@ def test_the_sweep_re_enqueues_only_lost_submissions(competition, alice, alice_j
     Submission.objects.filter(pk=fresh.pk).update(enqueued_at=timezone.now())
     assert submissions_requeue_stale() == 1
     assert _no_broker == [lost.pk]
+
+
+def test_a_late_submission_is_scored_and_shown_but_not_ranked(competition, alice, alice_joined, text_bundle) -> None:
+    from leaderboards.selectors import leaderboard_rows
+    from submissions.selectors import submissions_for_team
+
+    competition.start_at, competition.end_at = timezone.now() - timedelta(days=3), timezone.now() - timedelta(days=1)
+    competition.save()
+    late = create(competition, alice, text_bundle.baselines["Keyword Voters"])
+    assert submission_score(submission_id=late.pk, task_id="t") == states.SCORED
+    assert list(submissions_for_team(competition=competition, team=alice_joined.team)) == [Submission.objects.get(pk=late.pk)]
+    assert leaderboard_rows(competition=competition) == []
+
+
+def test_the_pending_cap_counts_only_unfinished_submissions(competition, alice, alice_joined, text_bundle) -> None:
+    competition.max_pending_submissions = 1
+    competition.save()
+    first = create(competition, alice, text_bundle.baselines["Coin Flippers"])
+    with pytest.raises(PodiumError) as caught:
+        create(competition, alice, text_bundle.baselines["Coin Flippers"])
+    assert caught.value.code == "too-many-pending" and caught.value.status == 429
+    submission_score(submission_id=first.pk, task_id="t")
+    assert create(competition, alice, text_bundle.baselines["Coin Flippers"]).pk
