@@ -94,3 +94,20 @@ def _best_private(submissions: list[_Scored], task: object, competition: Competi
         return None
     sign = -1.0 if task.higher_is_better else 1.0
     return min(chosen, key=lambda s: (sign * s.private, s.created_at, s.id))
+
+
+def shakeup(*, competition: Competition) -> dict[int, int]:
+    """Each team's move from its public rank to its private rank (positive: moved up)."""
+    public = {entry.team_id: entry.rank for entry in leaderboard_rows(competition=competition, board=PUBLIC)}
+    return {entry.team_id: public[entry.team_id] - entry.rank
+            for entry in leaderboard_rows(competition=competition, board=PRIVATE) if entry.team_id in public}
+
+
+def score_history(*, competition: Competition, team_ids: list[int]) -> dict[int, list[tuple[datetime, float]]]:
+    """Public scores over time of the given teams' ranked submissions."""
+    history: dict[int, list[tuple[datetime, float]]] = defaultdict(list)
+    rows = Submission.objects.filter(competition=competition, team_id__in=team_ids, status=states.SCORED,
+                                     created_at__lt=competition.end_at).values_list("team_id", "created_at", "public_score")
+    for team_id, created_at, score in rows.order_by("created_at"):
+        history[team_id].append((created_at, score))
+    return history

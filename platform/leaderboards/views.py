@@ -8,7 +8,8 @@ from django.shortcuts import get_object_or_404, render
 
 from competitions.models import Competition
 from competitions.views import competition_context
-from leaderboards.selectors import PRIVATE, PUBLIC, leaderboard_rows
+from leaderboards.charts import Series, best_so_far, chart_svg
+from leaderboards.selectors import PRIVATE, PUBLIC, leaderboard_rows, score_history, shakeup
 from submissions.selectors import private_scores_visible
 
 
@@ -19,7 +20,9 @@ def _board_context(request: HttpRequest, competition: Competition) -> dict[str, 
     if request.user.is_authenticated:
         membership_team = competition.memberships.filter(user=request.user).values_list("team_id", flat=True).first()
     entries = leaderboard_rows(competition=competition, board=board)
+    moves = shakeup(competition=competition) if board == PRIVATE else {}
     return {
+        "moves": moves,
         "board": board,
         "entries": entries,
         "private_visible": private_visible,
@@ -32,7 +35,17 @@ def leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
     competition = get_object_or_404(Competition, slug=slug)
     context = competition_context(request, competition, "leaderboard")
     context.update(_board_context(request, competition))
+    context["progress_chart"] = _top_teams_chart(competition, context["entries"])
     return render(request, "leaderboards/leaderboard.html", context)
+
+
+def _top_teams_chart(competition: Competition, entries: list) -> str:  # type: ignore[type-arg]
+    """The top five teams' best public score so far, over time."""
+    top = entries[:5]
+    history = score_history(competition=competition, team_ids=[e.team_id for e in top])
+    higher = competition.task_type.higher_is_better
+    series = [Series(e.team, best_so_far(history[e.team_id], higher)) for e in top if history.get(e.team_id)]
+    return chart_svg(series, title=f"Top teams' best public {competition.task_type.primary_metric} over time")
 
 
 def leaderboard_fragment(request: HttpRequest, slug: str) -> HttpResponse:

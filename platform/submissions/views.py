@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModif
 from django.shortcuts import get_object_or_404, redirect, render
 
 from competitions.images import IMAGE_TASKS, overlay_png
+from leaderboards.charts import Series, best_so_far, chart_svg
 from competitions.models import Competition
 from competitions.views import competition_context
 from podium.errors import PodiumError
@@ -56,7 +57,17 @@ def my_submissions(request: HttpRequest, slug: str) -> HttpResponse:
     competition = get_object_or_404(Competition, slug=slug)
     context = competition_context(request, competition, "submissions")
     context.update(_submissions_table(request, competition))
+    context["history_chart"] = _history_chart(competition, context["submissions"])
     return render(request, "submissions/list.html", context)
+
+
+def _history_chart(competition: Competition, submissions: list[Submission]) -> str:
+    """This team's public scores over time, with the best-so-far line."""
+    points = [(s.created_at, s.public_score) for s in submissions if s.status == states.SCORED and s.public_score is not None]
+    higher = competition.task_type.higher_is_better
+    metric = competition.task_type.primary_metric
+    return chart_svg([Series("best so far", best_so_far(points, higher)), Series("submissions", points, dots=True, step=False)],
+                     title=f"Your public {metric} over time")
 
 
 @login_required

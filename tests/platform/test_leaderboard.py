@@ -84,3 +84,38 @@ def test_a_lower_is_better_task_sorts_ascending(competition, teams, monkeypatch:
     scored(competition, alice, 0.3, 0.3, 10)
     scored(competition, bob, 0.2, 0.2, 10)
     assert [r.team for r in leaderboard_rows(competition=competition)] == ["bob", "alice"]
+
+
+def test_the_shakeup_is_each_teams_move_from_public_to_private_rank(competition, teams) -> None:
+    from leaderboards.selectors import shakeup
+
+    alice, bob, carol = teams
+    scored(competition, alice, 0.9, 0.5, 30)  # public 1st, private 3rd
+    scored(competition, bob, 0.8, 0.8, 20)  # public 2nd, private 1st
+    scored(competition, carol, 0.7, 0.6, 10)  # public 3rd, private 2nd
+    assert shakeup(competition=competition) == {alice.pk: -2, bob.pk: 1, carol.pk: 1}
+
+
+def test_best_so_far_keeps_only_improvements() -> None:
+    from datetime import datetime, timezone as tz
+
+    from leaderboards.charts import best_so_far
+
+    t = [datetime(2026, 1, d, tzinfo=tz.utc) for d in range(1, 6)]
+    points = [(t[0], 0.5), (t[1], 0.4), (t[2], 0.7), (t[3], 0.7), (t[4], 0.9)]
+    assert best_so_far(points, higher_is_better=True) == [(t[0], 0.5), (t[2], 0.7), (t[4], 0.9)]
+    assert best_so_far(points, higher_is_better=False) == [(t[0], 0.5), (t[1], 0.4)]
+
+
+def test_pages_draw_score_charts_as_inline_svg(competition, teams, alice) -> None:
+    from django.test import Client
+
+    scored(competition, teams[0], 0.6, 0.6, 30)
+    scored(competition, teams[0], 0.8, 0.8, 10)
+    scored(competition, teams[1], 0.7, 0.7, 20)
+    client = Client()
+    client.force_login(alice)
+    board = client.get("/c/topic/leaderboard/").content.decode()
+    assert board.count("<svg") == 1 and "Top teams" in board and "alice" in board.split("<svg")[1]
+    mine = client.get("/c/topic/submissions/").content.decode()
+    assert "<svg" in mine and mine.count("<circle") == 2  # one dot per scored submission
