@@ -39,8 +39,44 @@
     setTimeout(tick, interval);
   }
 
+  // A form with data-upload-progress is sent with XMLHttpRequest so that a large
+  // file shows its upload progress; the server's answer (a redirect to "my
+  // submissions", or the form again with an error) is then shown as usual.
+  function uploadWithProgress(form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var box = form.querySelector(".upload-progress");
+      var bar = box.querySelector("progress");
+      var label = box.querySelector("span");
+      var button = form.querySelector("button[type=submit]");
+      box.hidden = false;
+      button.disabled = true;
+      var request = new XMLHttpRequest();
+      request.open("POST", form.action || window.location.href);
+      request.upload.onprogress = function (e) {
+        if (!e.lengthComputable) return;
+        var percent = Math.round(100 * e.loaded / e.total);
+        bar.value = percent;
+        label.textContent = percent < 100 ? "Uploading… " + percent + "%" : "Uploaded; checking…";
+      };
+      request.onload = function () {
+        if (request.responseURL && request.responseURL !== window.location.href) {
+          window.location.href = request.responseURL;
+        } else {
+          document.open(); document.write(request.responseText); document.close();
+        }
+      };
+      request.onerror = function () {
+        label.textContent = "The upload failed (connection lost). Try again.";
+        button.disabled = false;
+      };
+      request.send(new FormData(form));
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     localizeTimes(document);
+    document.querySelectorAll("form[data-upload-progress]").forEach(uploadWithProgress);
     document.querySelectorAll("[data-poll-url]").forEach(poll);
     if (document.querySelector("[data-reload-while-pending]")) {
       setTimeout(function () { window.location.reload(); }, 1500);
