@@ -78,7 +78,7 @@ class CompetitionAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["title", "slug", "subtitle", "task", "organizers"]}),
         ("Pages (Markdown)", {"fields": ["overview", "evaluation", "evaluation_preview", "rules"]}),
-        ("Schedule", {"fields": ["start_at", "end_at", "reveal_at"]}),
+        ("Schedule", {"fields": ["start_at", "end_at", "reveal_at", "merger_deadline"]}),
         ("Submissions", {"fields": ["submission_kinds", "daily_submission_limit", "max_pending_submissions",
                                     "late_submissions", "max_submission_mb",
                                     "max_team_size", "final_selection_limit", "classes", "model_limits"]}),

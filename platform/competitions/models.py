@@ -70,6 +70,7 @@ class Competition(models.Model):
         help_text='{"wall_seconds": 600, "cpu_seconds": 1200, "memory_mb": 4096, "batch_size": 16, "output_mb": 512}',
     )
     max_submission_mb = models.PositiveIntegerField(default=50)
+    merger_deadline = models.DateTimeField(null=True, blank=True, help_text="Teams may merge until then; default: the end.")
     late_submissions = models.BooleanField(
         default=True, help_text="After the end, accept submissions: scored and shown to their team, never ranked."
     )

@@ -9,6 +9,7 @@ from accounts.views import profile, signup
 from competitions import views as competitions
 from leaderboards import views as leaderboards
 from submissions import views as submissions
+from teams import views as teams
 
 urlpatterns = [
     path("", competitions.competition_list, name="competition-list"),
@@ -21,6 +22,8 @@ urlpatterns = [
     path("c/<slug:slug>/leaderboard/", leaderboards.leaderboard, name="leaderboard"),
     path("c/<slug:slug>/leaderboard/table/", leaderboards.leaderboard_fragment, name="leaderboard-fragment"),
     path("c/<slug:slug>/submit/", submissions.submission_new, name="submission-new"),
+    path("c/<slug:slug>/team/", teams.team_page, name="team"),
+    path("invites/<str:token>/", teams.invite_page, name="invite"),
     path("c/<slug:slug>/submissions/", submissions.my_submissions, name="my-submissions"),
     path("c/<slug:slug>/submissions/table/", submissions.my_submissions_fragment, name="my-submissions-fragment"),
     path("submissions/<int:submission_id>/", submissions.submission_detail, name="submission-detail"),

@@ -1,6 +1,8 @@
 """Teams: every participant of a competition is on exactly one team (a solo team by default)."""
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 
@@ -33,3 +35,18 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.team}"
+
+
+class Invite(models.Model):
+    """An invitation to join a team: to one user, or to whoever opens its link."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invites")
+    invited_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                                     related_name="team_invites")
+    token = models.CharField(max_length=32, unique=True, default=secrets.token_urlsafe)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="Accepted, declined or withdrawn.")
+
+    def __str__(self) -> str:
+        return f"invite to {self.team}"

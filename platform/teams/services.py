@@ -1,5 +1,14 @@
-"""Joining competitions (a solo team unless already on one)."""
+"""Joining competitions, naming teams, inviting, merging and leaving.
+
+A participant is always on exactly one team per competition (a solo team at
+first). Accepting an invitation merges the participant's team into the
+inviting one, Kaggle's way: allowed before the merger deadline, if the merged
+team fits the maximum size and its valid submissions fit what one team could
+have made (the daily limit times the days the competition has run).
+"""
 from __future__ import annotations
+
+import math
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -7,7 +16,8 @@ from django.utils import timezone
 
 from competitions.models import ENDED, Competition
 from podium.errors import PodiumError
-from teams.models import Membership, Team
+from submissions import states
+from teams.models import Invite, Membership, Team
 
 
 def membership_join(*, competition: Competition, user: AbstractBaseUser, accept_rules: bool) -> Membership:
@@ -43,3 +53,89 @@ def _free_team_name(competition: Competition, wanted: str) -> str:
     while Team.objects.filter(competition=competition, name=name).exists():
         name, suffix = f"{wanted} ({suffix})", suffix + 1
     return name
+
+
+def team_rename(*, membership: Membership, name: str) -> Team:
+    name = name.strip()[:100]
+    if not name:
+        raise PodiumError("invalid", "A team needs a name.")
+    team = membership.team
+    if Team.objects.filter(competition=team.competition_id, name=name).exclude(pk=team.pk).exists():
+        raise PodiumError("name-taken", f"Another team is already called {name!r}.", status=409)
+    team.name = name
+    team.save(update_fields=["name"])
+    return team
+
+
+def invite_create(*, membership: Membership, username: str | None = None) -> Invite:
+    """Invite a user by name, or (no name) make a link anyone may open."""
+    from django.contrib.auth import get_user_model
+
+    team = membership.team
+    _check_room(team.competition, team.memberships.count() + 1)
+    invited = None
+    if username:
+        invited = get_user_model().objects.filter(username=username).first()
+        if invited is None:
+            raise PodiumError("unknown-user", f"There is no user called {username!r}.", status=404)
+        if team.memberships.filter(user=invited).exists():
+            raise PodiumError("already-member", f"{username} is already on your team.", status=409)
+    return Invite.objects.create(team=team, invited_user=invited, created_by=membership.user)
+
+
+def invite_accept(*, token: str, user: AbstractBaseUser) -> Membership:
+    """Accept an invitation: the user's team merges into the inviting team."""
+    with transaction.atomic():
+        invite = Invite.objects.select_for_update().select_related("team__competition").filter(token=token, closed_at__isnull=True).first()
+        if invite is None or (invite.invited_user_id and invite.invited_user_id != user.pk):
+            raise PodiumError("invalid-invite", "This invitation is not valid (any more) for you.", status=404)
+        competition = invite.team.competition
+        target = Team.objects.select_for_update().get(pk=invite.team_id)
+        mine = Membership.objects.filter(competition=competition, user=user).select_related("team").first()
+        if mine is None:
+            mine = membership_join(competition=competition, user=user, accept_rules=True)
+        if mine.team_id == target.pk:
+            raise PodiumError("already-member", "You are already on this team.", status=409)
+        _merge(competition, source=Team.objects.select_for_update().get(pk=mine.team_id), target=target)
+        if invite.invited_user_id:
+            invite.closed_at = timezone.now()
+            invite.save(update_fields=["closed_at"])
+    return Membership.objects.select_related("team").get(competition=competition, user=user)
+
+
+def _merge(competition: Competition, *, source: Team, target: Team) -> None:
+    now = timezone.now()
+    deadline = competition.merger_deadline or competition.end_at
+    if now >= deadline:
+        raise PodiumError("merger-closed", f"Teams could merge until {deadline:%Y-%m-%d %H:%M} UTC.")
+    _check_room(competition, source.memberships.count() + target.memberships.count())
+    valid = competition.submissions.filter(team__in=[source, target]).exclude(status=states.FAILED).count()
+    days = max(1, math.ceil((now - competition.start_at).total_seconds() / 86400))
+    allowed = competition.daily_submission_limit * days
+    if valid > allowed:
+        raise PodiumError(
+            "merger-too-many-submissions",
+            f"Together the teams made {valid} valid submissions; a merged team may have at most {allowed} "
+            f"({competition.daily_submission_limit} a day for {days} days).",
+        )
+    source.memberships.update(team=target)
+    source.submissions.update(team=target, selected=False)
+    Invite.objects.filter(team=source, closed_at__isnull=True).update(closed_at=now)
+    source.delete()
+
+
+def _check_room(competition: Competition, size: int) -> None:
+    if size > competition.max_team_size:
+        raise PodiumError("team-full", f"Teams in this competition have at most {competition.max_team_size} members.", status=409)
+
+
+def team_leave(*, membership: Membership) -> Membership:
+    """Leave a team for a new solo team; the team keeps its submissions."""
+    team = membership.team
+    if team.memberships.count() == 1:
+        raise PodiumError("last-member", "You are the only member; there is no team to leave.")
+    with transaction.atomic():
+        solo = Team.objects.create(competition=team.competition, name=_free_team_name(team.competition, membership.user.get_username()))
+        membership.team = solo
+        membership.save(update_fields=["team"])
+    return membership

@@ -1,0 +1,70 @@
+"""The team page (members, name, invitations, leaving) and the page an invitation link opens."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from competitions.models import Competition
+from competitions.views import competition_context
+from podium.errors import PodiumError
+from teams.models import Invite
+from teams.services import invite_accept, invite_create, team_leave, team_rename
+
+
+@login_required
+def team_page(request: HttpRequest, slug: str) -> HttpResponse:
+    competition = get_object_or_404(Competition, slug=slug)
+    context = competition_context(request, competition, "team")
+    membership = context["membership"]
+    if membership is None:
+        return redirect("competition-rules", slug=slug)
+    if request.method == "POST":
+        try:
+            _act(request, membership)
+        except PodiumError as exc:
+            messages.error(request, exc.message)
+        return redirect("team", slug=slug)
+    team = membership.team
+    context.update(
+        team=team,
+        members=team.memberships.select_related("user").order_by("joined_at"),
+        open_invites=team.invites.filter(closed_at__isnull=True).select_related("invited_user"),
+        invites_for_me=Invite.objects.filter(team__competition=competition, invited_user=request.user, closed_at__isnull=True)
+        .exclude(team=team).select_related("team"),
+    )
+    return render(request, "teams/team.html", context)
+
+
+def _act(request: HttpRequest, membership) -> None:  # type: ignore[no-untyped-def]
+    action = request.POST.get("action")
+    if action == "rename":
+        team = team_rename(membership=membership, name=request.POST.get("name", ""))
+        messages.success(request, f"Your team is now called {team.name}.")
+    elif action == "invite":
+        invite = invite_create(membership=membership, username=request.POST.get("username", "").strip())
+        messages.success(request, f"Invited {invite.invited_user.username}; they accept from their team page.")
+    elif action == "link":
+        invite = invite_create(membership=membership)
+        url = request.build_absolute_uri(reverse("invite", kwargs={"token": invite.token}))
+        messages.success(request, f"Share this link to invite anyone: {url}")
+    elif action == "leave":
+        team_leave(membership=membership)
+        messages.success(request, "You left the team; you are now on a team of your own.")
+
+
+@login_required
+def invite_page(request: HttpRequest, token: str) -> HttpResponse:
+    invite = get_object_or_404(Invite.objects.select_related("team__competition"), token=token, closed_at__isnull=True)
+    competition = invite.team.competition
+    if request.method == "POST":
+        try:
+            invite_accept(token=token, user=request.user)
+        except PodiumError as exc:
+            messages.error(request, exc.message)
+            return redirect("invite", token=token)
+        messages.success(request, f"You are now on team {invite.team.name}.")
+        return redirect("team", slug=competition.slug)
+    return render(request, "teams/invite.html", {"invite": invite, "competition": competition})
