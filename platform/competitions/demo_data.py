@@ -85,7 +85,8 @@ def _text_baselines(
 
     def keyword_vote(text: str) -> str:
         votes = [vocabulary[w] for w in text.split() if w in vocabulary]
-        return max(set(votes), key=votes.count) if votes else classes[0]
+        # Sorted first: ties break the same way in every process (set order depends on the hash seed).
+        return max(sorted(set(votes)), key=votes.count) if votes else classes[0]
 
     predictions = {
         "Keyword Voters": [keyword_vote(text) for text in texts],
