@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --quiet --disable-pip-version-check
 
-.PHONY: install demo test bench chromium clean
+.PHONY: install demo test bench screenshots chromium clean
 
 install: $(VENV)/.installed
 
@@ -28,6 +28,9 @@ demo: install
 
 test: install chromium
 	$(PY) -m pytest
+
+screenshots: install chromium
+	PODIUM_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/browser -q
 
 bench: install
 	$(PY) bench/run.py
