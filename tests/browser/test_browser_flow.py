@@ -1,44 +1,12 @@
 """A participant in real Chromium: log in, join, submit, and watch the score arrive without a reload."""
 from __future__ import annotations
 
-import os
-import shutil
 
 import pytest
 
 from submissions.models import Submission
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls the
-    # test makes are still plain synchronous calls, so allow them here only.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    if not shutil.which(CHROMIUM):
-        pytest.fail("Chromium is required for browser tests: apt-get install chromium chromium-driver (make test does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context()
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    yield page
-    context.close()
-
 
 def test_a_participant_joins_submits_and_sees_the_score_live(
     celery_worker, live_server, page, competition, alice, text_bundle
