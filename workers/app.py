@@ -28,7 +28,12 @@ app = Celery("podium")
 app.conf.update(
     broker_url=settings.CELERY_BROKER_URL,
     broker_connection_retry_on_startup=True,
-    broker_transport_options={"visibility_timeout": settings.CELERY_VISIBILITY_TIMEOUT},
+    broker_transport_options={
+        "visibility_timeout": settings.CELERY_VISIBILITY_TIMEOUT,
+        # kombu scans every interval × throttle seconds (100 by default): scan every interval.
+        "unacked_restore_interval": settings.PODIUM_UNACKED_RESTORE_INTERVAL,
+        "unacked_restore_throttle": 1,
+    },
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     task_acks_on_failure_or_timeout=True,

@@ -80,7 +80,7 @@ class Competition(models.Model):
     has_model_inputs = models.BooleanField(
         default=False, editable=False, help_text="Models read the bundle's test_inputs/ instead of the public files."
     )
-    truth_file = models.FileField(upload_to=truth_upload_path, blank=True, help_text="Hidden from participants.")
+    truth_file = models.FileField(upload_to=truth_upload_path, blank=True, max_length=255, help_text="Hidden from participants.")
     organizers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="organized_competitions")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

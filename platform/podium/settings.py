@@ -159,6 +159,9 @@ PODIUM_MAX_MODEL_SECONDS = env_int("PODIUM_MAX_MODEL_SECONDS", 1800, minimum=1)
 CELERY_VISIBILITY_TIMEOUT = env_int(
     "PODIUM_VISIBILITY_TIMEOUT", max(CELERY_TASK_TIME_LIMIT, PODIUM_MAX_MODEL_SECONDS + 120) + 60, minimum=1
 )
+# How often a worker looks for tasks whose worker died (unacknowledged past the
+# visibility timeout) and puts them back in the queue.
+PODIUM_UNACKED_RESTORE_INTERVAL = env_int("PODIUM_UNACKED_RESTORE_INTERVAL", 10, minimum=1)
 # A submission left queued or running this long (the broker lost its task, a
 # worker vanished) is re-enqueued by the periodic sweep.
 PODIUM_STALE_AFTER_SECONDS = env_int("PODIUM_STALE_AFTER_SECONDS", CELERY_VISIBILITY_TIMEOUT + 60, minimum=1)

@@ -22,7 +22,7 @@ class Submission(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="submissions")
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
     kind = models.CharField(max_length=20, choices=[(k, k) for k in SUBMISSION_KINDS], default=PREDICTIONS)
-    file = models.FileField(upload_to=submission_upload_path)
+    file = models.FileField(upload_to=submission_upload_path, max_length=255)
     original_name = models.CharField(max_length=255, blank=True)
     description = models.CharField(max_length=500, blank=True)
     status = models.CharField(max_length=10, choices=states.CHOICES, default=states.QUEUED, db_index=True)

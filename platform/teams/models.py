@@ -37,13 +37,17 @@ class Membership(models.Model):
         return f"{self.user} in {self.team}"
 
 
+def new_invite_token() -> str:
+    return secrets.token_urlsafe(24)  # 32 characters
+
+
 class Invite(models.Model):
     """An invitation to join a team: to one user, or to whoever opens its link."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invites")
     invited_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
                                      related_name="team_invites")
-    token = models.CharField(max_length=32, unique=True, default=secrets.token_urlsafe)
+    token = models.CharField(max_length=64, unique=True, default=new_invite_token)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True, help_text="Accepted, declined or withdrawn.")

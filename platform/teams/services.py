@@ -49,6 +49,7 @@ def membership_join(*, competition: Competition, user: AbstractBaseUser, accept_
 
 
 def _free_team_name(competition: Competition, wanted: str) -> str:
+    wanted = wanted[:90]  # usernames may be longer than team names
     name, suffix = wanted, 2
     while Team.objects.filter(competition=competition, name=name).exists():
         name, suffix = f"{wanted} ({suffix})", suffix + 1
