@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import FileResponse, Http404, HttpRequest
+from django.template.defaultfilters import filesizeformat
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from submissions.models import Rescore, Submission
 
@@ -14,11 +17,29 @@ class SubmissionAdmin(admin.ModelAdmin):
                     "error_code", "created_at", "duration_ms", "inference_ms", "selected"]
     list_filter = ["status", "kind", "competition"]
     search_fields = ["team__name", "description", "error_code"]
-    readonly_fields = ["competition", "team", "submitted_by", "kind", "file", "original_name", "status",
+    readonly_fields = ["competition", "team", "submitted_by", "kind", "file_download", "original_name", "status",
                        "public_score", "private_score", "public_scores", "private_scores", "error_code",
                        "error_message", "created_at", "enqueued_at", "started_at", "scored_at", "duration_ms",
                        "attempt", "task_id", "stage", "progress", "inference_ms", "inference_device", "predictions_file"]
     list_select_related = ["competition", "team"]
+    exclude = ["file"]
+
+    @admin.display(description="File")
+    def file_download(self, submission: Submission) -> str:
+        url = reverse("admin:submissions_submission_file", args=[submission.pk])
+        return format_html('<a href="{}">{}</a> ({})', url, submission.original_name or submission.file.name,
+                           filesizeformat(submission.file.size) if submission.file and submission.file.storage.exists(submission.file.name) else "missing")
+
+    def get_urls(self) -> list:  # type: ignore[type-arg]
+        extra = [path("<int:submission_id>/file/", self.admin_site.admin_view(self.download), name="submissions_submission_file")]
+        return extra + super().get_urls()
+
+    def download(self, request: HttpRequest, submission_id: int) -> FileResponse:
+        """The uploaded file, for the competition's organizers (media files are never served directly)."""
+        submission = self.get_queryset(request).filter(pk=submission_id).first()
+        if submission is None:
+            raise Http404("No such submission")
+        return FileResponse(submission.file.open("rb"), as_attachment=True, filename=submission.original_name or None)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Submission]:
         queryset = super().get_queryset(request)

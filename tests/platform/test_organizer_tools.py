@@ -148,3 +148,11 @@ def test_a_bundles_test_inputs_folder_is_what_models_read(text_bundle, tmp_path:
     with pytest.raises(Exception) as caught:
         competition_import_bundle(path=bundle)
     assert "test_inputs/test.csv ids differ" in str(caught.value)
+
+
+def test_organizers_download_a_submissions_file_from_the_admin(admin_client: Client, competition, alice, alice_joined, text_bundle) -> None:
+    submission = submission_create(user=alice, competition=competition, file=upload(text_bundle.baselines["Coin Flippers"]), kind="predictions")
+    page = admin_client.get(f"/admin/submissions/submission/{submission.pk}/change/").content.decode()
+    assert f"/admin/submissions/submission/{submission.pk}/file/" in page
+    download = admin_client.get(f"/admin/submissions/submission/{submission.pk}/file/")
+    assert b"".join(download.streaming_content) == text_bundle.baselines["Coin Flippers"].read_bytes()
