@@ -172,10 +172,14 @@ def celery_worker(django_db_setup, django_db_blocker, redis_url: str, tmp_path_f
 
 def _point_app_at(app, redis_url: str) -> None:
     """Make this process's Celery app publish to the test broker (its pool is rebuilt on next use)."""
+    from kombu import pools
+
     app.conf.broker_url = redis_url
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    # The app's pools are kombu's global ones (per broker URL): close and forget them all,
+    # so that every later publish gets a fresh pool for the URL now configured.
+    pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
 
 
 def _purge(redis_url: str) -> None:
