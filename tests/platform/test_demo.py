@@ -82,5 +82,15 @@ def test_runstack_serves_and_stops_on_ctrl_c_leaving_no_process(tmp_path: Path) 
         time.sleep(0.5)
         assert _processes_with(str(var)) == []
     finally:
+        # On a failure too, leave nothing behind: the children run in sessions of their own.
         if stack.poll() is None:
-            stack.kill()
+            stack.send_signal(signal.SIGINT)
+            try:
+                stack.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                stack.kill()
+        for pid in _processes_with(str(var)):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
