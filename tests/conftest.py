@@ -133,11 +133,11 @@ def _database_url() -> str:
 
 
 @contextmanager
-def _worker(queues: str, env: dict[str, str], log_path: Path) -> Iterator[object]:
-    """A real Celery worker process, stopped (with its children) when the block ends."""
+def _worker(queues: str, env: dict[str, str], log_path: Path, beat: bool = False) -> Iterator[object]:
+    """A real Celery worker process (with the periodic sweep if `beat`), stopped with its children when the block ends."""
     from podium.devstack import start_worker, stop_process
 
-    process = start_worker(queues=queues, concurrency=1, env=env, log_path=log_path)
+    process = start_worker(queues=queues, concurrency=1, env=env, log_path=log_path, beat=beat)
     try:
         wait_for(lambda: b"ready." in log_path.read_bytes() if log_path.exists() else False, timeout=60)
         yield process

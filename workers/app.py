@@ -52,8 +52,8 @@ app.conf.update(
     beat_schedule={
         "requeue-stale-submissions": {
             "task": "workers.tasks.requeue_stale_submissions",
-            "schedule": 60.0,
-            "options": {"queue": "scoring", "expires": 55},
+            "schedule": float(settings.PODIUM_SWEEP_INTERVAL),
+            "options": {"queue": "scoring", "expires": max(settings.PODIUM_SWEEP_INTERVAL - 1, 1)},
         }
     },
     imports=["workers.tasks"],

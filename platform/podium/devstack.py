@@ -96,7 +96,8 @@ def start_worker(
         "-Q", queues, "--concurrency", str(concurrency), "--loglevel", "INFO", "--without-gossip", "--without-mingle",
     ]
     if beat:
-        command += ["--beat", "--schedule", str(Path(env.get("PODIUM_VAR_DIR", ROOT / "var") if env else ROOT / "var") / "celerybeat-schedule")]
+        var_dir = Path((env or {}).get("PODIUM_VAR_DIR") or os.environ.get("PODIUM_VAR_DIR") or ROOT / "var")
+        command += ["--beat", "--schedule", str(var_dir / "celerybeat-schedule")]
     return _spawn(command, env=python_env(env), log_path=log_path)
 
 

@@ -159,6 +159,8 @@ PODIUM_MAX_MODEL_SECONDS = env_int("PODIUM_MAX_MODEL_SECONDS", 1800, minimum=1)
 CELERY_VISIBILITY_TIMEOUT = env_int(
     "PODIUM_VISIBILITY_TIMEOUT", max(CELERY_TASK_TIME_LIMIT, PODIUM_MAX_MODEL_SECONDS + 120) + 60, minimum=1
 )
+# How often the sweep for lost submissions runs (Celery beat).
+PODIUM_SWEEP_INTERVAL = env_int("PODIUM_SWEEP_INTERVAL", 60, minimum=1)
 # How often a worker looks for tasks whose worker died (unacknowledged past the
 # visibility timeout) and puts them back in the queue.
 PODIUM_UNACKED_RESTORE_INTERVAL = env_int("PODIUM_UNACKED_RESTORE_INTERVAL", 10, minimum=1)

@@ -1,4 +1,6 @@
-"""A scoring worker killed with SIGKILL mid-task: the submission is still scored, exactly once.
+"""Faults with real processes: a worker killed mid-task, and Redis losing every queued task.
+
+A scoring worker killed with SIGKILL mid-task: the submission is still scored, exactly once.
 
 The test runs its own Redis and workers (a 3-second visibility timeout), so the
 session's worker cannot take the task. The killed worker never acknowledged the
@@ -17,7 +19,7 @@ import pytest
 from django.core.files import File
 from rest_framework.test import APIClient
 
-from podium.devstack import EmbeddedRedis, stop_process
+from podium.devstack import EmbeddedRedis
 from submissions import states
 from submissions.models import Submission
 from submissions.selectors import quota_for_team
@@ -64,3 +66,34 @@ def test_a_worker_killed_mid_task_leaves_the_submission_scored_exactly_once(
     assert scored.attempt == 2  # claimed by the killed worker, then by the redelivered task; recorded once
     assert Submission.objects.filter(team=alice_joined.team).count() == 1
     assert quota_for_team(competition=competition, team=alice_joined.team).used == 1
+
+
+def test_submissions_queued_when_redis_loses_its_data_are_still_scored_once(
+    competition, alice, alice_joined, text_bundle, redis_url: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The database, not the broker, records what must be done: the periodic sweep re-enqueues."""
+    from workers.app import app
+
+    socket_path = tmp_path / "redis.sock"
+    broker = EmbeddedRedis(socket_path).start()
+    _point_app_at(app, broker.url)
+    try:
+        api = APIClient()
+        api.force_authenticate(alice)
+        ids = []
+        for name in ("Keyword Voters", "First Word Wins", "Coin Flippers"):
+            with open(text_bundle.baselines[name], "rb") as handle:
+                ids.append(api.post("/api/v1/competitions/topic/submissions/", {"file": handle}, format="multipart").json()["id"])
+        assert Submission.objects.filter(pk__in=ids, status=states.QUEUED).count() == 3
+        # Redis restarts with nothing on disk: every queued task is gone.
+        broker.stop()
+        broker = EmbeddedRedis(socket_path).start()
+        env = {**_worker_env(broker.url, _database_url(), tmp_path_factory), "PODIUM_STALE_AFTER_SECONDS": "2",
+               "PODIUM_SWEEP_INTERVAL": "1"}
+        with _worker("scoring", env, tmp_path / "sweeper.log", beat=True):
+            scored = wait_for(lambda: Submission.objects.filter(pk__in=ids, status=states.SCORED).count() == 3, timeout=90)
+    finally:
+        _point_app_at(app, redis_url)
+        broker.stop()
+    assert scored
+    assert sorted(Submission.objects.filter(pk__in=ids).values_list("attempt", flat=True)) == [1, 1, 1]
