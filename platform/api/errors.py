@@ -43,6 +43,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     else:
         code = _CODES.get(type(exc), getattr(exc, "default_code", "error").replace("_", "-"))
         message = str(exc.detail)
+    if isinstance(exc, exceptions.Throttled):
+        message = f"Too many attempts; try again in {exc.wait:.0f} seconds." if exc.wait else "Too many attempts."
     response.data = {"error": {"code": code, "message": message}}
     if response.status_code == status.HTTP_401_UNAUTHORIZED and "WWW-Authenticate" not in response:
         response["WWW-Authenticate"] = 'Token realm="api"'

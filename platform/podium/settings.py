@@ -168,6 +168,9 @@ PODIUM_UNACKED_RESTORE_INTERVAL = env_int("PODIUM_UNACKED_RESTORE_INTERVAL", 10,
 # worker vanished) is re-enqueued by the periodic sweep.
 PODIUM_STALE_AFTER_SECONDS = env_int("PODIUM_STALE_AFTER_SECONDS", CELERY_VISIBILITY_TIMEOUT + 60, minimum=1)
 
+# Password guesses allowed per client address and minute (login form and token endpoint).
+PODIUM_AUTH_ATTEMPTS_PER_MINUTE = env_int("PODIUM_AUTH_ATTEMPTS_PER_MINUTE", 10, minimum=1)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.ApiTokenAuthentication",

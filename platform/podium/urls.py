@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts.ratelimit import limit_login_attempts
 from accounts.views import profile, signup
 from competitions import views as competitions
 from leaderboards import views as leaderboards
@@ -28,7 +29,7 @@ urlpatterns = [
     path("c/<slug:slug>/submissions/table/", submissions.my_submissions_fragment, name="my-submissions-fragment"),
     path("submissions/<int:submission_id>/", submissions.submission_detail, name="submission-detail"),
     path("submissions/<int:submission_id>/overlay.png", submissions.submission_overlay, name="submission-overlay"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", limit_login_attempts(auth_views.LoginView.as_view()), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", signup, name="signup"),
     path("accounts/profile/", profile, name="profile"),

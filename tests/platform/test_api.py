@@ -162,3 +162,18 @@ def test_tokens_are_named_shown_once_and_revocable(api: APIClient, alice) -> Non
     assert token.key_hash != key and token.last_used_at is not None
     browser.post("/accounts/profile/", {"action": "revoke", "token": token.pk})
     assert_error(api.get("/api/v1/competitions/topic/submissions/"), 401, "bad-credentials")
+
+
+def test_password_guessing_is_rate_limited_on_the_api_and_the_login_form(api: APIClient, alice, settings) -> None:
+    from django.test import Client
+
+    settings.PODIUM_AUTH_ATTEMPTS_PER_MINUTE = 3
+    for _ in range(3):
+        assert_error(api.post("/api/v1/auth/token/", {"username": "alice", "password": "guess"}, format="json"), 401, "bad-credentials")
+    limited = api.post("/api/v1/auth/token/", {"username": "alice", "password": "alice-pass-1"}, format="json")
+    error = assert_error(limited, 429, "rate-limited")
+    assert "try again in" in error["message"] and limited["Retry-After"]
+    browser = Client()
+    for _ in range(3):
+        assert browser.post("/accounts/login/", {"username": "alice", "password": "guess"}).status_code == 200
+    assert browser.post("/accounts/login/", {"username": "alice", "password": "alice-pass-1"}).status_code == 429
