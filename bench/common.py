@@ -2,12 +2,8 @@
 from __future__ import annotations
 
 import os
-import resource
-import statistics
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,16 +16,6 @@ def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
     return ordered[index]
-
-
-def best_of(function: Callable[[], object], repeat: int = 3) -> tuple[float, object]:
-    """Shortest wall time of `repeat` runs, and the last result."""
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - start)
-    return min(times), result
 
 
 def measure_in_child(code: str) -> tuple[float, float, str]:
@@ -52,10 +38,6 @@ def measure_in_child(code: str) -> tuple[float, float, str]:
     return float(values["SECONDS"]), int(values["PEAK_KB"]) / 1024, result.stdout
 
 
-def baseline_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def print_table(title: str, header: list[str], rows: list[list[object]]) -> None:
     cells = [header] + [[_fmt(v) for v in row] for row in rows]
     widths = [max(len(str(row[i])) for row in cells) for i in range(len(header))]
@@ -72,5 +54,3 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
-def median(values: list[float]) -> float:
-    return statistics.median(values)

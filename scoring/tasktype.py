@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +30,3 @@ class TaskType:
     load_truth: Callable[[Path, ScoringOptions], Any]
     score: Callable[[Any, Path, ScoringOptions], Scores]
     sample_submission: Callable[[Any], str]
-    metric_labels: dict[str, str] = field(default_factory=dict)
-
-    def better(self, a: float, b: float) -> bool:
-        """Whether score `a` ranks ahead of score `b`."""
-        return a > b if self.higher_is_better else a < b

@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -51,7 +51,6 @@ class Outcome:
     seconds: float = 0.0
     peak_rss_mb: float = 0.0
     contained: bool = False
-    files: dict[str, Path] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)
