@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.ratelimit import limit_login_attempts
+from podium.health import health
 from accounts.views import profile, signup
 from competitions import views as competitions
 from leaderboards import views as leaderboards
@@ -33,6 +34,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", signup, name="signup"),
     path("accounts/profile/", profile, name="profile"),
+    path("health/", health, name="health"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

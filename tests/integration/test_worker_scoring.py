@@ -57,3 +57,23 @@ def test_many_submissions_are_each_scored_once(celery_worker, alice_api, competi
     for submission_id in ids:
         assert final(submission_id).status == states.SCORED
     assert sorted(Submission.objects.values_list("attempt", flat=True)) == [1] * len(ids)
+
+
+def test_the_health_endpoint_reports_database_broker_queues_and_workers(celery_worker, client) -> None:
+    report = client.get("/health/").json()
+    assert report["status"] == "ok" and report["database"]["ok"] and report["broker"]["ok"]
+    assert set(report["queues"]) == {"scoring", "inference"}
+    assert len(report["workers"]["scoring"]) >= 1  # the live worker answered the census
+
+
+def test_the_health_endpoint_answers_503_when_the_broker_is_down(client, redis_url: str, tmp_path) -> None:
+    from tests.conftest import _point_app_at
+    from workers.app import app
+
+    _point_app_at(app, f"redis+socket://{tmp_path}/nothing-listens-here.sock")
+    try:
+        response = client.get("/health/")
+    finally:
+        _point_app_at(app, redis_url)
+    assert response.status_code == 503
+    assert response.json()["broker"]["ok"] is False and response.json()["database"]["ok"] is True
