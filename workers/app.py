@@ -58,3 +58,7 @@ app.conf.update(
     },
     imports=["workers.tasks"],
 )
+
+from workers.heartbeat import Heartbeat  # noqa: E402
+
+app.steps["worker"].add(Heartbeat)
