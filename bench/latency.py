@@ -160,9 +160,9 @@ def _wait_ready(base: str, worker_log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if requests.get(f"{base}/api/v1/competitions/", timeout=1).ok and b"ready." in worker_log.read_bytes():
+            if requests.get(f"{base}/api/v1/competitions/", timeout=10).ok and b"ready." in worker_log.read_bytes():
                 return
-        except (requests.ConnectionError, FileNotFoundError):
+        except (requests.RequestException, FileNotFoundError):  # not up yet, or slow to answer its first request
             pass
         time.sleep(0.2)
     raise RuntimeError("the web server or the worker did not start")
