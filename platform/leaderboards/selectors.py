@@ -96,11 +96,15 @@ def _best_private(submissions: list[_Scored], task: object, competition: Competi
     return min(chosen, key=lambda s: (sign * s.private, s.created_at, s.id))
 
 
-def shakeup(*, competition: Competition) -> dict[int, int]:
-    """Each team's move from its public rank to its private rank (positive: moved up)."""
+def shakeup(*, competition: Competition, private_entries: list[LeaderboardEntry] | None = None) -> dict[int, int]:
+    """Each team's move from its public rank to its private rank (positive: moved up).
+
+    Pass the private board when the caller already has it, so it is not computed twice.
+    """
+    if private_entries is None:
+        private_entries = leaderboard_rows(competition=competition, board=PRIVATE)
     public = {entry.team_id: entry.rank for entry in leaderboard_rows(competition=competition, board=PUBLIC)}
-    return {entry.team_id: public[entry.team_id] - entry.rank
-            for entry in leaderboard_rows(competition=competition, board=PRIVATE) if entry.team_id in public}
+    return {entry.team_id: public[entry.team_id] - entry.rank for entry in private_entries if entry.team_id in public}
 
 
 def score_history(*, competition: Competition, team_ids: list[int]) -> dict[int, list[tuple[datetime, float]]]:

@@ -1,15 +1,14 @@
 """The leaderboard page and its live fragment."""
 from __future__ import annotations
 
-import hashlib
-
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from competitions.models import Competition
 from competitions.views import competition_context
 from leaderboards.charts import Series, best_so_far, chart_svg
 from leaderboards.selectors import PRIVATE, PUBLIC, leaderboard_rows, score_history, shakeup
+from podium.fragments import fragment_response
 from submissions.selectors import private_scores_visible
 
 
@@ -20,7 +19,7 @@ def _board_context(request: HttpRequest, competition: Competition) -> dict[str, 
     if request.user.is_authenticated:
         membership_team = competition.memberships.filter(user=request.user).values_list("team_id", flat=True).first()
     entries = leaderboard_rows(competition=competition, board=board)
-    moves = shakeup(competition=competition) if board == PRIVATE else {}
+    moves = shakeup(competition=competition, private_entries=entries) if board == PRIVATE else {}
     return {
         "moves": moves,
         "board": board,
@@ -52,10 +51,5 @@ def leaderboard_fragment(request: HttpRequest, slug: str) -> HttpResponse:
     """The table alone, for live polling; answers 304 when the standings did not change."""
     competition = get_object_or_404(Competition, slug=slug)
     context = _board_context(request, competition)
-    etag = '"' + hashlib.blake2b(repr(context["fingerprint"]).encode(), digest_size=12).hexdigest() + '"'
-    if request.headers.get("If-None-Match") == etag:
-        return HttpResponseNotModified(headers={"ETag": etag})
-    response = render(request, "leaderboards/_table.html", {"competition": competition, "task": competition.task_type, **context})
-    response["ETag"] = etag
-    response["Cache-Control"] = "no-cache"
-    return response
+    return fragment_response(request, "leaderboards/_table.html",
+                             {"competition": competition, "task": competition.task_type, **context}, context["fingerprint"])

@@ -119,9 +119,15 @@ def submission_enqueue(*, submission_id: int) -> None:
             app.send_task(INFERENCE_TASK, args=[job], queue="inference", retry_policy={"max_retries": 2},
                           soft_time_limit=limit, time_limit=limit + 30)
         else:
-            app.send_task(SCORE_TASK, args=[submission_id], queue="scoring", retry_policy={"max_retries": 2})
+            _send_scoring(submission_id)
     except Exception:  # noqa: BLE001 - the database, not the broker, records what must be done
         logger.exception("could not enqueue submission %s; the sweep will retry", submission_id)
+
+
+def _send_scoring(submission_id: int) -> None:
+    from workers.app import app
+
+    app.send_task(SCORE_TASK, args=[submission_id], queue="scoring", retry_policy={"max_retries": 2})
 
 
 def inference_job(*, submission: Submission) -> dict[str, object]:
@@ -327,11 +333,9 @@ def competition_rescore(*, competition: Competition, requested_by: AbstractBaseU
 
 def _enqueue_scoring(*, submission_id: int) -> None:
     """Scoring only (a model's predictions already exist)."""
-    from workers.app import app
-
     Submission.objects.filter(pk=submission_id).update(enqueued_at=timezone.now())
     try:
-        app.send_task(SCORE_TASK, args=[submission_id], queue="scoring", retry_policy={"max_retries": 2})
+        _send_scoring(submission_id)
     except Exception:  # noqa: BLE001 - the sweep retries
         logger.exception("could not enqueue submission %s for rescoring", submission_id)
 

@@ -1,18 +1,17 @@
 """Submission pages: the submit form, "my submissions" (live), and one submission."""
 from __future__ import annotations
 
-import hashlib
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from competitions.images import IMAGE_TASKS, overlay_png
-from leaderboards.charts import Series, best_so_far, chart_svg
 from competitions.models import Competition
 from competitions.views import competition_context
+from leaderboards.charts import Series, best_so_far, chart_svg
 from podium.errors import PodiumError
+from podium.fragments import fragment_response
 from submissions import states
 from submissions.models import Submission
 from submissions.selectors import private_scores_visible, submission_visible_to, submissions_for_team
@@ -75,13 +74,7 @@ def my_submissions_fragment(request: HttpRequest, slug: str) -> HttpResponse:
     """The table alone, for live polling; answers 304 when nothing changed."""
     competition = get_object_or_404(Competition, slug=slug)
     table = _submissions_table(request, competition)
-    etag = '"' + hashlib.blake2b(repr(table["fingerprint"]).encode(), digest_size=12).hexdigest() + '"'
-    if request.headers.get("If-None-Match") == etag:
-        return HttpResponseNotModified(headers={"ETag": etag})
-    response = render(request, "submissions/_table.html", {"competition": competition, **table})
-    response["ETag"] = etag
-    response["Cache-Control"] = "no-cache"
-    return response
+    return fragment_response(request, "submissions/_table.html", {"competition": competition, **table}, table["fingerprint"])
 
 
 def _submissions_table(request: HttpRequest, competition: Competition) -> dict[str, object]:
