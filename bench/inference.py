@@ -98,6 +98,7 @@ def _pipeline(task: str, model: torch.jit.ScriptModule, bundle, device: str, tmp
 
     from scoring import ScoringOptions, get_task
     from workers.inference import InferenceJob, run_job
+    from workers.storage import LocalFiles
 
     media = tmp / f"media-{task}"
     shutil.copytree(bundle.path / "public", media / "inputs")
@@ -110,7 +111,7 @@ def _pipeline(task: str, model: torch.jit.ScriptModule, bundle, device: str, tmp
     for where in (device, "cpu"):
         job = InferenceJob(submission_id=0, task=task, model="models/model.pt", inputs="inputs", output=f"out-{where}",
                            classes=CLASSES if task == "text-classification" else [], batch_size=32, memory_mb=8192)
-        result = run_job(job, media_root=media, hidden=[], device=where)
+        result = run_job(job, files=LocalFiles(media), hidden=[], device=where)
         if result.error:
             raise RuntimeError(f"{task} on {where}: {result.error}")
         outcomes.append((result.seconds, task_type.score(truth, media / result.output, options)["public"][task_type.primary_metric]))

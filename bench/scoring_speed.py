@@ -6,7 +6,6 @@ comparable; times are wall-clock from files on disk to both subsets' metrics.
 from __future__ import annotations
 
 import csv
-import os
 import sys
 import tempfile
 from pathlib import Path

@@ -22,6 +22,8 @@ def _test_settings(settings, tmp_path_factory: pytest.TempPathFactory) -> None:
     settings.MEDIA_ROOT = str(_shared_media(tmp_path_factory))
     # Password hashing is deliberately slow; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # A cache private to this process: tests need no Redis unless they use workers.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     from django.core.cache import cache
 
     cache.clear()  # rate-limit counters start afresh in every test

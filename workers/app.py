@@ -22,7 +22,10 @@ for path in (ROOT / "platform", ROOT):
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "podium.settings")
 
 from celery import Celery  # noqa: E402
+from celery.signals import task_postrun, task_prerun  # noqa: E402
 from django.conf import settings  # noqa: E402
+
+from podium.logs import bind_submission, unbind_submission  # noqa: E402
 
 app = Celery("podium")
 app.conf.update(
@@ -62,3 +65,20 @@ app.conf.update(
 from workers.heartbeat import Heartbeat  # noqa: E402
 
 app.steps["worker"].add(Heartbeat)
+
+# Every log line written while a task runs names its submission (podium/logs.py).
+_log_tokens: dict[str, object] = {}
+
+
+@task_prerun.connect
+def _bind_submission(task_id: str, task: object, args: tuple = (), kwargs: dict | None = None, **_: object) -> None:
+    first = args[0] if args else None
+    submission_id = first.get("submission_id") if isinstance(first, dict) else first
+    _log_tokens[task_id] = bind_submission(submission_id if isinstance(submission_id, int) else None)
+
+
+@task_postrun.connect
+def _unbind_submission(task_id: str, **_: object) -> None:
+    token = _log_tokens.pop(task_id, None)
+    if token is not None:
+        unbind_submission(token)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from workers.model_format import UNSUPPORTED, model_format_problem
 from workers.sandbox import CPU, MEMORY, OUTPUT, TIMEOUT, Limits, private_workdir, run_contained
+from workers.storage import JobFiles
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT_NAMES = {"text-classification": "predictions.csv", "detection": "predictions.json", "segmentation": "predictions.csv"}
@@ -59,25 +60,22 @@ def choose_device() -> str:
 def run_job(
     job: InferenceJob,
     *,
-    media_root: Path,
+    files: JobFiles,
     hidden: list[Path],
     device: str | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> InferenceResult:
     device = device or choose_device()
-    model_path = media_root / job.model
-    if not model_path.is_file():
-        raise FileNotFoundError(f"model file {model_path} is missing from storage")
-    problem = model_format_problem(model_path)
-    if problem:
-        return InferenceResult(None, 0.0, device, {"code": UNSUPPORTED, "message": problem})
     workdir = private_workdir()
     try:
-        shutil.copyfile(model_path, workdir / "model.pt")
+        files.fetch(job.model, workdir / "model.pt")
+        problem = model_format_problem(workdir / "model.pt")
+        if problem:
+            return InferenceResult(None, 0.0, device, {"code": UNSUPPORTED, "message": problem})
         outcome = run_contained(
             _command(job, device),
             workdir=workdir,
-            inputs=media_root / job.inputs,
+            inputs=files.inputs(job.inputs),
             hidden=hidden,
             limits=Limits(wall_seconds=job.wall_seconds, cpu_seconds=job.cpu_seconds, memory_mb=job.memory_mb,
                           output_mb=job.output_mb, limit_address_space=device == "cpu"),
@@ -87,11 +85,7 @@ def run_job(
         error = _error_of(outcome, job)
         if error is not None:
             return InferenceResult(None, outcome.seconds, device, error)
-        destination = media_root / job.output
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        partial = destination.with_name(destination.name + ".partial")
-        shutil.copyfile(workdir / OUTPUT_NAMES[job.task], partial)
-        os.replace(partial, destination)  # readers never see half a file
+        files.store(workdir / OUTPUT_NAMES[job.task], job.output)
         return InferenceResult(job.output, outcome.seconds, device)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -7,7 +7,8 @@ Containment, and why each part:
   predictions' size), address space (RLIMIT_AS, CPU runs only: CUDA reserves
   huge virtual ranges) and a resident-memory watch by the parent;
 - a wall-clock limit enforced by the parent, which kills the whole process group;
-- where the worker may create namespaces (root, or unprivileged user namespaces):
+- where the worker may create namespaces (as root, or else in an unprivileged
+  user namespace):
   a new network namespace (no interface but a down loopback: no network at all)
   and a new mount namespace in which `hidden` folders (media storage, local
   state) are covered by empty tmpfs mounts, and the inputs are bind-mounted
@@ -53,17 +54,30 @@ class Outcome:
     contained: bool = False
 
 
+_NAMESPACE_COMMANDS = (
+    ["unshare", "--net", "--mount", "--propagation", "private"],
+    # A worker that is not root (the docker images): an unprivileged user namespace.
+    ["unshare", "--user", "--map-root-user", "--net", "--mount", "--propagation", "private"],
+)
+
+
 @lru_cache(maxsize=1)
-def namespaces_available() -> bool:
-    """Whether `unshare --net --mount` works for this worker (checked once)."""
+def namespace_command() -> list[str] | None:
+    """The first `unshare` invocation that works for this worker (checked once), or None."""
     if not shutil.which("unshare"):
-        return False
-    try:
-        probe = subprocess.run(["unshare", "--net", "--mount", "--propagation", "private", "true"],
-                               capture_output=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return probe.returncode == 0
+        return None
+    for command in _NAMESPACE_COMMANDS:
+        try:
+            probe = subprocess.run([*command, "true"], capture_output=True, timeout=10)
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if probe.returncode == 0:
+            return command
+    return None
+
+
+def namespaces_available() -> bool:
+    return namespace_command() is not None
 
 
 def run_contained(
@@ -118,7 +132,7 @@ def _in_namespaces(command: list[str], *, workdir: Path, inputs: Path | None, hi
         if Path(folder).exists():
             steps.append(f"mount -t tmpfs -o size=1m,mode=000 podium-hidden {_q(folder)}")
     script = " && ".join(steps + ['exec "$@"'])
-    return ["unshare", "--net", "--mount", "--propagation", "private", "sh", "-c", script, "sandbox", *command]
+    return [*(namespace_command() or []), "sh", "-c", script, "sandbox", *command]
 
 
 def _q(path: Path) -> str:

@@ -8,12 +8,15 @@ inputs. Database-backed services are imported inside the tasks for that reason.
 """
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
 from celery import Task
 
 from workers.app import app
+
+logger = logging.getLogger(__name__)
 
 RETRYING = {
     "autoretry_for": (Exception,),
@@ -45,6 +48,7 @@ def run_inference(self: Task, job: dict[str, object]) -> None:
     from django.conf import settings
 
     from workers.inference import InferenceJob, run_job
+    from workers.storage import job_files
 
     submission_id = int(job["submission_id"])  # type: ignore[arg-type]
     last_sent = [0.0]
@@ -56,13 +60,16 @@ def run_inference(self: Task, job: dict[str, object]) -> None:
             last_sent[0] = now
             app.send_task("workers.tasks.inference_progress", args=[submission_id, done, total], queue="scoring")
 
+    logger.info("running %s model (batch size %s)", job.get("task"), job.get("batch_size"))
     report(0, 1)
     result = run_job(
         InferenceJob(**job),  # type: ignore[arg-type]
-        media_root=Path(settings.MEDIA_ROOT),
+        files=job_files(),
         hidden=[Path(settings.MEDIA_ROOT), Path(settings.VAR_DIR)],
         on_progress=report,
     )
+    logger.info("model ran on %s for %.2f s: %s", result.device, result.seconds,
+                result.error["code"] if result.error else "predictions stored")
     app.send_task("workers.tasks.inference_finished", args=[submission_id, result.as_dict()], queue="scoring")
 
 

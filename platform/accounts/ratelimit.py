@@ -1,7 +1,7 @@
 """Rate limits for guessing passwords: the login form and the token endpoint.
 
-Counts live in Django's cache (per web process with the default local-memory
-cache; configure a shared cache to count across processes).
+Counts live in Django's cache, which is Redis: every web process counts the
+same attempts.
 """
 from __future__ import annotations
 

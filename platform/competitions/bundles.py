@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import tempfile
 import zipfile
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from competitions.models import SUBMISSION_KINDS, Competition, CompetitionFile, competition_model_inputs_dir, public_storage
+from podium.storage import copy_folder_out, delete_folder
 from scoring import TASKS, ScoringError, ScoringOptions, get_task
 
 MAX_BUNDLE_BYTES = 2 * 1024**3
@@ -274,8 +274,7 @@ def _store_model_inputs(competition: Competition, source: Path) -> None:
     """Copy test_inputs/ to storage, replacing what an earlier import left there."""
     storage = public_storage()
     root = f"competitions/{competition.slug}/test_inputs"
-    if storage.exists(root):
-        shutil.rmtree(storage.path(root))
+    delete_folder(storage, root)
     if not source.is_dir():
         return
     for path in sorted(p for p in source.rglob("*") if p.is_file()):
@@ -331,5 +330,5 @@ def _write_bundle(competition: Competition, folder: Path) -> Path:
         with item.file.open("rb") as source:
             target.write_bytes(source.read())
     if competition.has_model_inputs:
-        shutil.copytree(public_storage().path(competition_model_inputs_dir(competition)), folder / "test_inputs", dirs_exist_ok=True)
+        copy_folder_out(public_storage(), competition_model_inputs_dir(competition), folder / "test_inputs")
     return folder

@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from competitions.models import Competition, CompetitionFile
+from podium.storage import local_path
 from scoring.formats import coco
 from scoring.formats.rle import rle_decode
 from submissions.models import Submission
@@ -25,8 +26,8 @@ def test_image_files(*, competition: Competition, limit: int = 6) -> list[Compet
     return list(competition.files.filter(name__startswith="images/").order_by("name")[:limit])
 
 
-def thumbnail_png(path: Path, size: int = 160) -> bytes:
-    with Image.open(path) as image:
+def thumbnail_png(item: CompetitionFile, size: int = 160) -> bytes:
+    with item.file.open("rb") as stored, Image.open(stored) as image:
         image = image.convert("RGB")
         image.thumbnail((size, size))
         return _png(image)
@@ -36,16 +37,20 @@ def overlay_png(*, submission: Submission) -> bytes | None:
     """The first public test image with this submission's predictions drawn on it, or None."""
     competition = submission.competition
     predictions = submission.predictions_file if submission.kind == "model" else submission.file
-    if competition.task == "detection":
-        return _detection_overlay(competition, Path(predictions.path))
-    if competition.task == "segmentation":
-        return _segmentation_overlay(competition, Path(predictions.path))
-    return None
+    draw = {"detection": _detection_overlay, "segmentation": _segmentation_overlay}.get(competition.task)
+    if draw is None:
+        return None
+    with local_path(predictions.storage, predictions.name) as path:
+        return draw(competition, path)
 
 
-def _public_file(competition: Competition, name: str) -> Path | None:
+def _public_file(competition: Competition, name: str) -> io.BytesIO | None:
+    """A public file's bytes (images and indexes are small), or None if there is no such file."""
     item = competition.files.filter(name=name).first()
-    return Path(item.file.path) if item else None
+    if item is None:
+        return None
+    with item.file.open("rb") as stored:
+        return io.BytesIO(stored.read())
 
 
 def _detection_overlay(competition: Competition, predictions: Path) -> bytes | None:
@@ -53,7 +58,7 @@ def _detection_overlay(competition: Competition, predictions: Path) -> bytes | N
     test_json = _public_file(competition, "test.json")
     if test_json is None:
         return None
-    names = {image["id"]: image["file_name"] for image in json.loads(test_json.read_text())["images"]}
+    names = {image["id"]: image["file_name"] for image in json.load(test_json)["images"]}
     detections = coco.read_detections(predictions, truth)
     public = np.flatnonzero(truth.image_public)
     with_boxes = [i for i in public if np.any(detections.image == i)]
@@ -78,7 +83,7 @@ def _segmentation_overlay(competition: Competition, predictions: Path) -> bytes 
     test_csv = _public_file(competition, "test.csv")
     if test_csv is None:
         return None
-    images = {row["id"]: row for row in csv.DictReader(open(test_csv, newline="", encoding="utf-8-sig"))}
+    images = {row["id"]: row for row in csv.DictReader(io.TextIOWrapper(test_csv, encoding="utf-8-sig", newline=""))}
     first_public = next((row_id for row_id, public in zip(truth.ids, truth.is_public) if public), None)
     rle = next((row["rle"] for row in csv.DictReader(open(predictions, newline="", encoding="utf-8-sig")) if row.get("id") == first_public), None)
     row = images.get(first_public or "")

@@ -5,7 +5,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from pathlib import Path
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -63,7 +62,7 @@ def competition_thumbnail(request: HttpRequest, slug: str, name: str) -> HttpRes
     if not membership_has_access(competition=competition, membership=membership):
         raise Http404("Join the competition to see its images")
     item = get_object_or_404(competition.files, name=name)
-    response = HttpResponse(thumbnail_png(Path(item.file.path)), content_type="image/png")
+    response = HttpResponse(thumbnail_png(item), content_type="image/png")
     response["Cache-Control"] = "private, max-age=3600"
     return response
 

@@ -19,12 +19,26 @@ CACHE_SECONDS = 5
 
 
 def health(request: HttpRequest) -> JsonResponse:
-    report = cache.get("podium-health")
+    report = _cached()
     if report is None:
         report = {"database": _database(), **_broker_and_workers(), "checked_at": time.time()}
-        cache.set("podium-health", report, CACHE_SECONDS)
+        _cache(report)
     healthy = report["database"]["ok"] and report["broker"]["ok"]
     return JsonResponse({"status": "ok" if healthy else "unavailable", **report}, status=200 if healthy else 503)
+
+
+def _cached() -> dict[str, Any] | None:
+    try:
+        return cache.get("podium-health")
+    except Exception:  # noqa: BLE001 - the cache is Redis, which may be the outage being reported
+        return None
+
+
+def _cache(report: dict[str, Any]) -> None:
+    try:
+        cache.set("podium-health", report, CACHE_SECONDS)
+    except Exception:  # noqa: BLE001 - see _cached
+        pass
 
 
 def _database() -> dict[str, Any]:

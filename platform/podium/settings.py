@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from podium.env import env_bool, env_int, env_list, env_str
+from podium.env import env_bool, env_choice, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(env_str("PODIUM_VAR_DIR", str(BASE_DIR / "var"))).resolve()
@@ -34,9 +34,24 @@ SECRET_KEY = _secret_key()
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Behind TLS (docker/.env.example turns these on): cookies only over HTTPS,
+# HSTS, redirects to HTTPS, and trust the proxy's X-Forwarded-Proto header.
 SECURE_COOKIES = env_bool("SECURE_COOKIES", False)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Joining the browsers' HSTS preload list is a commitment for the whole domain,
+# made by its owner (SECURE_HSTS_PRELOAD=1), not a default.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+if env_bool("BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Load balancers and container health checks probe over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -132,6 +147,24 @@ STORAGES = {
     "public": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"allow_overwrite": True}},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+
+# Where uploaded and generated files live: "local" (MEDIA_ROOT below; a shared
+# volume when every process runs on one host) or "s3" (an S3-compatible object
+# store such as AWS S3 or MinIO, for workers on many hosts). Credentials come
+# from the standard AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY variables.
+PODIUM_STORAGE = env_choice("PODIUM_STORAGE", "local", ("local", "s3"))
+PODIUM_S3 = {
+    "bucket_name": env_str("PODIUM_S3_BUCKET", "podium"),
+    "endpoint_url": env_str("PODIUM_S3_ENDPOINT_URL", "") or None,
+    "region_name": env_str("PODIUM_S3_REGION", "") or None,
+    "addressing_style": env_str("PODIUM_S3_ADDRESSING_STYLE", "path"),
+    # Private objects; downloads are streamed through views that check access.
+    "default_acl": None,
+    "querystring_auth": True,
+}
+if PODIUM_STORAGE == "s3":
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {**PODIUM_S3, "file_overwrite": False}}
+    STORAGES["public"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {**PODIUM_S3, "file_overwrite": True}}
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
@@ -168,6 +201,16 @@ PODIUM_UNACKED_RESTORE_INTERVAL = env_int("PODIUM_UNACKED_RESTORE_INTERVAL", 10,
 # worker vanished) is re-enqueued by the periodic sweep.
 PODIUM_STALE_AFTER_SECONDS = env_int("PODIUM_STALE_AFTER_SECONDS", CELERY_VISIBILITY_TIMEOUT + 60, minimum=1)
 
+# The cache holds rate-limit counters and the health report: in Redis, so that
+# every web process (and every host) counts the same attempts.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL.replace("redis+socket://", "unix://"),
+        "KEY_PREFIX": "podium-cache",
+    }
+}
+
 # Password guesses allowed per client address and minute (login form and token endpoint).
 PODIUM_AUTH_ATTEMPTS_PER_MINUTE = env_int("PODIUM_AUTH_ATTEMPTS_PER_MINUTE", 10, minimum=1)
 
@@ -192,10 +235,17 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# Every record carries the submission it concerns (podium/logs.py): plain text
+# by default, one JSON object per line with LOG_FORMAT=json (for log shippers).
+LOG_FORMAT = env_choice("LOG_FORMAT", "plain", ("plain", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"submission": {"()": "podium.logs.SubmissionFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [submission=%(submission)s]: %(message)s"},
+        "json": {"()": "podium.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["submission"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from competitions.models import ENDED, MODEL, UPCOMING, Competition, competition_model_inputs_dir
 from podium.errors import PodiumError
+from podium.storage import local_path
 from scoring import SubmissionError
 from scoring.registry import check_size
 from submissions import states
@@ -63,6 +64,8 @@ def submission_create(
             description=description[:500],
         )
         transaction.on_commit(lambda: submission_enqueue(submission_id=submission.pk))
+    logger.info("received %s submission from team %s (%d bytes)", kind, team.pk, file.size or 0,
+                extra={"submission": submission.pk})
     return submission
 
 
@@ -113,6 +116,7 @@ def submission_enqueue(*, submission_id: int) -> None:
     Submission.objects.filter(pk=submission_id, status=states.QUEUED).update(enqueued_at=timezone.now())
     submission = Submission.objects.select_related("competition").get(pk=submission_id)
     try:
+        logger.info("enqueued for %s", "inference" if submission.kind == MODEL else "scoring", extra={"submission": submission_id})
         if submission.kind == MODEL:
             job = inference_job(submission=submission)
             limit = job["wall_seconds"] + 120
@@ -165,6 +169,8 @@ def submission_inference_finished(*, submission_id: int, result: dict[str, objec
     pending = Q(status__in=states.PENDING) & ~Q(stage=states.SCORING)
     details = {"inference_ms": int(float(result.get("seconds") or 0) * 1000), "inference_device": str(result.get("device", ""))[:20]}
     error = result.get("error")
+    logger.info("inference finished on %s in %s ms: %s", details["inference_device"], details["inference_ms"],
+                error["code"] if error else "predictions written")
     if error:
         _transition(submission_id=submission_id, condition=pending, status=states.FAILED, scored_at=timezone.now(),
                     error_code=str(error["code"])[:40], error_message=str(error["message"]), **details)
@@ -222,15 +228,20 @@ def submission_score(*, submission_id: int, task_id: str) -> str | None:
     try:
         truth = load_truth(competition)
         predictions = submission.predictions_file if submission.kind == MODEL else submission.file
-        check_size(predictions.path, competition.scoring_options().max_bytes)
-        scores = task_type.score(truth, predictions.path, competition.scoring_options())
+        with local_path(predictions.storage, predictions.name) as path:
+            check_size(path, competition.scoring_options().max_bytes)
+            scores = task_type.score(truth, path, competition.scoring_options())
     except SubmissionError as exc:
         submission_finish(submission=submission, started=started, error=exc)
+        logger.info("failed: %s (attempt %d)", exc.code, submission.attempt)
         return states.FAILED
     except Exception:
+        logger.warning("platform fault while scoring (attempt %d); released for a retry", submission.attempt)
         submission_release(submission=submission)
         raise
     submission_finish(submission=submission, started=started, scores=scores)
+    logger.info("scored %s=%.6g in %.3f s (attempt %d)", task_type.primary_metric,
+                scores["public"][task_type.primary_metric], time.perf_counter() - started, submission.attempt)
     return states.SCORED
 
 
@@ -296,6 +307,7 @@ def submissions_requeue_stale(*, now: datetime | None = None) -> int:
     ).values_list("pk", flat=True)
     count = 0
     for submission_id in lost:
+        logger.warning("requeued stale submission", extra={"submission": submission_id})
         # A model starts over from inference, whichever stage it was lost in.
         Submission.objects.filter(pk=submission_id, kind=MODEL, status__in=states.PENDING).update(
             status=states.QUEUED, stage="", progress=None

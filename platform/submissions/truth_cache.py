@@ -1,30 +1,30 @@
 """Parsed truth files, kept in memory per worker process.
 
 Parsing a large truth file costs more than scoring against it, so a worker
-keeps the last few it parsed, keyed by the file's path, size and modification
-time: replacing the truth invalidates the entry.
+keeps the last few it parsed, keyed by the file's storage name, size and
+modification time: replacing the truth invalidates the entry.
 """
 from __future__ import annotations
 
-import os
 from collections import OrderedDict
 from typing import Any
 
 from competitions.models import Competition
+from podium.storage import local_path
 
 _CACHE: OrderedDict[tuple[object, ...], Any] = OrderedDict()
 _MAX_ENTRIES = 8
 
 
 def load_truth(competition: Competition) -> Any:
-    path = competition.truth_file.path
-    stat = os.stat(path)
+    storage, name = competition.truth_file.storage, competition.truth_file.name
     options = competition.scoring_options()
-    key = (competition.task, path, stat.st_size, stat.st_mtime_ns, options.classes)
+    key = (competition.task, name, storage.size(name), storage.get_modified_time(name), options.classes)
     if key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]
-    truth = competition.task_type.load_truth(path, options)
+    with local_path(storage, name) as path:
+        truth = competition.task_type.load_truth(path, options)
     _CACHE[key] = truth
     while len(_CACHE) > _MAX_ENTRIES:
         _CACHE.popitem(last=False)

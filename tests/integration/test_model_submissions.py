@@ -115,3 +115,24 @@ def test_an_example_script_builds_and_submits_its_model(
     submission = Submission.objects.get(competition=competition)
     assert submission.kind == "model" and submission.status == states.SCORED
     assert submission.public_score > 0.9
+
+
+def test_the_logs_of_web_scoring_and_inference_name_the_submission(
+    celery_worker, inference_worker, alice_api, model_competition, text_bundle, tmp_path: Path, tmp_path_factory, caplog
+) -> None:
+    caplog.set_level("INFO", logger="submissions.services")
+    model = text_classification.build(text_bundle.path / "public", {"classes": CLASSES})
+    submission_id = submit_model(alice_api, model, tmp_path / "model.pt")
+    assert final(submission_id).status == states.SCORED
+    web = [r.getMessage() for r in caplog.records if getattr(r, "submission", None) == submission_id]
+    assert any(m.startswith("received model submission") for m in web) and "enqueued for inference" in web
+    tag = f"[submission={submission_id}]"
+    logs = tmp_path_factory.getbasetemp()
+
+    def tagged(name: str) -> str:
+        return "\n".join(line for line in (logs / name).read_text().splitlines() if tag in line)
+
+    inference = wait_for(lambda: (lambda text: text if "model ran on cpu" in text else None)(tagged("inference-worker.log")))
+    assert "running text-classification model" in inference
+    scoring = wait_for(lambda: (lambda text: text if "scored accuracy=" in text or "scored macro_f1=" in text else None)(tagged("worker.log")))
+    assert "inference finished on cpu" in scoring

@@ -16,6 +16,7 @@ from scoring import ScoringOptions, get_task
 from workers.inference import InferenceJob, InferenceResult, run_job
 from workers.inference_child import load_image
 from workers.sandbox import Limits, namespaces_available, private_workdir, run_contained
+from workers.storage import LocalFiles
 
 CLASSES = ["food", "sports", "technology", "travel"]
 
@@ -47,7 +48,7 @@ def run(media: Path, task: str, model: torch.jit.ScriptModule, **limits: int) ->
     job = InferenceJob(submission_id=1, task=task, model="submissions/model.pt", inputs=f"competitions/{task}/public",
                        output="predictions/out", classes=CLASSES if task == "text-classification" else [],
                        batch_size=4, **{"wall_seconds": 60, "memory_mb": 2048, **limits})
-    return run_job(job, media_root=media, hidden=[media], device="cpu")
+    return run_job(job, files=LocalFiles(media), hidden=[media], device="cpu")
 
 
 def score(task: str, bundle: Bundle, predictions: Path) -> dict:
@@ -153,7 +154,7 @@ def test_a_pickle_is_refused_by_the_worker_without_running(media: Path, tmp_path
     (media / "submissions" / "model.pt").write_bytes(pickle.dumps(Bomb(marker)))
     job = InferenceJob(submission_id=1, task="text-classification", model="submissions/model.pt",
                        inputs="competitions/text-classification/public", output="predictions/out", classes=CLASSES)
-    result = run_job(job, media_root=media, hidden=[media], device="cpu")
+    result = run_job(job, files=LocalFiles(media), hidden=[media], device="cpu")
     assert result.error["code"] == "unsupported-model-format"
     assert not marker.exists()
 
