@@ -18,6 +18,7 @@ Containment, and why each part:
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import resource
 import shutil
@@ -32,6 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 
 TIMEOUT, MEMORY, CPU, OUTPUT = "wall-clock", "memory", "cpu-time", "output-size"
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,9 @@ def _clean_env(extra: dict[str, str] | None) -> dict[str, str]:
 
 def _apply_limits(limits: Limits) -> None:
     """Runs in the child between fork and exec."""
+    # If the worker dies (SIGKILL, OOM), its model dies with it instead of running on
+    # unsupervised; the task is redelivered to another worker, which starts it afresh.
+    _die_with_parent()
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
     output = limits.output_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_FSIZE, (output, output))
@@ -158,6 +163,14 @@ def _apply_limits(limits: Limits) -> None:
         # Headroom over the resident limit: the interpreter and torch map far more than they touch.
         space = (limits.memory_mb + 2048) * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (space, space))
+
+
+def _die_with_parent() -> None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the wall-clock watch is the only guard
+        pass
 
 
 def _pump(stream, sink: list[str], on_line: Callable[[str], None] | None) -> None:  # type: ignore[no-untyped-def]

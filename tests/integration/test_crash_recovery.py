@@ -1,6 +1,6 @@
-"""Faults with real processes: a worker killed mid-task, and Redis losing every queued task.
+"""Faults with real processes: workers killed mid-task, and Redis losing every queued task.
 
-A scoring worker killed with SIGKILL mid-task: the submission is still scored, exactly once.
+A scoring or inference worker killed with SIGKILL mid-task: the submission is still scored, exactly once.
 
 The test runs its own Redis and workers (a 3-second visibility timeout), so the
 session's worker cannot take the task. The killed worker never acknowledged the
@@ -13,9 +13,11 @@ from __future__ import annotations
 import os
 import signal
 from pathlib import Path
+from typing import List
 
 import numpy as np
 import pytest
+import torch
 from django.core.files import File
 from rest_framework.test import APIClient
 
@@ -97,3 +99,76 @@ def test_submissions_queued_when_redis_loses_its_data_are_still_scored_once(
         broker.stop()
     assert scored
     assert sorted(Submission.objects.filter(pk__in=ids).values_list("attempt", flat=True)) == [1, 1, 1]
+
+
+class SlowTextModel(torch.nn.Module):
+    """The example text model, made to spend about two seconds on each batch."""
+
+    def __init__(self, inner: torch.jit.ScriptModule) -> None:
+        super().__init__()
+        self.inner = inner
+        self.weight = torch.nn.Parameter(torch.randn(256, 256) / 16, requires_grad=False)
+
+    def forward(self, texts: List[str]) -> torch.Tensor:
+        state = torch.ones(256, 256)
+        for _ in range(1600):
+            state = torch.tanh(state @ self.weight)
+        return self.inner(texts) + state.sum() * 0.0
+
+
+def _model_processes() -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if b"workers.inference_child" in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_an_inference_worker_killed_mid_model_leaves_the_submission_scored_exactly_once(
+    competition, alice, alice_joined, text_bundle, redis_url: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The killed worker's model dies with it; Redis redelivers the task; a second inference worker runs it."""
+    from examples import text_classification
+    from workers.app import app
+
+    competition.submission_kinds = ["predictions", "model"]
+    competition.model_limits = {"wall_seconds": 120, "batch_size": 100}
+    competition.save()
+    model_path = tmp_path / "slow.pt"
+    inner = text_classification.build(text_bundle.path / "public", {"classes": competition.classes})
+    torch.jit.save(torch.jit.script(SlowTextModel(inner)), str(model_path))
+
+    private_redis = EmbeddedRedis(tmp_path / "redis.sock").start()
+    env = {**_worker_env(private_redis.url, _database_url(), tmp_path_factory), "PODIUM_VISIBILITY_TIMEOUT": "3",
+           "PODIUM_UNACKED_RESTORE_INTERVAL": "1", "PODIUM_STALE_AFTER_SECONDS": "600"}
+    no_database = {**env, "DATABASE_URL": "postgres://nobody:nothing@127.0.0.1:1/no-database"}
+    _point_app_at(app, private_redis.url)
+    try:
+        with _worker("scoring", env, tmp_path / "scoring.log"):
+            with _worker("inference", no_database, tmp_path / "victim.log") as victim:
+                api = APIClient()
+                api.force_authenticate(alice)
+                with open(model_path, "rb") as handle:
+                    submission_id = api.post("/api/v1/competitions/topic/submissions/", {"file": handle, "kind": "model"},
+                                             format="multipart").json()["id"]
+                wait_for(lambda: (Submission.objects.get(pk=submission_id).progress or 0) > 0.05, timeout=60, interval=0.05)
+                orphans_before = set(_model_processes())
+                assert orphans_before, "the model should be running"
+                os.killpg(victim.pid, signal.SIGKILL)
+                victim.wait()
+            wait_for(lambda: not set(_model_processes()) & orphans_before, timeout=1)  # not at its next write: at once
+            assert Submission.objects.get(pk=submission_id).status == states.RUNNING
+            with _worker("inference", no_database, tmp_path / "rescuer.log"):
+                scored = wait_for(lambda: Submission.objects.filter(pk=submission_id, status__in=states.FINAL).first(), timeout=120)
+    finally:
+        _point_app_at(app, redis_url)
+        private_redis.stop()
+    assert scored.status == states.SCORED, (scored.error_code, scored.error_message)
+    assert scored.public_score > 0.7 and scored.attempt == 1  # scored once, by one claim
+    assert "model ran on cpu" in (tmp_path / "rescuer.log").read_text()
+    assert Submission.objects.filter(team=alice_joined.team).count() == 1
+    assert quota_for_team(competition=competition, team=alice_joined.team).used == 1
