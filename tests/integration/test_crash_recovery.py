@@ -172,3 +172,48 @@ def test_an_inference_worker_killed_mid_model_leaves_the_submission_scored_exact
     assert "model ran on cpu" in (tmp_path / "rescuer.log").read_text()
     assert Submission.objects.filter(team=alice_joined.team).count() == 1
     assert quota_for_team(competition=competition, team=alice_joined.team).used == 1
+
+
+def test_a_database_error_while_scoring_is_retried_with_backoff_and_never_charged(
+    competition, alice, alice_joined, text_bundle, redis_url: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The competitions table vanishes under a live worker for a few seconds: the task retries until it is back."""
+    from django.db import connection
+
+    from competitions.models import Competition
+    from workers.app import app
+
+    competition.daily_submission_limit = 2
+    competition.save()
+    table = Competition._meta.db_table
+    private_redis = EmbeddedRedis(tmp_path / "redis.sock").start()
+    env = _worker_env(private_redis.url, _database_url(), tmp_path_factory)
+    _point_app_at(app, private_redis.url)
+    broken = False
+    try:
+        api = APIClient()
+        api.force_authenticate(alice)
+        with open(text_bundle.baselines["Keyword Voters"], "rb") as handle:
+            submission_id = api.post("/api/v1/competitions/topic/submissions/", {"file": handle}, format="multipart").json()["id"]
+        with connection.schema_editor() as editor:
+            editor.alter_db_table(Competition, table, f"{table}_away")
+        broken = True
+        with _worker("scoring", env, tmp_path / "worker.log"):
+            log = tmp_path / "worker.log"
+            wait_for(lambda: log.read_text().count("Retry in") >= 2, timeout=60)
+            assert Submission.objects.get(pk=submission_id).status != states.FAILED
+            with connection.schema_editor() as editor:
+                editor.alter_db_table(Competition, f"{table}_away", table)
+            broken = False
+            scored = wait_for(lambda: Submission.objects.filter(pk=submission_id, status__in=states.FINAL).first(), timeout=90)
+    finally:
+        if broken:
+            with connection.schema_editor() as editor:
+                editor.alter_db_table(Competition, f"{table}_away", table)
+        _point_app_at(app, redis_url)
+        private_redis.stop()
+    assert scored.status == states.SCORED and scored.error_code == ""
+    assert scored.attempt >= 3  # the failed claims, then the one that scored
+    assert Submission.objects.filter(team=alice_joined.team).count() == 1
+    quota = quota_for_team(competition=competition, team=alice_joined.team)
+    assert quota.used == 1 and quota.remaining == 1
