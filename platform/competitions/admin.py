@@ -6,10 +6,9 @@ submissions as CSV; a bundle (.zip) can be imported from the list page.
 """
 from __future__ import annotations
 
-from typing import Any
-
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -23,6 +22,7 @@ from django.utils.html import format_html
 from competitions.bundles import BundleError, competition_import_bundle
 from competitions.exports import leaderboard_csv, submissions_csv
 from competitions.models import Competition, CompetitionFile
+from competitions.selectors import competitions_managed_by
 from competitions.services import competition_write_sample_submission, truth_validate
 from scoring import TruthError, get_task
 from submissions.services import competition_rescore
@@ -94,10 +94,7 @@ class CompetitionAdmin(admin.ModelAdmin):
         return competition.submissions.count()
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Competition]:
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(organizers=request.user)
+        return super().get_queryset(request).filter(pk__in=competitions_managed_by(user=request.user))
 
     @admin.display(description="Evaluation page")
     def evaluation_preview(self, competition: Competition) -> str:

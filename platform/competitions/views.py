@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
+from PIL import UnidentifiedImageError
 
 from competitions.evaluation import default_evaluation
 from competitions.images import IMAGE_TASKS, test_image_files, thumbnail_png
@@ -62,7 +63,11 @@ def competition_thumbnail(request: HttpRequest, slug: str, name: str) -> HttpRes
     if not membership_has_access(competition=competition, membership=membership):
         raise Http404("Join the competition to see its images")
     item = get_object_or_404(competition.files, name=name)
-    response = HttpResponse(thumbnail_png(item), content_type="image/png")
+    try:
+        thumbnail = thumbnail_png(item)
+    except (UnidentifiedImageError, OSError):
+        raise Http404("Not an image") from None
+    response = HttpResponse(thumbnail, content_type="image/png")
     response["Cache-Control"] = "private, max-age=3600"
     return response
 

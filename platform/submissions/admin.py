@@ -2,20 +2,20 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest
 from django.template.defaultfilters import filesizeformat
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from competitions.admin_scope import OrganizerScopedAdmin
 from submissions.models import Rescore, Submission
 
 
 @admin.register(Submission)
-class SubmissionAdmin(admin.ModelAdmin):
+class SubmissionAdmin(OrganizerScopedAdmin):
     list_display = ["id", "competition", "team", "kind", "status", "stage", "public_score", "private_score",
                     "error_code", "created_at", "duration_ms", "inference_ms", "selected"]
-    list_filter = ["status", "kind", "competition"]
+    list_filter = ["status", "kind", ("competition", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["team__name", "description", "error_code"]
     readonly_fields = ["competition", "team", "submitted_by", "kind", "file_download", "original_name", "status",
                        "public_score", "private_score", "public_scores", "private_scores", "error_code",
@@ -41,20 +41,15 @@ class SubmissionAdmin(admin.ModelAdmin):
             raise Http404("No such submission")
         return FileResponse(submission.file.open("rb"), as_attachment=True, filename=submission.original_name or None)
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Submission]:
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(competition__organizers=request.user)
-
 
 @admin.register(Rescore)
-class RescoreAdmin(admin.ModelAdmin):
+class RescoreAdmin(OrganizerScopedAdmin):
     """The audit trail of re-scoring: each submission's old and new result."""
 
+    competition_path = "submission__competition"
     list_display = ["submission", "requested_at", "requested_by", "old_status", "old_public_score", "old_private_score",
                     "new_status", "new_public_score", "new_private_score", "finished_at"]
-    list_filter = ["submission__competition"]
+    list_filter = [("submission__competition", admin.RelatedOnlyFieldListFilter)]
     readonly_fields = [f.name for f in Rescore._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from competitions.models import Competition
+from competitions.selectors import competition_managed_by
 from submissions import states
 from submissions.models import Submission
 from teams.models import Team
@@ -51,7 +52,7 @@ def submission_visible_to(*, submission: Submission, user: object) -> bool:
     """A submission is visible to its team's members and to the competition's organizers."""
     if not getattr(user, "is_authenticated", False):
         return False
-    if user.is_staff or submission.competition.organizers.filter(pk=user.pk).exists():
+    if competition_managed_by(competition=submission.competition, user=user):
         return True
     return submission.team.memberships.filter(user=user).exists()
 
@@ -60,6 +61,4 @@ def private_scores_visible(*, competition: Competition, user: object, now: datet
     """Private scores are for organizers until the reveal time, then for everyone."""
     if competition.private_revealed(now):
         return True
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return bool(user.is_staff or competition.organizers.filter(pk=user.pk).exists())
+    return competition_managed_by(competition=competition, user=user)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from competitions.admin_scope import OrganizerScopedAdmin
 from teams.models import Membership, Team
 
 
@@ -13,9 +14,9 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(OrganizerScopedAdmin):
     list_display = ["name", "competition", "created_at"]
-    list_filter = ["competition"]
+    list_filter = [("competition", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name"]
     inlines = [MembershipInline]
 
