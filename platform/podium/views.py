@@ -5,23 +5,23 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 
-def _error(request: HttpRequest, status: int, code: str, message: str, template: str) -> HttpResponse:
+def error_response(request: HttpRequest, status: int, code: str, message: str, template: str = "error.html") -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"error": {"code": code, "message": message}}, status=status)
     return render(request, template, {"status": status, "message": message}, status=status)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _error(request, 404, "not-found", f"Nothing at {request.path}.", "error.html")
+    return error_response(request, 404, "not-found", f"Nothing at {request.path}.", "error.html")
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return _error(request, 500, "server-error", "Something went wrong on our side; it has been logged.", "error.html")
+    return error_response(request, 500, "server-error", "Something went wrong on our side; it has been logged.", "error.html")
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _error(request, 400, "bad-request", "The request could not be understood.", "error.html")
+    return error_response(request, 400, "bad-request", "The request could not be understood.", "error.html")
 
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _error(request, 403, "forbidden", "You are not allowed to see this.", "error.html")
+    return error_response(request, 403, "forbidden", "You are not allowed to see this.", "error.html")

@@ -14,6 +14,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -136,6 +137,19 @@ def _answers(url: str) -> bool:
         return False
 
 
+def _declare_huge_upload(url: str, path: str, token: str) -> tuple[int, float]:
+    """POST headers that declare a 10 GB body, send none, and return the status and the seconds until it came."""
+    parts = urlsplit(url)
+    started = time.monotonic()
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as connection:
+        connection.sendall("\r\n".join([
+            f"POST {path} HTTP/1.1", f"Host: {parts.hostname}", "X-Forwarded-Proto: https", f"Authorization: Token {token}",
+            "Content-Type: multipart/form-data; boundary=x", f"Content-Length: {10 * 1024**3}", "", "",
+        ]).encode())
+        status_line = connection.recv(4096).split(b"\r\n", 1)[0]
+    return int(status_line.split()[1]), time.monotonic() - started
+
+
 def _wait_scored(url: str, token: str, submission_id: int) -> dict[str, object]:
     def finished() -> dict[str, object] | None:
         body = requests.get(f"{url}/api/v1/submissions/{submission_id}/", headers={**HTTPS, "Authorization": f"Token {token}"},
@@ -194,6 +208,8 @@ def test_one_submission_of_each_kind_is_scored_with_production_settings_and_obje
             assert created.status_code == 201, created.text
             ids.append(created.json()["id"])
         results = [_wait_scored(url, token, submission_id) for submission_id in ids]
+        status, seconds = _declare_huge_upload(url, f"/api/v1/competitions/{slug}/submissions/", token)
+        assert status == 413 and seconds < 5, "a 10 GB upload must be refused from its headers, its body never sent"
         health = requests.get(f"{url}/health/", headers=HTTPS, timeout=10).json()
 
     for result in results:

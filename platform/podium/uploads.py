@@ -1,0 +1,51 @@
+"""Uploads above the limit are refused from their headers, before the body is read.
+
+The limit is PODIUM_MAX_UPLOAD_MB for any request, and a competition's own
+`max_submission_mb` on the two submission endpoints (a little more: the
+multipart envelope and the form fields ride along). Django reads a body only
+up to its declared Content-Length (a body of undeclared length reads as
+empty), so answering 413 from that header means nothing larger is ever read.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from podium.views import error_response
+
+SUBMISSION_VIEWS = {"api-submissions", "submission-new"}
+ENVELOPE_BYTES = 64 * 1024
+
+
+class UploadLimitMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view: Any, args: Any, kwargs: dict[str, Any]) -> HttpResponse | None:
+        if request.method not in ("POST", "PUT", "PATCH"):
+            return None
+        limit_mb = self._limit_mb(request, kwargs)
+        limit = limit_mb * 1024 * 1024 + ENVELOPE_BYTES
+        declared = request.META.get("CONTENT_LENGTH") or ""
+        if declared.isdigit() and int(declared) > limit:
+            return error_response(request, 413, "too-large",
+                                  f"The upload is {int(declared) / 1e6:.1f} MB; the limit here is {limit_mb} MB.")
+        return None
+
+    @staticmethod
+    def _limit_mb(request: HttpRequest, kwargs: dict[str, Any]) -> int:
+        limit = settings.PODIUM_MAX_UPLOAD_MB
+        match = request.resolver_match
+        if match is not None and match.url_name in SUBMISSION_VIEWS and "slug" in kwargs:
+            from competitions.models import Competition
+
+            competition_limit = Competition.objects.filter(slug=kwargs["slug"]).values_list("max_submission_mb", flat=True).first()
+            if competition_limit is not None:
+                limit = min(limit, competition_limit)
+        return limit
