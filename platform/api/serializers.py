@@ -89,7 +89,7 @@ class CompetitionFileSerializer(serializers.Serializer):
 
 
 class SubmissionCreateSerializer(serializers.Serializer):
-    file = serializers.FileField()
+    file = serializers.FileField(allow_empty_file=True)  # refused by the service, with its own code: empty-file
     kind = serializers.ChoiceField(choices=SUBMISSION_KINDS, default="predictions")
     description = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 

@@ -27,6 +27,8 @@ from podium.storage import copy_folder_out, delete_folder
 from scoring import TASKS, ScoringError, ScoringOptions, get_task
 
 MAX_BUNDLE_BYTES = 2 * 1024**3
+# Real data (CSV, JSON, PNG) compresses a few-fold, at most ~100-fold for very repetitive CSV.
+BOMB_RATIO, BOMB_MIN_BYTES = 200, 16 * 1024**2
 FIELDS: dict[str, type | tuple[type, ...]] = {
     "slug": str, "title": str, "task": str, "subtitle": str,
     "start": (str, datetime), "end": (str, datetime), "reveal": (str, datetime),
@@ -60,19 +62,33 @@ def bundle_folder(path: Path) -> Iterator[Path]:
         return
     if not zipfile.is_zipfile(path):
         raise BundleError([f"{path} is neither a folder nor a .zip file"])
-    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(path) as archive:
-        total = sum(info.file_size for info in archive.infolist())
-        if total > MAX_BUNDLE_BYTES:
-            raise BundleError([f"the zip expands to {total / 1e9:.1f} GB; the limit is {MAX_BUNDLE_BYTES / 1e9:.0f} GB"])
+    with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp).resolve()
-        for info in archive.infolist():
-            target = (root / info.filename).resolve()
-            if not target.is_relative_to(root):
-                raise BundleError([f"the zip entry {info.filename!r} points outside the bundle"])
-        archive.extractall(root)
+        try:
+            with zipfile.ZipFile(path) as archive:
+                _check_zip_entries(archive, root)
+                archive.extractall(root)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError) as exc:
+            # Also a zip whose headers understate what an entry expands to: the read stops at the declared size.
+            raise BundleError([f"the zip cannot be read: {exc}"]) from None
         entries = [p for p in root.iterdir() if not p.name.startswith("__MACOSX")]
         # A zip of the folder itself holds one top-level directory.
         yield entries[0] if len(entries) == 1 and entries[0].is_dir() else root
+
+
+def _check_zip_entries(archive: zipfile.ZipFile, root: Path) -> None:
+    """Refuse, before extracting anything, a zip that is too large, a zip bomb, or entries outside the bundle."""
+    infos = archive.infolist()
+    total = sum(info.file_size for info in infos)
+    if total > MAX_BUNDLE_BYTES:
+        raise BundleError([f"the zip expands to {total / 1e9:.1f} GB; the limit is {MAX_BUNDLE_BYTES / 1e9:.0f} GB"])
+    for info in infos:
+        if info.file_size > BOMB_MIN_BYTES and info.file_size > BOMB_RATIO * max(info.compress_size, 1):
+            raise BundleError([f"the zip entry {info.filename!r} expands {info.file_size // max(info.compress_size, 1)}-fold; "
+                               "that is a zip bomb, not data"])
+        target = (root / info.filename).resolve()
+        if not target.is_relative_to(root):
+            raise BundleError([f"the zip entry {info.filename!r} points outside the bundle"])
 
 
 def bundle_validate(folder: Path) -> BundleSpec:
@@ -112,6 +128,8 @@ def _read_meta(folder: Path, problems: list[str]) -> dict[str, Any]:
         meta = yaml.safe_load(meta_path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise BundleError([f"competition.yaml cannot be parsed: {exc}"]) from None
+    except RecursionError:
+        raise BundleError(["competition.yaml is nested too deeply to be a competition's settings"]) from None
     if not isinstance(meta, dict):
         raise BundleError(["competition.yaml must be a mapping of field: value"])
     for name in REQUIRED:

@@ -76,8 +76,13 @@ def parse_runs(texts: list[str], sizes: np.ndarray) -> tuple[RunSet, RleProblem 
         try:
             values = np.array(tokens, dtype=np.int64)
         except (ValueError, OverflowError):
-            bad = next(t for t in tokens if not t.lstrip("-").isdigit())
+            bad = next((t for t in tokens if not t.lstrip("-").isdigit()), None)
+            if bad is None:
+                return _empty(len(texts)), RleProblem(row, f"contains a number past the image's {sizes[row]} pixels")
             return _empty(len(texts)), RleProblem(row, f"contains {bad[:20]!r}, which is not a whole number")
+        if values.size and int(np.abs(values).max()) > sizes[row]:
+            # Checked before any arithmetic: start + length must not overflow int64.
+            return _empty(len(texts)), RleProblem(row, f"contains {int(np.abs(values).max())}, past the image's {sizes[row]} pixels")
         chunks.append(values)
         counts[row] = values.size // 2
     flat = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
