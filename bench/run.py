@@ -1,4 +1,4 @@
-"""Run every benchmark and print its table: `make bench` (or `python bench/run.py [latency|scoring|inference]`)."""
+"""Run every benchmark and print its table: `make bench` (or `python bench/run.py [latency|scoring|inference|load]`)."""
 from __future__ import annotations
 
 import sys
@@ -8,17 +8,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import inference  # noqa: E402
 import latency  # noqa: E402
+import load  # noqa: E402
 import scoring_speed  # noqa: E402
 
 
 def main(argv: list[str]) -> None:
-    chosen = set(argv) or {"latency", "scoring", "inference"}
+    chosen = set(argv) or {"latency", "scoring", "inference", "load"}
     if "scoring" in chosen:
         scoring_speed.main()
     if "inference" in chosen:
         inference.main([])
     if "latency" in chosen:
         latency.main()
+    if "load" in chosen:
+        load.main([])
 
 
 if __name__ == "__main__":

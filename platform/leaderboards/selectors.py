@@ -43,6 +43,23 @@ class _Scored:
     selected: bool
 
 
+def leaderboard_version(*, competition: Competition) -> tuple[object, ...]:
+    """Changes whenever either board may have changed; one indexed query.
+
+    A submission scored or re-scored moves the latest `scored_at`; a new team,
+    a merge, a rename or a selection moves `Team.updated_at` or the selected
+    count; an organizer's edit moves `Competition.updated_at`.
+    """
+    from django.db.models import Count, Max, Q
+
+    from teams.models import Team
+
+    scored = Submission.objects.filter(competition=competition).aggregate(
+        scored=Count("id", filter=Q(status=states.SCORED)), last=Max("scored_at"), selected=Count("id", filter=Q(selected=True)))
+    teams = Team.objects.filter(competition=competition).aggregate(count=Count("id"), changed=Max("updated_at"))
+    return (competition.updated_at, scored["scored"], scored["last"], scored["selected"], teams["count"], teams["changed"])
+
+
 def leaderboard_rows(*, competition: Competition, board: str = PUBLIC) -> list[LeaderboardEntry]:
     task = competition.task_type
     by_team: dict[int, list[_Scored]] = defaultdict(list)

@@ -7,17 +7,23 @@ from django.shortcuts import get_object_or_404, render
 from competitions.models import Competition
 from competitions.views import competition_context
 from leaderboards.charts import Series, best_so_far, chart_svg
-from leaderboards.selectors import PRIVATE, PUBLIC, leaderboard_rows, score_history, shakeup
+from leaderboards.selectors import PRIVATE, PUBLIC, leaderboard_rows, leaderboard_version, score_history, shakeup
 from podium.fragments import fragment_response
 from submissions.selectors import private_scores_visible
 
 
-def _board_context(request: HttpRequest, competition: Competition) -> dict[str, object]:
+def _viewer(request: HttpRequest, competition: Competition) -> tuple[bool, str, int | None]:
+    """What differs between viewers: may they see private scores, which board, and their team (highlighted)."""
     private_visible = private_scores_visible(competition=competition, user=request.user)
     board = PRIVATE if request.GET.get("board") == PRIVATE and private_visible else PUBLIC
     membership_team = None
     if request.user.is_authenticated:
         membership_team = competition.memberships.filter(user=request.user).values_list("team_id", flat=True).first()
+    return private_visible, board, membership_team
+
+
+def _board_context(request: HttpRequest, competition: Competition) -> dict[str, object]:
+    private_visible, board, membership_team = _viewer(request, competition)
     entries = leaderboard_rows(competition=competition, board=board)
     moves = shakeup(competition=competition, private_entries=entries) if board == PRIVATE else {}
     return {
@@ -26,7 +32,6 @@ def _board_context(request: HttpRequest, competition: Competition) -> dict[str, 
         "entries": entries,
         "private_visible": private_visible,
         "my_team_id": membership_team,
-        "fingerprint": [(e.team_id, e.score, e.submission_count) for e in entries],
     }
 
 
@@ -48,8 +53,12 @@ def _top_teams_chart(competition: Competition, entries: list) -> str:  # type: i
 
 
 def leaderboard_fragment(request: HttpRequest, slug: str) -> HttpResponse:
-    """The table alone, for live polling; answers 304 when the standings did not change."""
+    """The table alone, for live polling: 304 from one query while the standings are unchanged."""
     competition = get_object_or_404(Competition, slug=slug)
-    context = _board_context(request, competition)
-    return fragment_response(request, "leaderboards/_table.html",
-                             {"competition": competition, "task": competition.task_type, **context}, context["fingerprint"])
+    viewer = _viewer(request, competition)
+    version = (leaderboard_version(competition=competition), viewer)
+    return fragment_response(
+        request, "leaderboards/_table.html",
+        lambda: {"competition": competition, "task": competition.task_type, **_board_context(request, competition)},
+        version, cache_key=f"leaderboard:{competition.pk}",
+    )

@@ -368,5 +368,6 @@ def submission_select(*, submission: Submission, selected: bool) -> Submission:
                     status=409,
                 )
         Submission.objects.filter(pk=submission.pk).update(selected=selected)
+        Team.objects.filter(pk=submission.team_id).update(updated_at=timezone.now())
     submission.selected = selected
     return submission

@@ -64,7 +64,7 @@ def team_rename(*, membership: Membership, name: str) -> Team:
     if Team.objects.filter(competition=team.competition_id, name=name).exclude(pk=team.pk).exists():
         raise PodiumError("name-taken", f"Another team is already called {name!r}.", status=409)
     team.name = name
-    team.save(update_fields=["name"])
+    team.save(update_fields=["name", "updated_at"])
     return team
 
 
@@ -123,6 +123,7 @@ def _merge(competition: Competition, *, source: Team, target: Team) -> None:
     source.submissions.update(team=target, selected=False)
     Invite.objects.filter(team=source, closed_at__isnull=True).update(closed_at=now)
     source.delete()
+    target.save(update_fields=["updated_at"])
 
 
 def _check_room(competition: Competition, size: int) -> None:

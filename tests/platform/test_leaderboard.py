@@ -119,3 +119,20 @@ def test_pages_draw_score_charts_as_inline_svg(competition, teams, alice) -> Non
     assert board.count("<svg") == 1 and "Top teams" in board and "alice" in board.split("<svg")[1]
     mine = client.get("/c/topic/submissions/").content.decode()
     assert "<svg" in mine and mine.count("<circle") == 2  # one dot per scored submission
+
+
+def test_the_version_moves_with_every_change_a_live_board_must_show(competition, teams) -> None:
+    from leaderboards.selectors import leaderboard_version
+    from submissions.services import submission_select
+    from teams.models import Membership
+    from teams.services import team_rename
+
+    versions = [leaderboard_version(competition=competition)]
+    first = scored(competition, teams[0], 0.5, 0.5, minutes_ago=10)
+    versions.append(leaderboard_version(competition=competition))
+    team_rename(membership=Membership.objects.filter(team=teams[0]).first(), name="Renamed")
+    versions.append(leaderboard_version(competition=competition))
+    submission_select(submission=first, selected=True)
+    versions.append(leaderboard_version(competition=competition))
+    assert len(set(versions)) == len(versions)
+    assert leaderboard_version(competition=competition) == versions[-1]  # and stays put while nothing happens
