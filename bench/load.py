@@ -6,7 +6,9 @@ PostgreSQL when DATABASE_URL is set, else SQLite) and reports: uploads answered
 without a 5xx, every submission scored exactly once, and the leaderboard's
 response times. Pollers behave like the live page (one request a second,
 If-None-Match); a tenth of them send no ETag and get the full table every time:
-the reference measured in the same run.
+the reference measured in the same run. The load generator shares this
+machine's cores with the server, so the table also gives the server's own
+cost of one poll, measured unloaded through Django in-process.
 
 `run_load()` is also what tests/integration/test_load.py runs, scaled down.
 """
@@ -232,8 +234,23 @@ def main(argv: list[str]) -> LoadResult:
             stop_process(process)
         if redis_server:
             redis_server.stop()
-    _report(result, args, database)
+    _report(result, args, database, _server_cost_per_poll("load"))
     return result
+
+
+def _server_cost_per_poll(slug: str, polls: int = 2_000) -> tuple[float, float]:
+    """Milliseconds of one idle (304) poll and one full rendering, through Django in this process: no network, no load."""
+    from django.test import Client
+
+    client = Client()
+    etag = client.get(f"/c/{slug}/leaderboard/table/")["ETag"]
+    costs = []
+    for headers in ({"HTTP_IF_NONE_MATCH": etag}, {}):
+        started = time.perf_counter()
+        for _ in range(polls):
+            client.get(f"/c/{slug}/leaderboard/table/", **headers)
+        costs.append((time.perf_counter() - started) / polls * 1000)
+    return costs[0], costs[1]
 
 
 def _fresh_database() -> str | None:
@@ -251,7 +268,7 @@ def _fresh_database() -> str | None:
     return os.environ["DATABASE_URL"]
 
 
-def _report(result: LoadResult, args: argparse.Namespace, database: str | None) -> None:
+def _report(result: LoadResult, args: argparse.Namespace, database: str | None, per_poll_ms: tuple[float, float]) -> None:
     polls = result.polls
     server_errors = sum(n for status, n in polls.statuses.items() if isinstance(status, int) and status >= 500)
     upload_errors = sum(n for status, n in result.upload_statuses.items() if not (isinstance(status, int) and status < 500))
@@ -270,6 +287,7 @@ def _report(result: LoadResult, args: argparse.Namespace, database: str | None) 
             ["leaderboard polls answered 5xx or not at all", server_errors + sum(n for s, n in polls.statuses.items() if not isinstance(s, int))],
             ["leaderboard p50 / p95 / p99 (s), live page (ETag)", " / ".join(f"{percentile(polls.latencies, q):.3f}" for q in (50, 95, 99))],
             ["reference: full table every time, p50 / p95 (s)", " / ".join(f"{percentile(polls.full_latencies, q):.3f}" for q in (50, 95))],
+            ["server cost of one poll, idle (304) / full, unloaded (ms)", f"{per_poll_ms[0]:.2f} / {per_poll_ms[1]:.2f}"],
         ],
     )
 
