@@ -101,7 +101,9 @@ def production_env(s3_endpoint: str, private_redis: str, tmp_path: Path) -> dict
 def _manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     from podium.devstack import python_env
 
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=python_env(env), capture_output=True,
+    environment = python_env(env)
+    environment.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests for their own process only
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True,
                           text=True, timeout=180)
 
 
