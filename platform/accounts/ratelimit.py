@@ -1,12 +1,16 @@
 """Rate limits for guessing passwords: the login form and the token endpoint.
 
 Counts live in Django's cache, which is Redis: every web process counts the
-same attempts.
+same attempts. If Redis cannot be reached, attempts are let through (and the
+outage logged) rather than locking every user out: the password check itself
+needs only the database.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -15,6 +19,7 @@ from django.shortcuts import render
 from rest_framework.throttling import AnonRateThrottle
 
 WINDOW_SECONDS = 60
+logger = logging.getLogger(__name__)
 
 
 class PasswordThrottle(AnonRateThrottle):
@@ -25,6 +30,13 @@ class PasswordThrottle(AnonRateThrottle):
     def get_rate(self) -> str:
         return f"{settings.PODIUM_AUTH_ATTEMPTS_PER_MINUTE}/min"
 
+    def allow_request(self, request: Any, view: Any) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except Exception:  # noqa: BLE001 - see the module's docstring
+            logger.exception("rate-limit counters unavailable; letting the attempt through")
+            return True
+
 
 def limit_login_attempts(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """At most PODIUM_AUTH_ATTEMPTS_PER_MINUTE login POSTs a minute from one address."""
@@ -32,12 +44,20 @@ def limit_login_attempts(view: Callable[..., HttpResponse]) -> Callable[..., Htt
     @wraps(view)
     def limited(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         if request.method == "POST":
-            key = f"login-attempts:{request.META.get('REMOTE_ADDR', '')}"
-            cache.add(key, 0, WINDOW_SECONDS)
-            if cache.incr(key) > settings.PODIUM_AUTH_ATTEMPTS_PER_MINUTE:
+            if _attempts(f"login-attempts:{request.META.get('REMOTE_ADDR', '')}") > settings.PODIUM_AUTH_ATTEMPTS_PER_MINUTE:
                 response = render(request, "error.html", {"status": 429, "message": "Too many login attempts; wait a minute and try again."}, status=429)
                 response["Retry-After"] = str(WINDOW_SECONDS)
                 return response
         return view(request, *args, **kwargs)
 
     return limited
+
+
+def _attempts(key: str) -> int:
+    """This minute's attempts from one address, this one included (0 when the counters are unavailable)."""
+    try:
+        cache.add(key, 0, WINDOW_SECONDS)
+        return cache.incr(key)
+    except Exception:  # noqa: BLE001 - see the module's docstring
+        logger.exception("rate-limit counters unavailable; letting the attempt through")
+        return 0

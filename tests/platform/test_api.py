@@ -177,3 +177,12 @@ def test_password_guessing_is_rate_limited_on_the_api_and_the_login_form(api: AP
     for _ in range(3):
         assert browser.post("/accounts/login/", {"username": "alice", "password": "guess"}).status_code == 200
     assert browser.post("/accounts/login/", {"username": "alice", "password": "alice-pass-1"}).status_code == 429
+
+
+def test_with_the_rate_limit_counters_unreachable_people_can_still_sign_in(api: APIClient, alice, settings) -> None:
+    from django.test import Client
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0"}}  # nothing listens there
+    assert api.post("/api/v1/auth/token/", {"username": "alice", "password": "alice-pass-1"}, format="json").status_code == 200
+    assert Client().post("/accounts/login/", {"username": "alice", "password": "alice-pass-1"}).status_code == 302
