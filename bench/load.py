@@ -217,6 +217,8 @@ def main(argv: list[str]) -> LoadResult:
     call_command("migrate", verbosity=0)
     tokens, submission = create_world(users=args.uploads)
     env = {"PODIUM_VAR_DIR": str(var), "REDIS_URL": os.environ["REDIS_URL"], **({"DATABASE_URL": database} if database else {})}
+    from latency import _free_port
+
     port = _free_port()
     processes = [
         start_web(bind=f"127.0.0.1:{port}", workers=args.web_processes, env=env, log_path=var / "web.log"),
@@ -290,14 +292,6 @@ def _report(result: LoadResult, args: argparse.Namespace, database: str | None, 
             ["server cost of one poll, idle (304) / full, unloaded (ms)", f"{per_poll_ms[0]:.2f} / {per_poll_ms[1]:.2f}"],
         ],
     )
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 if __name__ == "__main__":

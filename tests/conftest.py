@@ -107,6 +107,15 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05):
 # --- real processes -------------------------------------------------------
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The Redis the tests use: REDIS_URL if set (CI's system Redis), else an embedded one."""

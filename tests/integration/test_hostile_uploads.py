@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import requests
-import yaml
 
 from competitions.bundles import competition_import_bundle
 from competitions.demo_data import detection_bundle, segmentation_bundle

@@ -5,7 +5,6 @@ it uses the same `run_load`.
 """
 from __future__ import annotations
 
-import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,11 +20,6 @@ from load import create_world, run_load  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 UPLOADS, POLLERS, SECONDS = 30, 60, 8
 
 
@@ -33,9 +27,9 @@ UPLOADS, POLLERS, SECONDS = 30, 60, 8
 def gunicorn(celery_worker, redis_url: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The production web server on the test database (Django's test server queues only five connections)."""
     from podium.devstack import start_web, stop_process
-    from tests.conftest import _database_url, _worker_env, wait_for
+    from tests.conftest import _database_url, _worker_env, free_port, wait_for
 
-    port = _free_port()
+    port = free_port()
     env = _worker_env(redis_url, _database_url(), tmp_path_factory)
     process = start_web(bind=f"127.0.0.1:{port}", workers=3, env=env, log_path=tmp_path / "web.log")
     url = f"http://127.0.0.1:{port}"

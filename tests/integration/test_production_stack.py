@@ -24,7 +24,7 @@ import pytest
 import requests
 import yaml
 
-from tests.conftest import _database_url, wait_for
+from tests.conftest import _database_url, free_port, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -32,11 +32,6 @@ ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "podium-smoke"
 HTTPS = {"X-Forwarded-Proto": "https"}  # as the TLS proxy in front of gunicorn sends
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -46,7 +41,7 @@ def s3_endpoint() -> Iterator[str]:
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per S3 request otherwise
 
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
@@ -114,7 +109,7 @@ def _running_stack(production_env: dict[str, str], tmp_path: Path) -> Iterator[s
 
     logs = tmp_path / "logs"
     logs.mkdir()
-    port = _free_port()
+    port = free_port()
     no_database = {**production_env, "DATABASE_URL": "postgres://nobody:nothing@127.0.0.1:1/no-database"}
     processes = [
         start_web(bind=f"127.0.0.1:{port}", env=production_env, log_path=logs / "web.log"),

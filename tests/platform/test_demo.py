@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from django.core.management import call_command
 from competitions.models import Competition
 from leaderboards.selectors import leaderboard_rows
 from submissions import states
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,11 +34,6 @@ def test_seeding_creates_one_competition_per_task_with_ranked_baselines(settings
     call_command("seed_demo")  # idempotent
     assert Competition.objects.count() == 3
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _processes_with(marker: str) -> list[int]:
@@ -61,7 +56,7 @@ def test_runstack_serves_and_stops_on_ctrl_c_leaving_no_process(tmp_path: Path) 
     env.pop("REDIS_URL", None)
     env.pop("DATABASE_URL", None)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    port = _free_port()
+    port = free_port()
     stack = subprocess.Popen([sys.executable, "manage.py", "runstack", "--bind", f"127.0.0.1:{port}", "--concurrency", "1"],
                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
