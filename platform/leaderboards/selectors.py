@@ -48,16 +48,25 @@ def leaderboard_version(*, competition: Competition) -> tuple[object, ...]:
 
     A submission scored or re-scored moves the latest `scored_at`; a new team,
     a merge, a rename or a selection moves `Team.updated_at` or the selected
-    count; an organizer's edit moves `Competition.updated_at`.
+    count; an organizer's edit moves `Competition.updated_at`. Every poll of
+    every open leaderboard runs this, so it is one plain SQL statement: building
+    the equivalent ORM aggregates cost more than running them.
     """
-    from django.db.models import Count, Max, Q
+    from django.db import connection
 
     from teams.models import Team
 
-    scored = Submission.objects.filter(competition=competition).aggregate(
-        scored=Count("id", filter=Q(status=states.SCORED)), last=Max("scored_at"), selected=Count("id", filter=Q(selected=True)))
-    teams = Team.objects.filter(competition=competition).aggregate(count=Count("id"), changed=Max("updated_at"))
-    return (competition.updated_at, scored["scored"], scored["last"], scored["selected"], teams["count"], teams["changed"])
+    submissions, teams = Submission._meta.db_table, Team._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM {submissions} WHERE competition_id = %s AND status = %s),"
+            f" (SELECT MAX(scored_at) FROM {submissions} WHERE competition_id = %s),"
+            f" (SELECT COUNT(*) FROM {submissions} WHERE competition_id = %s AND selected),"
+            f" (SELECT COUNT(*) FROM {teams} WHERE competition_id = %s),"
+            f" (SELECT MAX(updated_at) FROM {teams} WHERE competition_id = %s)",
+            [competition.pk, states.SCORED, competition.pk, competition.pk, competition.pk, competition.pk],
+        )
+        return (competition.updated_at, *cursor.fetchone())
 
 
 def leaderboard_rows(*, competition: Competition, board: str = PUBLIC) -> list[LeaderboardEntry]:
