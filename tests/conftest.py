@@ -123,13 +123,33 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if configured:
         yield configured
         return
+    with embedded_redis(Path("/tmp") / f"podium-test-redis-{os.getpid()}.sock") as url:
+        yield url
+
+
+@contextmanager
+def embedded_redis(socket_path: Path) -> Iterator[str]:
+    """A private redis-server for the length of the block; yields its URL."""
     from podium.devstack import EmbeddedRedis
 
-    server = EmbeddedRedis(Path("/tmp") / f"podium-test-redis-{os.getpid()}.sock").start()
+    server = EmbeddedRedis(socket_path).start()
     try:
         yield server.url
     finally:
         server.stop()
+
+
+@contextmanager
+def private_broker(socket_path: Path, restore_url: str) -> Iterator[str]:
+    """An embedded Redis that this process publishes to during the block: no other test's worker takes its tasks."""
+    from workers.app import app
+
+    with embedded_redis(socket_path) as url:
+        _point_app_at(app, url)
+        try:
+            yield url
+        finally:
+            _point_app_at(app, restore_url)
 
 
 def _database_url() -> str:

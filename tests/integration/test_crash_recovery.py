@@ -25,16 +25,21 @@ from podium.devstack import EmbeddedRedis
 from submissions import states
 from submissions.models import Submission
 from submissions.selectors import quota_for_team
-from tests.conftest import _database_url, _point_app_at, _worker, _worker_env, wait_for
+from tests.conftest import _database_url, _point_app_at, _worker, _worker_env, private_broker, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 ROWS = 1_000_000  # large enough that scoring takes a second or two: time to kill the worker mid-task
 
 
+def _fast_redelivery_env(broker_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Workers whose dead peers' tasks come back within seconds (a 3-second visibility timeout)."""
+    return {**_worker_env(broker_url, _database_url(), tmp_path_factory), "PODIUM_VISIBILITY_TIMEOUT": "3",
+            "PODIUM_UNACKED_RESTORE_INTERVAL": "1", "PODIUM_STALE_AFTER_SECONDS": "600"}
+
+
 def test_a_worker_killed_mid_task_leaves_the_submission_scored_exactly_once(
     competition, alice, alice_joined, redis_url: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    from workers.app import app
 
     rng = np.random.default_rng(3)
     labels = np.array(competition.classes)[rng.integers(0, 4, ROWS)]
@@ -46,11 +51,8 @@ def test_a_worker_killed_mid_task_leaves_the_submission_scored_exactly_once(
     competition.max_submission_mb = 100
     competition.save()
 
-    private_redis = EmbeddedRedis(tmp_path / "redis.sock").start()
-    env = {**_worker_env(private_redis.url, _database_url(), tmp_path_factory), "PODIUM_VISIBILITY_TIMEOUT": "3",
-           "PODIUM_UNACKED_RESTORE_INTERVAL": "1", "PODIUM_STALE_AFTER_SECONDS": "600"}
-    _point_app_at(app, private_redis.url)
-    try:
+    with private_broker(tmp_path / "redis.sock", redis_url) as broker:
+        env = _fast_redelivery_env(broker, tmp_path_factory)
         with _worker("scoring", env, tmp_path / "victim.log") as victim:
             api = APIClient()
             api.force_authenticate(alice)
@@ -62,9 +64,6 @@ def test_a_worker_killed_mid_task_leaves_the_submission_scored_exactly_once(
         assert Submission.objects.get(pk=submission_id).status == states.RUNNING
         with _worker("scoring", env, tmp_path / "rescuer.log"):
             scored = wait_for(lambda: Submission.objects.filter(pk=submission_id, status=states.SCORED).first(), timeout=90)
-    finally:
-        _point_app_at(app, redis_url)
-        private_redis.stop()
     assert scored.attempt == 2  # claimed by the killed worker, then by the redelivered task; recorded once
     assert Submission.objects.filter(team=alice_joined.team).count() == 1
     assert quota_for_team(competition=competition, team=alice_joined.team).used == 1
@@ -133,7 +132,6 @@ def test_an_inference_worker_killed_mid_model_leaves_the_submission_scored_exact
 ) -> None:
     """The killed worker's model dies with it; Redis redelivers the task; a second inference worker runs it."""
     from examples import text_classification
-    from workers.app import app
 
     competition.submission_kinds = ["predictions", "model"]
     competition.model_limits = {"wall_seconds": 120, "batch_size": 100}
@@ -142,12 +140,9 @@ def test_an_inference_worker_killed_mid_model_leaves_the_submission_scored_exact
     inner = text_classification.build(text_bundle.path / "public", {"classes": competition.classes})
     torch.jit.save(torch.jit.script(SlowTextModel(inner)), str(model_path))
 
-    private_redis = EmbeddedRedis(tmp_path / "redis.sock").start()
-    env = {**_worker_env(private_redis.url, _database_url(), tmp_path_factory), "PODIUM_VISIBILITY_TIMEOUT": "3",
-           "PODIUM_UNACKED_RESTORE_INTERVAL": "1", "PODIUM_STALE_AFTER_SECONDS": "600"}
-    no_database = {**env, "DATABASE_URL": "postgres://nobody:nothing@127.0.0.1:1/no-database"}
-    _point_app_at(app, private_redis.url)
-    try:
+    with private_broker(tmp_path / "redis.sock", redis_url) as broker:
+        env = _fast_redelivery_env(broker, tmp_path_factory)
+        no_database = {**env, "DATABASE_URL": "postgres://nobody:nothing@127.0.0.1:1/no-database"}
         with _worker("scoring", env, tmp_path / "scoring.log"):
             with _worker("inference", no_database, tmp_path / "victim.log") as victim:
                 api = APIClient()
@@ -164,9 +159,6 @@ def test_an_inference_worker_killed_mid_model_leaves_the_submission_scored_exact
             assert Submission.objects.get(pk=submission_id).status == states.RUNNING
             with _worker("inference", no_database, tmp_path / "rescuer.log"):
                 scored = wait_for(lambda: Submission.objects.filter(pk=submission_id, status__in=states.FINAL).first(), timeout=120)
-    finally:
-        _point_app_at(app, redis_url)
-        private_redis.stop()
     assert scored.status == states.SCORED, (scored.error_code, scored.error_message)
     assert scored.public_score > 0.7 and scored.attempt == 1  # scored once, by one claim
     assert "model ran on cpu" in (tmp_path / "rescuer.log").read_text()
@@ -181,37 +173,33 @@ def test_a_database_error_while_scoring_is_retried_with_backoff_and_never_charge
     from django.db import connection
 
     from competitions.models import Competition
-    from workers.app import app
 
     competition.daily_submission_limit = 2
     competition.save()
     table = Competition._meta.db_table
-    private_redis = EmbeddedRedis(tmp_path / "redis.sock").start()
-    env = _worker_env(private_redis.url, _database_url(), tmp_path_factory)
-    _point_app_at(app, private_redis.url)
-    broken = False
-    try:
-        api = APIClient()
-        api.force_authenticate(alice)
-        with open(text_bundle.baselines["Keyword Voters"], "rb") as handle:
-            submission_id = api.post("/api/v1/competitions/topic/submissions/", {"file": handle}, format="multipart").json()["id"]
-        with connection.schema_editor() as editor:
-            editor.alter_db_table(Competition, table, f"{table}_away")
-        broken = True
-        with _worker("scoring", env, tmp_path / "worker.log"):
-            log = tmp_path / "worker.log"
-            wait_for(lambda: log.read_text().count("Retry in") >= 2, timeout=60)
-            assert Submission.objects.get(pk=submission_id).status != states.FAILED
+    with private_broker(tmp_path / "redis.sock", redis_url) as broker:
+        env = _worker_env(broker, _database_url(), tmp_path_factory)
+        broken = False
+        try:
+            api = APIClient()
+            api.force_authenticate(alice)
+            with open(text_bundle.baselines["Keyword Voters"], "rb") as handle:
+                submission_id = api.post("/api/v1/competitions/topic/submissions/", {"file": handle}, format="multipart").json()["id"]
             with connection.schema_editor() as editor:
-                editor.alter_db_table(Competition, f"{table}_away", table)
-            broken = False
-            scored = wait_for(lambda: Submission.objects.filter(pk=submission_id, status__in=states.FINAL).first(), timeout=90)
-    finally:
-        if broken:
-            with connection.schema_editor() as editor:
-                editor.alter_db_table(Competition, f"{table}_away", table)
-        _point_app_at(app, redis_url)
-        private_redis.stop()
+                editor.alter_db_table(Competition, table, f"{table}_away")
+            broken = True
+            with _worker("scoring", env, tmp_path / "worker.log"):
+                log = tmp_path / "worker.log"
+                wait_for(lambda: log.read_text().count("Retry in") >= 2, timeout=60)
+                assert Submission.objects.get(pk=submission_id).status != states.FAILED
+                with connection.schema_editor() as editor:
+                    editor.alter_db_table(Competition, f"{table}_away", table)
+                broken = False
+                scored = wait_for(lambda: Submission.objects.filter(pk=submission_id, status__in=states.FINAL).first(), timeout=90)
+        finally:
+            if broken:
+                with connection.schema_editor() as editor:
+                    editor.alter_db_table(Competition, f"{table}_away", table)
     assert scored.status == states.SCORED and scored.error_code == ""
     assert scored.attempt >= 3  # the failed claims, then the one that scored
     assert Submission.objects.filter(team=alice_joined.team).count() == 1

@@ -24,7 +24,7 @@ import pytest
 import requests
 import yaml
 
-from tests.conftest import _database_url, free_port, wait_for
+from tests.conftest import _database_url, embedded_redis, free_port, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -59,13 +59,8 @@ def private_redis(redis_url: str, tmp_path: Path) -> Iterator[str]:
     if redis_url.startswith("redis://"):
         yield urlunsplit(urlsplit(redis_url)._replace(path="/14"))
         return
-    from podium.devstack import EmbeddedRedis
-
-    server = EmbeddedRedis(Path("/tmp") / f"podium-smoke-{os.getpid()}.sock").start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
+    with embedded_redis(Path("/tmp") / f"podium-smoke-{os.getpid()}.sock") as url:
+        yield url
 
 
 @pytest.fixture
