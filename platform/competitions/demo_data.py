@@ -10,9 +10,13 @@ import csv
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import yaml
+
+if TYPE_CHECKING:  # Pillow is imported where images are drawn
+    from PIL import Image
 
 TOPICS: dict[str, list[str]] = {
     "sports": ["match", "goal", "coach", "league", "striker", "season", "stadium", "referee", "tournament", "score"],

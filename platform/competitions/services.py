@@ -4,9 +4,12 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from scoring import ScoringOptions, TaskType, TruthError
+
+if TYPE_CHECKING:  # the models import this module's callers; annotations only
+    from competitions.models import Competition, CompetitionFile
 
 
 def truth_validate(*, task: TaskType, file: IO[bytes], classes: list[str] | None = None) -> object:

@@ -22,8 +22,8 @@ def _viewer(request: HttpRequest, competition: Competition) -> tuple[bool, str, 
     return private_visible, board, membership_team
 
 
-def _board_context(request: HttpRequest, competition: Competition) -> dict[str, object]:
-    private_visible, board, membership_team = _viewer(request, competition)
+def _board_context(competition: Competition, viewer: tuple[bool, str, int | None]) -> dict[str, object]:
+    private_visible, board, membership_team = viewer
     entries = leaderboard_rows(competition=competition, board=board)
     moves = shakeup(competition=competition, private_entries=entries) if board == PRIVATE else {}
     return {
@@ -38,7 +38,7 @@ def _board_context(request: HttpRequest, competition: Competition) -> dict[str, 
 def leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
     competition = get_object_or_404(Competition, slug=slug)
     context = competition_context(request, competition, "leaderboard")
-    context.update(_board_context(request, competition))
+    context.update(_board_context(competition, _viewer(request, competition)))
     context["progress_chart"] = _top_teams_chart(competition, context["entries"])
     return render(request, "leaderboards/leaderboard.html", context)
 
@@ -59,6 +59,6 @@ def leaderboard_fragment(request: HttpRequest, slug: str) -> HttpResponse:
     version = (leaderboard_version(competition=competition), viewer)
     return fragment_response(
         request, "leaderboards/_table.html",
-        lambda: {"competition": competition, "task": competition.task_type, **_board_context(request, competition)},
+        lambda: {"competition": competition, "task": competition.task_type, **_board_context(competition, viewer)},
         version, cache_key=f"leaderboard:{competition.pk}",
     )

@@ -13,9 +13,10 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.template.loader import render_to_string
+
+from podium.cache import cache_get, cache_set
 
 CACHE_SECONDS = 60
 
@@ -32,29 +33,13 @@ def fragment_response(
     if request.headers.get("If-None-Match") == etag:
         return HttpResponseNotModified(headers={"ETag": etag})
     key = f"fragment:{cache_key}:{etag}" if cache_key else None
-    html = _cached(key)
+    html = cache_get(key) if key else None
     if html is None:
         html = render_to_string(template, context() if callable(context) else context, request=request)
-        _store(key, html)
+        if key:
+            cache_set(key, html, CACHE_SECONDS)
     response = HttpResponse(html)
     response["ETag"] = etag
     response["Cache-Control"] = "no-cache"
     return response
 
-
-def _cached(key: str | None) -> str | None:
-    if key is None:
-        return None
-    try:
-        return cache.get(key)
-    except Exception:  # noqa: BLE001 - a cache outage costs a rendering, never the page
-        return None
-
-
-def _store(key: str | None, html: str) -> None:
-    if key is None:
-        return
-    try:
-        cache.set(key, html, CACHE_SECONDS)
-    except Exception:  # noqa: BLE001 - see _cached
-        pass

@@ -8,10 +8,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
+from podium.cache import cache_get, cache_set
 from workers.heartbeat import last_heartbeats
 
 QUEUES = ("scoring", "inference")
@@ -19,26 +19,12 @@ CACHE_SECONDS = 5
 
 
 def health(request: HttpRequest) -> JsonResponse:
-    report = _cached()
+    report = cache_get("podium-health")
     if report is None:
         report = {"database": _database(), **_broker_and_workers(), "checked_at": time.time()}
-        _cache(report)
+        cache_set("podium-health", report, CACHE_SECONDS)
     healthy = report["database"]["ok"] and report["broker"]["ok"]
     return JsonResponse({"status": "ok" if healthy else "unavailable", **report}, status=200 if healthy else 503)
-
-
-def _cached() -> dict[str, Any] | None:
-    try:
-        return cache.get("podium-health")
-    except Exception:  # noqa: BLE001 - the cache is Redis, which may be the outage being reported
-        return None
-
-
-def _cache(report: dict[str, Any]) -> None:
-    try:
-        cache.set("podium-health", report, CACHE_SECONDS)
-    except Exception:  # noqa: BLE001 - see _cached
-        pass
 
 
 def _database() -> dict[str, Any]:
