@@ -62,9 +62,11 @@ app.conf.update(
     imports=["workers.tasks"],
 )
 
+from workers.gate import SandboxGate  # noqa: E402
 from workers.heartbeat import Heartbeat  # noqa: E402
 
 app.steps["worker"].add(Heartbeat)
+app.steps["consumer"].add(SandboxGate)
 
 # Every log line written while a task runs names its submission (podium/logs.py).
 _log_tokens: dict[str, object] = {}

@@ -11,6 +11,8 @@ from typing import Any
 
 from celery import bootsteps
 
+from workers.gate import record_sandbox
+
 KEY = "podium:heartbeat"
 INTERVAL_SECONDS = 5.0
 TTL_SECONDS = 60
@@ -39,6 +41,9 @@ class Heartbeat(bootsteps.StartStopStep):
                 client = connection.default_channel.client
                 for queue in worker.app.amqp.queues.consume_from:
                     client.set(f"{KEY}:{queue}:{worker.hostname}", time.time(), ex=TTL_SECONDS)
+                sandbox = getattr(worker.app, "podium_sandbox", None)
+                if sandbox is not None:  # an inference worker: whether it can run models, and how
+                    record_sandbox(client, worker.hostname, sandbox)
         except Exception:  # noqa: BLE001 - a missed heartbeat must never stop the worker
             logger.warning("could not record a heartbeat", exc_info=True)
 

@@ -10,15 +10,18 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from workers.model_format import UNSUPPORTED, model_format_problem
-from workers.sandbox import CPU, MEMORY, OUTPUT, TIMEOUT, Limits, private_workdir, run_contained
+from workers.sandbox import CPU, MEMORY, OUTPUT, TIMEOUT, Limits, Outcome, run_contained
 from workers.storage import JobFiles
 
 ROOT = Path(__file__).resolve().parents[1]
+CHILD_CODES = ("model-error", "model-memory", "model-timeout")
+MESSAGE_CHARS = 500
 OUTPUT_NAMES = {"text-classification": "predictions.csv", "detection": "predictions.json", "segmentation": "predictions.csv"}
 
 
@@ -43,6 +46,7 @@ class InferenceResult:
     seconds: float
     device: str
     error: dict[str, str] | None = None
+    log: str = ""  # the last 64 KB the model printed, for its team
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -64,37 +68,90 @@ def run_job(
     hidden: list[Path],
     device: str | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    unsandboxed: bool = False,
 ) -> InferenceResult:
+    """Run one model. Whatever the model does or prints, this returns a result; only platform faults raise."""
     device = device or choose_device()
     workdir = private_workdir()
     try:
-        files.fetch(job.model, workdir / "model.pt")
-        problem = model_format_problem(workdir / "model.pt")
+        model = workdir / "model.pt"
+        files.fetch(job.model, model)
+        model.chmod(0o644)
+        problem = model_format_problem(model)
         if problem:
             return InferenceResult(None, 0.0, device, {"code": UNSUPPORTED, "message": problem})
+        reports = ReportReader(on_progress)
+        output = OUTPUT_NAMES[job.task]
         outcome = run_contained(
             _command(job, device),
             workdir=workdir,
-            inputs=files.inputs(job.inputs),
+            read_only={"model.pt": model, "inputs": files.inputs(job.inputs)},
             hidden=hidden,
             limits=Limits(wall_seconds=job.wall_seconds, cpu_seconds=job.cpu_seconds, memory_mb=job.memory_mb,
                           output_mb=job.output_mb, limit_address_space=device == "cpu"),
             env=_child_env(device),
-            on_line=_progress_reader(on_progress),
+            collect=(output,),
+            on_report=reports.read,
+            gpu=int(device.split(":")[1]) if device.startswith("cuda:") else None,
+            unsandboxed=unsandboxed,
         )
-        error = _error_of(outcome, job)
+        error = _error_of(outcome, job, reports.error)
+        if error is None and output not in outcome.collected:
+            detail = "; ".join(outcome.problems) or "no file was written"
+            error = {"code": "model-error", "message": f"The model ran but produced no predictions ({detail[:200]})."}
         if error is not None:
-            return InferenceResult(None, outcome.seconds, device, error)
-        files.store(workdir / OUTPUT_NAMES[job.task], job.output)
-        return InferenceResult(job.output, outcome.seconds, device)
+            return InferenceResult(None, outcome.seconds, device, error, outcome.log)
+        files.store(outcome.collected[output], job.output)
+        return InferenceResult(job.output, outcome.seconds, device, None, outcome.log)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+class ReportReader:
+    """Parses the child's report lines strictly: they come from inside the sandbox, so they are data.
+
+    `PROGRESS done total` with 0 <= done <= total <= 10**9, never going backwards;
+    `ERROR {"code", "message"}` with a code the child may use and a string message.
+    Anything else is ignored. The first valid ERROR wins.
+    """
+
+    def __init__(self, on_progress: Callable[[int, int], None] | None) -> None:
+        self.on_progress = on_progress
+        self.done = 0
+        self.error: dict[str, str] | None = None
+
+    def read(self, line: str) -> None:
+        kind, _, rest = line.partition(" ")
+        if kind == "PROGRESS":
+            self._progress(rest)
+        elif kind == "ERROR" and self.error is None:
+            self.error = _parse_error(rest)
+
+    def _progress(self, text: str) -> None:
+        parts = text.split()
+        if len(parts) != 2 or not all(part.isdigit() and len(part) <= 10 for part in parts):
+            return
+        done, total = int(parts[0]), int(parts[1])
+        if 0 < total <= 10**9 and self.done <= done <= total:
+            self.done = done
+            if self.on_progress is not None:
+                self.on_progress(done, total)
+
+
+def _parse_error(text: str) -> dict[str, str] | None:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(value, dict) or value.get("code") not in CHILD_CODES or not isinstance(value.get("message"), str):
+        return None
+    return {"code": value["code"], "message": value["message"][:MESSAGE_CHARS]}
 
 
 def _command(job: InferenceJob, device: str) -> list[str]:
     command = [
         sys.executable, "-m", "workers.inference_child", "--task", job.task, "--model", "model.pt",
-        "--inputs", "inputs", "--output", OUTPUT_NAMES[job.task], "--device", device,
+        "--inputs", "inputs", "--output", f"out/{OUTPUT_NAMES[job.task]}", "--device", device,
         "--batch-size", str(job.batch_size), "--classes", json.dumps(job.classes),
     ]
     if device.startswith("cuda"):
@@ -102,30 +159,20 @@ def _command(job: InferenceJob, device: str) -> list[str]:
     return command
 
 
+def private_workdir() -> Path:
+    path = Path(tempfile.mkdtemp(prefix="podium-model-"))
+    path.chmod(0o700)
+    return path
+
+
 def _child_env(device: str) -> dict[str, str]:
-    # The worker's own import path too: packages may be installed outside site-packages.
-    paths = [str(ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
-    env = {"PYTHONPATH": os.pathsep.join(paths), "OMP_NUM_THREADS": os.environ.get("PODIUM_MODEL_THREADS", str(os.cpu_count() or 1))}
+    env = {"OMP_NUM_THREADS": os.environ.get("PODIUM_MODEL_THREADS", str(os.cpu_count() or 1))}
     if device == "cpu":
         env["CUDA_VISIBLE_DEVICES"] = ""
     return env
 
 
-def _progress_reader(on_progress: Callable[[int, int], None] | None) -> Callable[[str], None] | None:
-    if on_progress is None:
-        return None
-
-    def read(line: str) -> None:
-        try:
-            _, done, total = line.split()
-            on_progress(int(done), int(total))
-        except ValueError:
-            pass
-
-    return read
-
-
-def _error_of(outcome, job: InferenceJob) -> dict[str, str] | None:  # type: ignore[no-untyped-def]
+def _error_of(outcome: Outcome, job: InferenceJob, reported: dict[str, str] | None) -> dict[str, str] | None:
     if outcome.exceeded == TIMEOUT:
         return {"code": "model-timeout", "message": f"The model ran longer than the {job.wall_seconds}-second limit and was stopped."}
     if outcome.exceeded == CPU:
@@ -134,12 +181,10 @@ def _error_of(outcome, job: InferenceJob) -> dict[str, str] | None:  # type: ign
         return {"code": "model-memory", "message": f"The model used more than {job.memory_mb} MB of memory and was stopped."}
     if outcome.exceeded == OUTPUT:
         return {"code": "model-error", "message": f"The model's predictions exceeded {job.output_mb} MB."}
-    for line in reversed(outcome.stdout.splitlines()):
-        if line.startswith("ERROR "):
-            return json.loads(line[len("ERROR "):])
+    if reported is not None:
+        return reported
     if outcome.returncode != 0:
-        if outcome.returncode < 0:
-            return {"code": "model-error", "message": f"The model process was killed by signal {-outcome.returncode}."}
-        last = [line for line in outcome.stderr.splitlines() if line.strip()][-1:] or ["no output"]
-        return {"code": "model-error", "message": f"The model process failed: {last[0][:500]}"}
+        last = [line for line in outcome.log.splitlines() if line.strip()][-1:] or ["no output"]
+        return {"code": "model-error", "message": f"The model process failed (exit status {outcome.returncode}): "
+                                                  f"{last[0][:200]} (see the model's log)"}
     return None

@@ -1,17 +1,21 @@
 """The program that runs a participant's TorchScript model, inside the sandbox.
 
-    python -m workers.inference_child --task TASK --model model.pt --inputs inputs/ --output predictions.csv
+    python -m workers.inference_child --task TASK --model model.pt --inputs inputs/ --output out/predictions.csv
 
-It sees only its working directory: the model and the competition's test
-inputs (never the truth). It writes predictions in the task's submission
-format, prints `PROGRESS done total` lines as batches finish, and on a failure
-prints `ERROR {"code", "message"}` and exits 3. No Django, no database.
+It sees only the model and the competition's test inputs (never the truth). It
+writes predictions in the task's submission format and reports on its own
+channel, the file descriptor in `PODIUM_REPORT_FD` (stdout when unset):
+`PROGRESS done total` as batches finish, and on a failure
+`ERROR {"code", "message"}`, then exits 3. What the model itself prints goes to
+stdout, which the worker keeps as the team's log and never interprets.
+No Django, no database.
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import json
+import os
 import sys
 import traceback
 from collections import defaultdict
@@ -31,8 +35,21 @@ class ModelFailure(Exception):
         self.code, self.message = code, message
 
 
+def _report_channel():  # type: ignore[no-untyped-def]
+    fd = os.environ.get("PODIUM_REPORT_FD", "")
+    return os.fdopen(int(fd), "w", buffering=1, closefd=False) if fd.isdigit() else sys.stdout
+
+
+REPORTS = _report_channel()
+
+
+def report(line: str) -> None:
+    REPORTS.write(line + "\n")
+    REPORTS.flush()
+
+
 def progress(done: int, total: int) -> None:
-    print(f"PROGRESS {done} {total}", flush=True)
+    report(f"PROGRESS {done} {total}")
 
 
 def batches(items: list, size: int) -> Iterator[list]:  # type: ignore[type-arg]
@@ -106,6 +123,8 @@ def _coco_results(image_id: int, out: object) -> list[dict]:  # type: ignore[typ
     if boxes.dim() != 2 or boxes.shape[1] != 4 or tuple(scores.shape) != (k,) or tuple(labels.shape) != (k,):
         raise ModelFailure(MODEL_ERROR, f"Image {image_id}: got boxes {list(boxes.shape)}, scores {list(scores.shape)}, "
                                         f"labels {list(labels.shape)}; expected [K, 4], [K] and [K].")
+    if not (bool(torch.isfinite(boxes).all()) and bool(torch.isfinite(scores).all())):
+        raise ModelFailure(MODEL_ERROR, f"Image {image_id}: the model returned boxes or scores that are NaN or infinite.")
     xywh = torch.stack([boxes[:, 0], boxes[:, 1], boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]], dim=1)
     return [
         {"image_id": image_id, "category_id": int(label), "bbox": [round(v, 3) for v in box], "score": float(score)}
@@ -171,11 +190,11 @@ def main(argv: list[str] | None = None) -> int:
         with torch.inference_mode():
             RUNNERS[args.task](model, args.inputs, args.output, device, args.batch_size, json.loads(args.classes))
     except ModelFailure as failure:
-        print("ERROR " + json.dumps({"code": failure.code, "message": failure.message}), flush=True)
+        report("ERROR " + json.dumps({"code": failure.code, "message": failure.message}))
         return 3
     except Exception as exc:  # noqa: BLE001 - reported to the participant, never raised into the worker
         traceback.print_exc()
-        print("ERROR " + json.dumps({"code": MODEL_ERROR, "message": f"Inference failed: {type(exc).__name__}: {_last_line(str(exc))}"}), flush=True)
+        report("ERROR " + json.dumps({"code": MODEL_ERROR, "message": f"Inference failed: {type(exc).__name__}: {_last_line(str(exc))}"}))
         return 3
     return 0
 

@@ -1,39 +1,62 @@
-"""Run an untrusted program (a participant's model) in a contained child process.
+"""Run an untrusted program (a participant's model) inside bubblewrap.
 
-Containment, and why each part:
-- a private working directory (mode 0700) that is deleted afterwards;
-- a scrubbed environment: no database URL, broker URL or secret key;
-- resource limits: CPU seconds (RLIMIT_CPU), file size (RLIMIT_FSIZE, caps the
-  predictions' size), address space (RLIMIT_AS, CPU runs only: CUDA reserves
-  huge virtual ranges) and a resident-memory watch by the parent;
-- a wall-clock limit enforced by the parent, which kills the whole process group;
-- where the worker may create namespaces (as root, or else in an unprivileged
-  user namespace):
-  a new network namespace (no interface but a down loopback: no network at all)
-  and a new mount namespace in which `hidden` folders (media storage, local
-  state) are covered by empty tmpfs mounts, and the inputs are bind-mounted
-  read-only into the working directory. Without namespaces the fallback is
-  documented in the README: run inference workers on machines that hold no
-  truth files, with egress blocked by the host firewall.
+The threat model is in docs/security.md; in short, each run gets:
+- its own uid, never root and never the worker's: one of `UID_COUNT` uids from
+  `PODIUM_SANDBOX_UID_BASE`, held with a lock file for the run, so two runs on
+  a host never share one and every process of a run can be found (and killed)
+  by its uid;
+- bubblewrap's new user, PID, network, IPC, UTS and cgroup namespaces, a fresh
+  `/proc`, a minimal `/dev`, no capabilities, no nested user namespaces, a new
+  session, death with its parent;
+- a root filesystem that is an empty tmpfs holding read-only binds of the
+  runtime only (`/usr`, the Python installation, the `workers` and `scoring`
+  packages) and of the files of this run (`/sandbox/model.pt`,
+  `/sandbox/inputs`), remounted read-only;
+- one writable folder, `/sandbox/out`: a tmpfs mounted by the worker with a size
+  and an inode cap, read back with `O_NOFOLLOW` and size checks, then unmounted;
+  a private `/tmp` and `/dev/shm` with their own size caps, gone with the run;
+- rlimits (CPU seconds, file size, processes and threads, address space on CPU
+  runs, no core files) and a parent that watches the run's resident memory and
+  wall clock and kills every process of its uid.
+
+The worker must be root to give each run its own uid and to mount the output
+folder; `sandbox_check()` says why a worker cannot sandbox, and such a worker
+runs no models (workers/tasks.py). `PODIUM_UNSANDBOXED_MODELS=1` runs them as
+plain subprocesses with the same limits, for a developer's own laptop only.
 """
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import os
 import resource
 import shutil
 import signal
+import stat
 import subprocess
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 TIMEOUT, MEMORY, CPU, OUTPUT = "wall-clock", "memory", "cpu-time", "output-size"
+ROOT = Path(__file__).resolve().parents[1]
+SANDBOX_DIR = "/sandbox"
+LOG_BYTES = 64 * 1024  # what a team can read of what its model printed
+REPORT_LINE_BYTES = 4096  # longer report lines are dropped whole
+UID_COUNT = 64
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 32, 4096, 16384
+MNT_DETACH = 2
+
+
+class SandboxUnavailable(RuntimeError):
+    """This worker cannot build the sandbox; it must not run models."""
 
 
 @dataclass(frozen=True)
@@ -42,119 +65,359 @@ class Limits:
     cpu_seconds: int = 1200
     memory_mb: int = 4096
     output_mb: int = 512
+    output_files: int = 64
+    tmp_mb: int = 256
+    processes: int = 512  # threads count as processes
     limit_address_space: bool = True  # off when the child uses CUDA
 
 
 @dataclass
 class Outcome:
     returncode: int
-    stdout: str
-    stderr: str
+    log: str  # the last LOG_BYTES of what the program wrote to stdout and stderr
     exceeded: str | None = None  # which limit stopped it, if any
     seconds: float = 0.0
     peak_rss_mb: float = 0.0
     contained: bool = False
+    collected: dict[str, Path] = field(default_factory=dict)  # output files copied out, by name
+    problems: list[str] = field(default_factory=list)  # output files refused, and why
 
 
-_NAMESPACE_COMMANDS = (
-    ["unshare", "--net", "--mount", "--propagation", "private"],
-    # A worker that is not root (the docker images): an unprivileged user namespace.
-    ["unshare", "--user", "--map-root-user", "--net", "--mount", "--propagation", "private"],
-)
+@dataclass(frozen=True)
+class SandboxStatus:
+    ok: bool
+    mode: str  # "bubblewrap", "unsandboxed" or "unavailable"
+    detail: str
+
+
+def _sandbox_uid_base() -> int:
+    value = os.environ.get("PODIUM_SANDBOX_UID_BASE", "61000")
+    if not value.isdigit() or not 1000 <= int(value) <= 2**31 - UID_COUNT:
+        raise SandboxUnavailable(f"PODIUM_SANDBOX_UID_BASE must be an integer from 1000, got {value!r}")
+    return int(value)
+
+
+# ---------------------------------------------------------------- checking
+
+def sandbox_check(*, hidden: list[Path], allow_unsandboxed: bool = False) -> SandboxStatus:
+    """Whether this worker can run models, and how. Runs a real sandboxed Python once."""
+    if allow_unsandboxed:
+        return SandboxStatus(True, "unsandboxed", "PODIUM_UNSANDBOXED_MODELS is on: models run WITHOUT a sandbox")
+    try:
+        _probe(tuple(str(path) for path in hidden))
+    except SandboxUnavailable as exc:
+        return SandboxStatus(False, "unavailable", str(exc))
+    return SandboxStatus(True, "bubblewrap", f"bubblewrap {_bwrap_version()}, uids from {_sandbox_uid_base()}")
+
+
+@lru_cache(maxsize=8)
+def _probe(hidden: tuple[str, ...]) -> None:
+    if os.geteuid() != 0:
+        raise SandboxUnavailable("the inference worker must start as root: each model runs as a uid of its own")
+    if not shutil.which("bwrap"):
+        raise SandboxUnavailable("bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
+    workdir = Path(tempfile.mkdtemp(prefix="podium-probe-"))
+    try:
+        outcome = run_contained([sys.executable, "-S", "-c", "print('sandbox-ok')"], workdir=workdir, read_only={},
+                                hidden=[Path(p) for p in hidden], limits=Limits(wall_seconds=30))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if outcome.returncode != 0 or "sandbox-ok" not in outcome.log:
+        raise SandboxUnavailable(f"bubblewrap could not start a sandbox: {outcome.log.strip()[-300:] or outcome.returncode}")
 
 
 @lru_cache(maxsize=1)
-def namespace_command() -> list[str] | None:
-    """The first `unshare` invocation that works for this worker (checked once), or None."""
-    if not shutil.which("unshare"):
-        return None
-    for command in _NAMESPACE_COMMANDS:
-        try:
-            probe = subprocess.run([*command, "true"], capture_output=True, timeout=10)
-        except (OSError, subprocess.SubprocessError):
-            continue
-        if probe.returncode == 0:
-            return command
-    return None
+def _bwrap_version() -> str:
+    try:
+        return subprocess.run(["bwrap", "--version"], capture_output=True, text=True, timeout=10).stdout.split()[-1]
+    except (OSError, subprocess.SubprocessError, IndexError):
+        return "unknown"
 
 
-def namespaces_available() -> bool:
-    return namespace_command() is not None
-
+# ---------------------------------------------------------------- running
 
 def run_contained(
     command: list[str],
     *,
     workdir: Path,
-    inputs: Path | None,
+    read_only: dict[str, Path],
     hidden: list[Path],
     limits: Limits,
     env: dict[str, str] | None = None,
-    on_line: Callable[[str], None] | None = None,
+    collect: tuple[str, ...] = (),
+    on_report: Callable[[str], None] | None = None,
+    gpu: int | None = None,
+    unsandboxed: bool = False,
 ) -> Outcome:
-    """Run `command` in `workdir` (the inputs appear read-only at `workdir/inputs`)."""
-    contained = namespaces_available()
-    if contained:
-        command = _in_namespaces(command, workdir=workdir, inputs=inputs, hidden=hidden)
-    elif inputs is not None:
-        (workdir / "inputs").symlink_to(inputs)
-    started = time.monotonic()
-    process = subprocess.Popen(
-        command, cwd=workdir, env=_clean_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        preexec_fn=lambda: _apply_limits(limits), start_new_session=True, text=True,
-    )
-    stdout_lines: list[str] = []
-    stderr_tail: list[str] = []
-    readers = [
-        threading.Thread(target=_pump, args=(process.stdout, stdout_lines, on_line), daemon=True),
-        threading.Thread(target=_pump, args=(process.stderr, stderr_tail, None), daemon=True),
-    ]
-    for reader in readers:
-        reader.start()
-    exceeded, peak = _watch(process, limits, started)
-    for reader in readers:
-        reader.join(timeout=5)
-    if exceeded is None and process.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
-        # Not killed by the parent: the CPU-time limit (soft: SIGXCPU, hard: SIGKILL).
-        exceeded = CPU
-    # Python ignores SIGXFSZ, so a write past RLIMIT_FSIZE fails with EFBIG instead.
-    if exceeded is None and (process.returncode == -signal.SIGXFSZ or "[Errno 27] File too large" in "".join(stdout_lines + stderr_tail)):
-        exceeded = OUTPUT
-    return Outcome(process.returncode, "".join(stdout_lines), "".join(stderr_tail)[-8000:], exceeded,
-                   time.monotonic() - started, peak, contained)
+    """Run `command` with cwd `/sandbox`, where each `read_only` name shows its host path and `out/` is writable.
+
+    `workdir` is the caller's private folder: files named in `collect` are copied
+    from `out/` into it (regular files only, within the output cap). The child
+    writes report lines to the file descriptor named by `PODIUM_REPORT_FD`; each
+    line (capped) goes to `on_report`. Everything else it prints is kept as `log`.
+    """
+    runner = _run_unsandboxed if unsandboxed else _run_in_bwrap
+    return runner(command, workdir=Path(workdir), read_only=read_only, hidden=hidden, limits=limits,
+                  env=env or {}, collect=collect, on_report=on_report, gpu=gpu)
 
 
-def _in_namespaces(command: list[str], *, workdir: Path, inputs: Path | None, hidden: list[Path]) -> list[str]:
-    steps = []
-    if inputs is not None:
-        target = workdir / "inputs"
-        target.mkdir()
-        steps.append(f"mount --bind {_q(inputs)} {_q(target)} && mount -o remount,bind,ro {_q(target)}")
-    for folder in hidden:
-        if Path(folder).exists():
-            steps.append(f"mount -t tmpfs -o size=1m,mode=000 podium-hidden {_q(folder)}")
-    script = " && ".join(steps + ['exec "$@"'])
-    return [*(namespace_command() or []), "sh", "-c", script, "sandbox", *command]
+def _run_in_bwrap(command: list[str], *, workdir: Path, read_only: dict[str, Path], hidden: list[Path], limits: Limits,
+                  env: dict[str, str], collect: tuple[str, ...], on_report: Callable[[str], None] | None,
+                  gpu: int | None) -> Outcome:
+    with _sandbox_uid() as uid, _staging(uid, limits) as stage:
+        binds = _runtime_binds(hidden) + [(path, f"{SANDBOX_DIR}/{name}") for name, path in read_only.items()]
+        arguments = _bwrap_arguments(uid, [(stage.reachable(src), dst) for src, dst in binds], stage, limits, gpu, env)
+        outcome = _supervise(["bwrap", *arguments, "--setenv", "PODIUM_REPORT_FD", "{fd}", "--", *command],
+                             uid=uid, limits=limits, env=_child_env(env), cwd=None, on_report=on_report)
+        outcome.contained = True
+        _collect(stage.out, workdir, collect, limits, outcome)
+        return outcome
 
 
-def _q(path: Path) -> str:
-    return "'" + str(path).replace("'", "'\\''") + "'"
+def _run_unsandboxed(command: list[str], *, workdir: Path, read_only: dict[str, Path], hidden: list[Path],
+                     limits: Limits, env: dict[str, str], collect: tuple[str, ...],
+                     on_report: Callable[[str], None] | None, gpu: int | None) -> Outcome:
+    stage = Path(tempfile.mkdtemp(prefix="podium-unsandboxed-"))
+    try:
+        for name, path in read_only.items():
+            (stage / name).symlink_to(Path(path).resolve())
+        (stage / "out").mkdir()
+        outcome = _supervise([*command], uid=None, limits=limits, env={**_child_env(env), "PODIUM_REPORT_FD": "{fd}"},
+                             cwd=stage, on_report=on_report)
+        _collect(stage / "out", workdir, collect, limits, outcome)
+        return outcome
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
-def _clean_env(extra: dict[str, str] | None) -> dict[str, str]:
-    keep = {"PATH", "LANG", "LC_ALL", "HOME", "PYTHONPATH", "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES",
-            "LD_LIBRARY_PATH", "OMP_NUM_THREADS"}
-    env = {k: v for k, v in os.environ.items() if k in keep}
-    env.update(extra or {})
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+def _child_env(extra: dict[str, str]) -> dict[str, str]:
+    """Nothing of the worker's environment but these: no database URL, broker URL or secret key."""
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": f"{SANDBOX_DIR}/out",
+           "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(ROOT)}
+    for name in ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "OMP_NUM_THREADS"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    env.update(extra)
     return env
 
 
-def _apply_limits(limits: Limits) -> None:
-    """Runs in the child between fork and exec."""
-    # If the worker dies (SIGKILL, OOM), its model dies with it instead of running on
-    # unsupervised; the task is redelivered to another worker, which starts it afresh.
-    _die_with_parent()
+# ---------------------------------------------------------------- uids
+
+@contextmanager
+def _sandbox_uid() -> Iterator[int]:
+    """A uid no other run on this host holds now; its leftover processes (if any) are killed first."""
+    base = _sandbox_uid_base()
+    locks = Path(tempfile.gettempdir()) / "podium-sandbox-uids"
+    locks.mkdir(mode=0o700, exist_ok=True)
+    for offset in range(UID_COUNT):
+        handle = open(locks / f"{base + offset}.lock", "w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            continue
+        try:
+            _kill_uid(base + offset)
+            yield base + offset
+        finally:
+            _kill_uid(base + offset)
+            handle.close()
+        return
+    raise RuntimeError(f"all {UID_COUNT} sandbox uids are in use on this host")
+
+
+def _processes_of(uid: int) -> list[int]:
+    """Live processes of `uid` (zombies hold nothing and cannot be killed; their parent reaps them)."""
+    pids = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid and not _is_zombie(entry.name):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def _is_zombie(pid: str) -> bool:
+    with open(f"/proc/{pid}/stat", "rb") as handle:
+        return handle.read().rsplit(b")", 1)[1].split()[0] in (b"Z", b"X")
+
+
+def _kill_uid(uid: int) -> None:
+    for _ in range(100):
+        pids = _processes_of(uid)
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.01)
+
+
+# ---------------------------------------------------------------- mounts
+
+class _Stage:
+    """A 0711 folder of the worker's holding the run's output tmpfs and any binds that must be re-rooted."""
+
+    def __init__(self, path: Path, uid: int) -> None:
+        self.path, self.uid = path, uid
+        self.out = path / "out"
+        self.mounts: list[Path] = []
+        self._count = 0
+
+    def mount(self, target: Path, source: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+        _mount(source, target, fstype, flags, data)
+        self.mounts.append(target)
+
+    def reachable(self, source: Path) -> Path:
+        """`source` if the sandbox uid can reach it; else a read-only bind of it inside the stage."""
+        source = Path(source).resolve()
+        folders = [*source.parents, source] if source.is_dir() else [*source.parents]
+        if all(os.stat(folder).st_mode & stat.S_IXOTH for folder in folders):
+            return source
+        self._count += 1
+        target = self.path / "binds" / str(self._count)
+        target.parent.mkdir(mode=0o711, exist_ok=True)
+        target.touch() if source.is_file() else target.mkdir()
+        self.mount(target, str(source), None, MS_BIND | MS_REC)
+        self.mount(target, str(source), None, MS_BIND | MS_REC | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        return target
+
+
+@contextmanager
+def _staging(uid: int, limits: Limits) -> Iterator[_Stage]:
+    stage = _Stage(Path(tempfile.mkdtemp(prefix="podium-sandbox-")), uid)
+    try:
+        stage.path.chmod(0o711)
+        stage.out.mkdir()
+        options = f"size={limits.output_mb}m,nr_inodes={limits.output_files + 1},mode=0700,uid={uid},gid={uid}"
+        stage.mount(stage.out, "podium-out", "tmpfs", MS_NOSUID | MS_NODEV, options)
+        (stage.path / "etc").mkdir()
+        (stage.path / "etc" / "passwd").write_text(f"root:x:0:0::/:/sbin/nologin\nmodel:x:{uid}:{uid}::{SANDBOX_DIR}/out:/sbin/nologin\n")
+        (stage.path / "etc" / "group").write_text(f"root:x:0:\nmodel:x:{uid}:\n")
+        os.chmod(stage.path / "etc", 0o755)
+        yield stage
+    finally:
+        for target in reversed(stage.mounts):
+            _unmount(target)
+        shutil.rmtree(stage.path, ignore_errors=True)
+
+
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _mount(source: str, target: Path, fstype: str | None, flags: int, data: str | None) -> None:
+    encoded = [value.encode() if value is not None else None for value in (source, str(target), fstype, data)]
+    if _libc().mount(encoded[0], encoded[1], encoded[2], flags, encoded[3]) != 0:
+        error = ctypes.get_errno()
+        raise SandboxUnavailable(f"cannot mount {fstype or 'a bind'} at {target}: {os.strerror(error)}")
+
+
+def _unmount(target: Path) -> None:
+    _libc().umount2(str(target).encode(), MNT_DETACH)
+
+
+def _runtime_binds(hidden: list[Path]) -> list[tuple[Path, str]]:
+    """What the runtime needs, read-only, at the same paths; never a folder that holds a hidden one."""
+    sources = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), Path(sys.executable).resolve().parent,
+               ROOT / "workers", ROOT / "scoring"}
+    for entry in os.environ.get("LD_LIBRARY_PATH", "").split(":"):
+        if entry and Path(entry).is_dir():
+            sources.add(Path(entry).resolve())
+    sources = {source for source in sources if not any(source.is_relative_to(other) for other in sources - {source})}
+    for source in sorted(sources):
+        for secret in hidden:
+            if Path(secret).resolve().is_relative_to(source):
+                raise SandboxUnavailable(f"the runtime folder {source} holds {secret}, which models must not see")
+    return [(source, str(source)) for source in sorted(sources) if not source.is_relative_to("/usr")]
+
+
+def _bwrap_arguments(uid: int, binds: list[tuple[Path, str]], stage: _Stage, limits: Limits, gpu: int | None,
+                     env: dict[str, str]) -> list[str]:
+    arguments = [
+        "--unshare-all", "--unshare-user", "--disable-userns", "--uid", str(uid), "--gid", str(uid),
+        "--hostname", "sandbox", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+        "--ro-bind", "/usr", "/usr",
+    ]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        host = Path("/") / name
+        if host.is_symlink():
+            arguments += ["--symlink", os.readlink(host), f"/{name}"]
+        elif host.is_dir():
+            arguments += ["--ro-bind", str(host), f"/{name}"]
+    for name in ("ld.so.cache", "ld.so.conf", "ld.so.conf.d"):
+        arguments += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    arguments += ["--ro-bind", str(stage.path / "etc" / "passwd"), "/etc/passwd",
+                  "--ro-bind", str(stage.path / "etc" / "group"), "/etc/group"]
+    for source, target in binds:
+        arguments += ["--ro-bind", str(source), target]
+    arguments += ["--bind", str(stage.out), f"{SANDBOX_DIR}/out",
+                  "--proc", "/proc", "--dev", "/dev"]
+    arguments += _gpu_arguments(gpu)
+    tmp = str(limits.tmp_mb * 1024 * 1024)
+    arguments += ["--size", tmp, "--tmpfs", "/tmp", "--size", tmp, "--tmpfs", "/dev/shm",
+                  "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", SANDBOX_DIR, "--clearenv"]
+    for name, value in _child_env(env).items():
+        arguments += ["--setenv", name, value]
+    return arguments
+
+
+def _gpu_arguments(gpu: int | None) -> list[str]:
+    """Only this GPU's device node and the driver's shared ones (the driver's libraries live under /usr)."""
+    if gpu is None:
+        return []
+    arguments = []
+    for name in (f"nvidia{gpu}", "nvidiactl", "nvidia-uvm", "nvidia-uvm-tools", "nvidia-modeset"):
+        arguments += ["--dev-bind-try", f"/dev/{name}", f"/dev/{name}"]
+    # CUDA reads the PCI topology from /sys; read-only.
+    for path in ("/sys/bus/pci", "/sys/devices", "/sys/module/nvidia"):
+        arguments += ["--ro-bind-try", path, path]
+    return arguments
+
+
+# ---------------------------------------------------------------- supervising
+
+def _supervise(command: list[str], *, uid: int | None, limits: Limits, env: dict[str, str], cwd: Path | None,
+               on_report: Callable[[str], None] | None) -> Outcome:
+    report_read, report_write = os.pipe()
+    command = [part.replace("{fd}", str(report_write)) for part in command]
+    env = {name: value.replace("{fd}", str(report_write)) for name, value in env.items()}
+    started = time.monotonic()
+    try:
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, pass_fds=(report_write,), start_new_session=True,
+                                   preexec_fn=lambda: _enter_child(uid, limits))
+    finally:
+        os.close(report_write)
+    log = _Tail(LOG_BYTES)
+    readers = [threading.Thread(target=_read_log, args=(process.stdout.fileno(), log), daemon=True),  # type: ignore[union-attr]
+               threading.Thread(target=_read_reports, args=(report_read, on_report), daemon=True)]
+    for reader in readers:
+        reader.start()
+    exceeded, peak = _watch(process, uid, limits, started)
+    if uid is not None:
+        _kill_uid(uid)  # whatever the model left running (it cannot outlive its namespace, but be sure)
+    for reader in readers:
+        reader.join(timeout=5)
+    process.stdout.close()  # type: ignore[union-attr]
+    os.close(report_read)
+    code = process.returncode
+    # bwrap exits 128 + N when its child dies of signal N.
+    signal_number = -code if code < 0 else code - 128 if uid is not None and code > 128 else 0
+    if exceeded is None and signal_number in (signal.SIGXCPU, signal.SIGKILL):
+        exceeded = CPU  # not killed by the parent: RLIMIT_CPU (soft: SIGXCPU, hard: SIGKILL)
+    text = log.text()
+    if exceeded is None and (signal_number == signal.SIGXFSZ or "[Errno 27] File too large" in text):
+        exceeded = OUTPUT  # Python ignores SIGXFSZ, so a write past RLIMIT_FSIZE fails with EFBIG
+    return Outcome(code, text, exceeded, time.monotonic() - started, peak)
+
+
+def _enter_child(uid: int | None, limits: Limits) -> None:
+    """Runs in the child between fork and exec: drop to the run's uid, set limits, die with the worker."""
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
     output = limits.output_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_FSIZE, (output, output))
@@ -163,66 +426,124 @@ def _apply_limits(limits: Limits) -> None:
         # Headroom over the resident limit: the interpreter and torch map far more than they touch.
         space = (limits.memory_mb + 2048) * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (space, space))
+    if uid is not None:
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+    # After setuid, which clears it: if the worker dies (SIGKILL, OOM), the run dies with it.
+    _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-def _die_with_parent() -> None:
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):  # not Linux: the wall-clock watch is the only guard
-        pass
+class _Tail:
+    """The last `size` bytes written, in bounded memory."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.data = bytearray()
+        self.dropped = 0
+
+    def add(self, chunk: bytes) -> None:
+        self.data += chunk
+        if len(self.data) > 2 * self.size:
+            self.dropped += len(self.data) - self.size
+            del self.data[:-self.size]
+
+    def text(self) -> str:
+        if len(self.data) > self.size:
+            self.dropped += len(self.data) - self.size
+            del self.data[:-self.size]
+        head = f"[{self.dropped} earlier bytes not kept]\n" if self.dropped else ""
+        return head + self.data.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
 
 
-def _pump(stream, sink: list[str], on_line: Callable[[str], None] | None) -> None:  # type: ignore[no-untyped-def]
-    for line in stream:
-        if on_line is not None and line.startswith("PROGRESS "):
-            on_line(line)
-            continue
-        sink.append(line)
-        if len(sink) > 2000:
-            del sink[:1000]
+def _read_log(fd: int, log: _Tail) -> None:
+    while chunk := os.read(fd, 65536):
+        log.add(chunk)
 
 
-def _watch(process: subprocess.Popen[str], limits: Limits, started: float) -> tuple[str | None, float]:
+def _read_reports(fd: int, on_report: Callable[[str], None] | None) -> None:
+    """Split the report channel into lines of at most REPORT_LINE_BYTES; longer lines are dropped."""
+    pending, overlong = bytearray(), False
+    while chunk := os.read(fd, 65536):
+        pending += chunk
+        while (end := pending.find(b"\n")) >= 0:
+            line = bytes(pending[:end])
+            del pending[:end + 1]
+            if not overlong and len(line) <= REPORT_LINE_BYTES and on_report is not None:
+                on_report(line.decode("utf-8", errors="replace"))
+            overlong = False
+        if len(pending) > REPORT_LINE_BYTES:
+            pending.clear()
+            overlong = True
+
+
+def _watch(process: subprocess.Popen[bytes], uid: int | None, limits: Limits, started: float) -> tuple[str | None, float]:
     peak = 0.0
     while process.poll() is None:
-        rss = _group_rss_mb(process.pid)
+        rss = _rss_mb(_processes_of(uid) if uid is not None else _group(process.pid))
         peak = max(peak, rss)
         if rss > limits.memory_mb:
-            _kill(process)
+            _stop(process, uid)
             return MEMORY, peak
         if time.monotonic() - started > limits.wall_seconds:
-            _kill(process)
+            _stop(process, uid)
             return TIMEOUT, peak
         time.sleep(0.05)
     return None, peak
 
 
-def _group_rss_mb(pgid: int) -> float:
-    """Resident memory of every process in the child's process group."""
-    total = 0
+def _group(pgid: int) -> list[int]:
+    pids = []
     for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
+        if entry.name.isdigit():
+            try:
+                if os.getpgid(int(entry.name)) == pgid:
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def _rss_mb(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
         try:
-            with open(f"/proc/{entry.name}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-            if int(fields[2]) == pgid:  # field 5 of stat: process group id
-                total += int(fields[21]) * resource.getpagesize()  # field 24: resident pages
+            with open(f"/proc/{pid}/statm") as handle:
+                total += int(handle.read().split()[1]) * resource.getpagesize()
         except (OSError, IndexError, ValueError):
             continue
     return total / (1024 * 1024)
 
 
-def _kill(process: subprocess.Popen[str]) -> None:
+def _stop(process: subprocess.Popen[bytes], uid: int | None) -> None:
+    if uid is not None:
+        _kill_uid(uid)
     try:
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
+    except (ProcessLookupError, PermissionError):
         pass
     process.wait()
 
 
-def private_workdir(root: Path | None = None) -> Path:
-    path = Path(tempfile.mkdtemp(prefix="podium-model-", dir=root))
-    path.chmod(0o700)
-    return path
+# ---------------------------------------------------------------- output
+
+def _collect(out: Path, workdir: Path, names: tuple[str, ...], limits: Limits, outcome: Outcome) -> None:
+    """Copy each named output file out of the sandbox's folder: a regular file, not a link, within the cap."""
+    for name in names:
+        try:
+            fd = os.open(out / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            outcome.problems.append(f"{name}: {exc.strerror}")
+            continue
+        with os.fdopen(fd, "rb") as source:
+            info = os.fstat(source.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size > limits.output_mb * 1024 * 1024:
+                outcome.problems.append(f"{name}: not a regular file within {limits.output_mb} MB")
+                continue
+            target = workdir / name
+            with open(target, "wb") as copy:
+                shutil.copyfileobj(source, copy, 1024 * 1024)
+            outcome.collected[name] = target

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
+from collections.abc import Callable
 
 from celery import Task
+from celery.exceptions import Reject
 
 from workers.app import app
 
@@ -45,32 +46,39 @@ def requeue_stale_submissions() -> int:
 @app.task(bind=True, name="workers.tasks.run_inference", **RETRYING)
 def run_inference(self: Task, job: dict[str, object]) -> None:
     """Run a model over the test inputs in a sandbox and hand its predictions to the scoring queue."""
-    from django.conf import settings
-
+    from workers.gate import hidden_paths, worker_sandbox
     from workers.inference import InferenceJob, run_job
     from workers.storage import job_files
 
+    sandbox = worker_sandbox()
+    if not sandbox.ok:
+        # Fail closed: back to the queue for a worker that can sandbox (this one stops consuming at start).
+        time.sleep(5)
+        raise Reject(f"no sandbox on this worker: {sandbox.detail}", requeue=True)
     submission_id = int(job["submission_id"])  # type: ignore[arg-type]
-    last_sent = [0.0]
-
-    def report(done: int, total: int) -> None:
-        # At most one progress message a second, and always the first and the last.
-        now = time.monotonic()
-        if done in (0, total) or now - last_sent[0] >= 1.0:
-            last_sent[0] = now
-            app.send_task("workers.tasks.inference_progress", args=[submission_id, done, total], queue="scoring")
-
-    logger.info("running %s model (batch size %s)", job.get("task"), job.get("batch_size"))
+    logger.info("running %s model (batch size %s, %s)", job.get("task"), job.get("batch_size"), sandbox.mode)
+    if sandbox.mode == "unsandboxed":
+        logger.warning("UNSANDBOXED: this model runs without a sandbox (PODIUM_UNSANDBOXED_MODELS=1)")
+    report = _progress_sender(submission_id)
     report(0, 1)
-    result = run_job(
-        InferenceJob(**job),  # type: ignore[arg-type]
-        files=job_files(),
-        hidden=[Path(settings.MEDIA_ROOT), Path(settings.VAR_DIR)],
-        on_progress=report,
-    )
+    result = run_job(InferenceJob(**job), files=job_files(), hidden=hidden_paths(),  # type: ignore[arg-type]
+                     on_progress=report, unsandboxed=sandbox.mode == "unsandboxed")
     logger.info("model ran on %s for %.2f s: %s", result.device, result.seconds,
                 result.error["code"] if result.error else "predictions stored")
     app.send_task("workers.tasks.inference_finished", args=[submission_id, result.as_dict()], queue="scoring")
+
+
+def _progress_sender(submission_id: int) -> Callable[[int, int], None]:
+    """At most one progress message a second, whatever the model reports."""
+    last_sent = [-1.0]
+
+    def report(done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last_sent[0] >= 1.0:
+            last_sent[0] = now
+            app.send_task("workers.tasks.inference_progress", args=[submission_id, done, total], queue="scoring")
+
+    return report
 
 
 @app.task(name="workers.tasks.inference_progress", ignore_result=True)

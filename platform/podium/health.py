@@ -12,6 +12,7 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
 from podium.cache import cache_get, cache_set
+from workers.gate import sandbox_reports
 from workers.heartbeat import last_heartbeats
 
 QUEUES = ("scoring", "inference")
@@ -47,8 +48,24 @@ def _broker_and_workers() -> dict[str, Any]:
             client = conn.default_channel.client
             queues = {name: int(client.llen(name)) for name in QUEUES}
             seen = last_heartbeats(client)
+            sandboxes = sandbox_reports(client)
     except Exception as exc:  # noqa: BLE001 - reported, not raised
-        return {"broker": {"ok": False, "error": type(exc).__name__}, "queues": {}, "workers": {}}
+        return {"broker": {"ok": False, "error": type(exc).__name__}, "queues": {}, "workers": {}, "models": {}}
     # Seconds since each worker's last heartbeat (workers beat every few seconds).
     workers = {name: seen.get(name, {}) for name in QUEUES}
-    return {"broker": {"ok": True}, "queues": queues, "workers": workers}
+    return {"broker": {"ok": True}, "queues": queues, "workers": workers, "models": _models(sandboxes)}
+
+
+def _models(sandboxes: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Can models run? Each inference worker's sandbox, and a plain verdict for organizers."""
+    runnable = [name for name, report in sandboxes.items() if report.get("ok")]
+    unsandboxed = [name for name, report in sandboxes.items() if report.get("mode") == "unsandboxed"]
+    if unsandboxed:
+        status = f"UNSANDBOXED: {', '.join(sorted(unsandboxed))} run models without a sandbox (PODIUM_UNSANDBOXED_MODELS)"
+    elif runnable:
+        status = "ok"
+    elif sandboxes:
+        status = "waiting: no inference worker can build the sandbox, so model submissions wait in the queue"
+    else:
+        status = "waiting: no inference worker is running, so model submissions wait in the queue"
+    return {"status": status, "sandboxes": sandboxes}

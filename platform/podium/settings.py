@@ -188,6 +188,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("PODIUM_TASK_SOFT_TIME_LIMIT", 300, minimu
 CELERY_TASK_TIME_LIMIT = env_int("PODIUM_TASK_TIME_LIMIT", 360, minimum=1)
 # The longest a model may run, whatever a competition asks for.
 PODIUM_MAX_MODEL_SECONDS = env_int("PODIUM_MAX_MODEL_SECONDS", 1800, minimum=1)
+# Run models without the bubblewrap sandbox: for a developer's own laptop only. Off by
+# default; when on, every model run and /health/ say so (docs/security.md).
+PODIUM_UNSANDBOXED_MODELS = env_bool("PODIUM_UNSANDBOXED_MODELS", False)
 # Redelivery of unacknowledged tasks must wait longer than any task may run,
 # or a slow task would be handed to a second worker while the first still runs.
 CELERY_VISIBILITY_TIMEOUT = env_int(

@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 SCORE_TASK = "workers.tasks.score_submission"
 INFERENCE_TASK = "workers.tasks.run_inference"
+MODEL_ERROR_CODES = ("model-error", "model-memory", "model-timeout", "unsupported-model-format")
+MODEL_LOG_CHARS = 70_000  # the worker keeps 64 KB; a little room for its note of what it dropped
 
 
 def submission_create(
@@ -167,18 +169,39 @@ def submission_inference_progress(*, submission_id: int, done: int, total: int) 
 def submission_inference_finished(*, submission_id: int, result: dict[str, object], task_id: str) -> str | None:
     """The inference worker's report: fail with the model's error, or score its predictions."""
     pending = Q(status__in=states.PENDING) & ~Q(stage=states.SCORING)
-    details = {"inference_ms": int(float(result.get("seconds") or 0) * 1000), "inference_device": str(result.get("device", ""))[:20]}
-    error = result.get("error")
+    details = _inference_details(result)
+    error = _inference_error(result.get("error"))
     logger.info("inference finished on %s in %s ms: %s", details["inference_device"], details["inference_ms"],
                 error["code"] if error else "predictions written")
     if error:
         _transition(submission_id=submission_id, condition=pending, status=states.FAILED, scored_at=timezone.now(),
-                    error_code=str(error["code"])[:40], error_message=str(error["message"]), **details)
+                    error_code=error["code"], error_message=error["message"], **details)
         return states.FAILED
     if not _transition(submission_id=submission_id, condition=pending, predictions_file=result["output"],
                        progress=1.0, stage=states.INFERENCE, status=states.RUNNING, **details):
         return None  # already scored or failed: a duplicate report
     return submission_score(submission_id=submission_id, task_id=task_id)
+
+
+def _inference_details(result: dict[str, object]) -> dict[str, object]:
+    """Timing, device and log of a model run; each bounded, whatever the report holds."""
+    try:
+        seconds = float(result.get("seconds") or 0)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        seconds = 0.0
+    seconds = seconds if 0 <= seconds < 10**6 else 0.0
+    log = result.get("log")
+    return {"inference_ms": int(seconds * 1000), "inference_device": str(result.get("device", ""))[:20],
+            "model_log": log[-MODEL_LOG_CHARS:] if isinstance(log, str) else ""}
+
+
+def _inference_error(error: object) -> dict[str, str] | None:
+    """The model's error as a stable code and a bounded message; anything malformed is a model-error."""
+    if not error:
+        return None
+    if not isinstance(error, dict) or error.get("code") not in MODEL_ERROR_CODES or not isinstance(error.get("message"), str):
+        return {"code": "model-error", "message": "The model failed; see its log."}
+    return {"code": error["code"], "message": error["message"][:1000]}
 
 
 def _transition(*, submission_id: int, condition: Q, **fields: object) -> bool:
