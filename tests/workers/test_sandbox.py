@@ -1,0 +1,275 @@
+"""The model sandbox holds against an attacker: every test runs the same attack without the sandbox
+too (`unsandboxed=True`) and checks that it succeeds there, so each fails if the containment is removed."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import List
+
+import pytest
+import torch
+
+from competitions.demo_data import Bundle
+from tests.workers.attacks import hits, intruder
+from workers.inference import InferenceJob, InferenceResult, private_workdir, run_job
+from workers.sandbox import LOG_BYTES, Limits, Outcome, run_contained, sandbox_check
+from workers.storage import LocalFiles
+
+CLASSES = ["food", "sports", "technology", "travel"]
+MODES = [pytest.param(False, id="sandboxed"), pytest.param(True, id="unsandboxed-control")]
+
+
+@pytest.fixture
+def world(tmp_path: Path, text_bundle: Bundle) -> dict[str, Path]:
+    """A worker host: stored files (truth, another team's model) and local state (database, secret key)."""
+    media, var = tmp_path / "media", tmp_path / "var"
+    public = media / "competitions" / "topic" / "public"
+    shutil.copytree(text_bundle.path / "public", public)
+    (media / "competitions" / "topic" / "truth").mkdir()
+    shutil.copy(text_bundle.path / "truth.csv", media / "competitions" / "topic" / "truth" / "truth.csv")
+    (media / "submissions").mkdir()
+    (media / "submissions" / "other-team.pt").write_bytes(b"OTHER-TEAM-MODEL" * 4)
+    var.mkdir()
+    (var / "secret_key").write_text("SECRET-KEY-0123456789")
+    (var / "podium.sqlite3").write_bytes(b"SQLite format 3\x00" + b"\x00" * 100)
+    return {"media": media, "var": var, "truth": media / "competitions" / "topic" / "truth" / "truth.csv",
+            "secret": var / "secret_key", "database": var / "podium.sqlite3",
+            "other": media / "submissions" / "other-team.pt"}
+
+
+def run_model(world: dict[str, Path], model: torch.jit.ScriptModule, *, unsandboxed: bool, **limits: int) -> InferenceResult:
+    torch.jit.save(model, str(world["media"] / "submissions" / "model.pt"))
+    job = InferenceJob(submission_id=1, task="text-classification", model="submissions/model.pt",
+                       inputs="competitions/topic/public", output="predictions/out.csv", classes=CLASSES,
+                       batch_size=64, **{"wall_seconds": 60, "memory_mb": 2048, **limits})
+    return run_job(job, files=LocalFiles(world["media"]), hidden=[world["media"], world["var"]], device="cpu",
+                   unsandboxed=unsandboxed)
+
+
+def run_python(code: str, *, unsandboxed: bool, limits: Limits | None = None, **options: object) -> Outcome:
+    workdir = private_workdir()
+    try:
+        return run_contained([sys.executable, "-c", code], workdir=workdir, read_only=options.pop("read_only", {}),  # type: ignore[arg-type]
+                             hidden=[], limits=limits or Limits(wall_seconds=30), unsandboxed=unsandboxed, **options)  # type: ignore[arg-type]
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_this_worker_can_build_the_sandbox() -> None:
+    status = sandbox_check(hidden=[])
+    assert status.ok and status.mode == "bubblewrap", status.detail
+
+
+def targets(world: dict[str, Path], marker: str) -> tuple[list[Path], list[Path]]:
+    """What an attacker wants to read (directly, and through this worker's /proc entries) and to write."""
+    me = Path("/proc") / str(os.getpid())
+    reads = [world["truth"], world["secret"], world["database"], world["other"],
+             Path(f"{me}/root{world['truth']}"), Path(f"{me}/cwd") / "pyproject.toml"]
+    site_packages = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    writes = [site_packages / f"{marker}.pth", Path("/tmp") / marker, Path("/dev/shm") / marker, world["media"] / marker]
+    return reads, writes
+
+
+def test_the_same_torchscript_attack_gets_everything_without_the_sandbox(world: dict[str, Path]) -> None:
+    """The control: each target below is reachable unless the sandbox holds."""
+    reads, writes = targets(world, f"podium-intruder-{os.getpid()}-control")
+    try:
+        result = run_model(world, intruder(reads=reads, writes=writes, classes=len(CLASSES)), unsandboxed=True)
+        assert result.error is None, result.error
+        found = hits(result.log)
+        assert list(dict.fromkeys(line.split()[1] for line in found)) == [str(p) for p in writes + reads], found  # once a batch
+        assert all(path.exists() for path in writes)
+    finally:
+        for path in writes:
+            path.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("index", range(10))
+def test_a_torchscript_model_reads_nothing_outside_and_writes_nothing_that_survives(world: dict[str, Path], index: int) -> None:
+    reads, writes = targets(world, f"podium-intruder-{os.getpid()}-{index}")
+    target = (writes + reads)[index]
+    model = intruder(reads=[target] if target in reads else [], writes=[target] if target in writes else [], classes=len(CLASSES))
+    try:
+        result = run_model(world, model, unsandboxed=False)
+        assert not any(path.exists() for path in writes)  # nothing written survives on the host
+        if target.parent in (Path("/tmp"), Path("/dev/shm")):
+            assert result.error is None  # the sandbox's own private /tmp and /dev/shm, gone with the run
+            return
+        assert hits(result.log) == []
+        assert result.error is not None and result.error["code"] == "model-error"
+        assert "No such file" in result.error["message"] or "Read-only file system" in result.error["message"], result.error
+    finally:
+        for path in writes:
+            path.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("unsandboxed", MODES)
+def test_no_other_process_is_visible_and_no_environment_leaks(unsandboxed: bool) -> None:
+    import subprocess
+
+    # A neighbour on the worker's host whose environment holds a secret (a database URL, say).
+    neighbour = subprocess.Popen(["sleep", "60"], env={"DATABASE_URL": "env-secret-42"})
+    # Every pid's environ, fds, root and cwd, as any code could read them.
+    probe = ("import os\npids = [p for p in os.listdir('/proc') if p.isdigit()]\nseen = []\n"
+             "for p in pids:\n"
+             "    for path in [f'/proc/{p}/environ', f'/proc/{p}/root/proc/self/environ', f'/proc/{p}/cwd/../proc/self/environ']"
+             " + [f'/proc/{p}/fd/{fd}' for fd in range(64)]:\n"
+             "        try:\n            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)\n"
+             "            try: seen.append(os.read(fd, 1 << 16))\n            finally: os.close(fd)\n"
+             "        except OSError: pass\n"
+             "print('PIDS', len(pids), 'LEAK' if any(b'env-secret-42' in e for e in seen) else 'clean')")
+    try:
+        outcome = run_python(probe, unsandboxed=unsandboxed)
+    finally:
+        neighbour.kill()
+        neighbour.wait()
+    count = int(outcome.log.split("PIDS ")[1].split()[0])
+    if unsandboxed:
+        assert count > 5 and "LEAK" in outcome.log
+    else:
+        assert count <= 3 and "clean" in outcome.log, outcome.log  # bwrap's init and the model itself
+
+
+@pytest.mark.parametrize("unsandboxed", MODES)
+def test_the_model_has_no_network(unsandboxed: bool) -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        probe = f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=3); print('CONNECTED')\nexcept OSError as e: print('NO', e)"
+        outcome = run_python(probe, unsandboxed=unsandboxed)
+    assert ("CONNECTED" in outcome.log) == unsandboxed, outcome.log
+
+
+@pytest.mark.parametrize("unsandboxed", MODES)
+def test_the_model_runs_as_an_unprivileged_uid_of_its_own(unsandboxed: bool) -> None:
+    probe = "import os\nprint('UID', os.getuid(), os.geteuid(), open('/proc/self/status').read().split('CapEff:')[1].split()[0])"
+    outcome = run_python(probe, unsandboxed=unsandboxed)
+    uid, euid, caps = outcome.log.split("UID ")[1].split()[:3]
+    if unsandboxed:
+        assert uid == str(os.getuid())
+    else:
+        assert uid == euid != "0" and uid != str(os.getuid()) and int(caps, 16) == 0, outcome.log
+
+
+@pytest.mark.parametrize("unsandboxed", MODES)
+def test_nothing_the_model_started_outlives_its_run(unsandboxed: bool) -> None:
+    # A daemon in a new session, detached from everything: it must still die with the run.
+    probe = ("import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)'], "
+             "start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\nprint('STARTED')")
+    before = {p for p in os.listdir("/proc") if p.isdigit()}
+    outcome = run_python(probe, unsandboxed=unsandboxed)
+    assert "STARTED" in outcome.log
+    time.sleep(0.5)
+    sleepers = []
+    for pid in {p for p in os.listdir("/proc") if p.isdigit()} - before:
+        try:
+            if b"time.sleep(300)" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                sleepers.append(int(pid))
+        except OSError:
+            continue
+    for pid in sleepers:
+        os.kill(pid, 9)
+    assert bool(sleepers) == unsandboxed
+
+
+def test_the_output_folder_caps_size_and_file_count_and_tmp_is_capped() -> None:
+    code = ("import os\n"
+            "def attempt(label, action):\n    try: action(); print(label, 'ok')\n    except OSError as e: print(label, 'refused', e.errno)\n"
+            "attempt('files', lambda: [open(f'out/f{i}', 'w').close() for i in range(200)])\n"
+            "attempt('big', lambda: open('out/big', 'wb').write(b'x' * (3 << 20)))\n"
+            "attempt('tmp', lambda: open('/tmp/big', 'wb').write(b'x' * (40 << 20)))\n"
+            "attempt('shm', lambda: open('/dev/shm/big', 'wb').write(b'x' * (40 << 20)))\n"
+            "attempt('dev', lambda: open('/dev/evil', 'w').close())\n"
+            "attempt('root', lambda: open('/evil', 'w').close())\n")
+    outcome = run_python(code, unsandboxed=False, limits=Limits(wall_seconds=30, output_mb=2, output_files=50, tmp_mb=16))
+    for label in ("files", "big", "tmp", "shm", "dev", "root"):
+        assert f"{label} refused" in outcome.log, outcome.log
+
+
+def test_the_process_and_thread_limit_holds() -> None:
+    code = ("import threading, time\nthreads = []\ntry:\n    for i in range(2000):\n"
+            "        t = threading.Thread(target=time.sleep, args=(5,)); t.start(); threads.append(t)\n"
+            "    print('STARTED ALL')\nexcept RuntimeError as e: print('LIMITED', len(threads))\n")
+    outcome = run_python(code, unsandboxed=False, limits=Limits(wall_seconds=30, processes=64))
+    assert "LIMITED" in outcome.log and int(outcome.log.split("LIMITED ")[1].split()[0]) < 64, outcome.log
+
+
+def test_what_a_program_prints_is_kept_to_its_last_64_kb_and_report_lines_are_capped() -> None:
+    code = ("import os, sys\nfd = int(os.environ['PODIUM_REPORT_FD'])\n"
+            "os.write(fd, b'PROGRESS ' + b'9' * (50 << 20) + b'\\nPROGRESS 1 2\\n')\n"
+            "sys.stdout.write('x' * (50 << 20) + '\\nTHE END\\n')\n")
+    reports: list[str] = []
+    outcome = run_python(code, unsandboxed=False, on_report=reports.append)
+    assert reports == ["PROGRESS 1 2"]
+    assert outcome.log.endswith("THE END\n") and len(outcome.log) < LOG_BYTES + 100
+    assert "earlier bytes not kept" in outcome.log
+
+
+def test_an_output_file_that_is_a_link_is_not_followed(world: dict[str, Path]) -> None:
+    workdir = private_workdir()
+    try:
+        outcome = run_contained([sys.executable, "-c", f"import os; os.symlink({str(world['secret'])!r}, 'out/p.csv')"],
+                                workdir=workdir, read_only={}, hidden=[], limits=Limits(wall_seconds=30), collect=("p.csv",))
+        assert outcome.collected == {} and outcome.problems and not (workdir / "p.csv").exists()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+class Printer(torch.nn.Module):
+    """Forges the child's protocol on stdout, prints a lot, and returns NaN scores."""
+
+    def forward(self, texts: List[str]) -> torch.Tensor:
+        print("ERROR not-json")
+        print('ERROR {"code": "x"}')
+        print("ERROR []")
+        for _ in range(5000):
+            print("PROGRESS 0 1")
+        return torch.full([len(texts), 4], float("nan"))
+
+
+def test_forged_protocol_lines_from_a_model_are_only_its_log(world: dict[str, Path]) -> None:
+    progress: list[tuple[int, int]] = []
+    torch.jit.save(torch.jit.script(Printer()), str(world["media"] / "submissions" / "model.pt"))
+    job = InferenceJob(submission_id=1, task="text-classification", model="submissions/model.pt",
+                       inputs="competitions/topic/public", output="predictions/out.csv", classes=CLASSES, batch_size=1000)
+    result = run_job(job, files=LocalFiles(world["media"]), hidden=[world["media"]], device="cpu",
+                     on_progress=lambda done, total: progress.append((done, total)))
+    assert result.error is None  # NaN scores still have an argmax: valid predictions
+    assert "ERROR not-json" in result.log and result.log.count("PROGRESS 0 1") > 100
+    assert (0, 1) not in progress and progress and progress[-1][0] == progress[-1][1]
+
+
+def test_a_hostile_zip_is_refused_within_fixed_bounds(tmp_path: Path) -> None:
+    import struct
+    import zipfile
+
+    from workers.model_format import model_format_problem
+
+    # An end record claiming a 4 GB directory of 65,535 entries, in a 100-byte file.
+    liar = tmp_path / "liar.pt"
+    liar.write_bytes(b"PK\x03\x04" + b"\x00" * 50 + b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, 65535, 65535, 2**32 - 1, 0, 0))
+    # A real directory of 30,000 entries.
+    crowded = tmp_path / "crowded.pt"
+    with zipfile.ZipFile(crowded, "w") as archive:
+        for i in range(30_000):
+            archive.writestr(f"m/code/__torch__/{i}.py", b"")
+    # A zip bomb: one 256 MB entry of zeros in 250 KB, listed but never inflated by the check.
+    bomb = tmp_path / "bomb.pt"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("m/data.pkl", "w", force_zip64=True) as entry:
+            chunk = b"\x00" * (1 << 24)
+            for _ in range(16):
+                entry.write(chunk)
+    import resource
+
+    for path in (liar, crowded, bomb):
+        started, before = time.process_time(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        problem = model_format_problem(path)
+        assert problem is not None, path
+        assert time.process_time() - started < 2
+        assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100_000  # KB
