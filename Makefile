@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --quiet --disable-pip-version-check
 
-.PHONY: install demo test bench screenshots chromium clean
+.PHONY: install demo test bench screenshots chromium sandbox clean
 
 install: $(VENV)/.installed
 
@@ -21,18 +21,24 @@ chromium:
 		echo "Installing Chromium for the browser tests (Debian packages chromium, chromium-driver)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
-demo: install
+# Models run under bubblewrap (docs/security.md); an inference worker without it runs no models.
+sandbox:
+	@command -v bwrap >/dev/null 2>&1 || { \
+		echo "Installing bubblewrap for the model sandbox (Debian package bubblewrap)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; }
+
+demo: install sandbox
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runstack
 
-test: install chromium
+test: install chromium sandbox
 	$(PY) -m pytest
 
 screenshots: install chromium
 	PODIUM_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/browser -q
 
-bench: install
+bench: install sandbox
 	$(PY) bench/run.py
 
 clean:

@@ -136,3 +136,23 @@ def test_the_logs_of_web_scoring_and_inference_name_the_submission(
     assert "running text-classification model" in inference
     scoring = wait_for(lambda: (lambda text: text if "scored accuracy=" in text or "scored macro_f1=" in text else None)(tagged("worker.log")))
     assert "inference finished on cpu" in scoring
+
+
+def test_a_model_that_reads_the_truth_fails_and_its_log_is_kept_for_its_team(
+    celery_worker, inference_worker, alice_api, model_competition, settings, tmp_path: Path
+) -> None:
+    from tests.workers.attacks import intruder
+
+    truth = Path(model_competition.truth_file.path)
+    secret = Path(settings.VAR_DIR) / "secret_key"
+    model = intruder(reads=[truth, secret], writes=[], classes=len(CLASSES))
+    submission = final(submit_model(alice_api, model, tmp_path / "model.pt"))
+    assert (submission.status, submission.error_code) == (states.FAILED, "model-error")
+    assert "No such file" in submission.error_message
+    assert "INTRUDER at work" in submission.model_log and "HIT" not in submission.model_log
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(submission.submitted_by)
+    page = browser.get(f"/submissions/{submission.pk}/").content.decode()
+    assert "Model log" in page and "INTRUDER at work" in page

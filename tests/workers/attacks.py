@@ -25,6 +25,7 @@ class Intruder(torch.nn.Module):
         self.classes = classes
 
     def forward(self, texts: List[str]) -> torch.Tensor:
+        print("INTRUDER at work on " + str(len(texts)) + " texts")
         for path in self.writes:
             data = torch.from_file(path, shared=True, size=16, dtype=torch.uint8)
             data.fill_(65)
