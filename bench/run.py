@@ -1,4 +1,4 @@
-"""Run every benchmark and print its table: `make bench` (or `python bench/run.py [latency|scoring|inference|load]`)."""
+"""Run every benchmark and print its table: `make bench` (or `python bench/run.py [latency|scoring|inference|sandbox|load]`)."""
 from __future__ import annotations
 
 import sys
@@ -9,15 +9,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import inference  # noqa: E402
 import latency  # noqa: E402
 import load  # noqa: E402
+import sandbox_cost  # noqa: E402
 import scoring_speed  # noqa: E402
 
 
 def main(argv: list[str]) -> None:
-    chosen = set(argv) or {"latency", "scoring", "inference", "load"}
+    chosen = set(argv) or {"latency", "scoring", "inference", "sandbox", "load"}
     if "scoring" in chosen:
         scoring_speed.main()
     if "inference" in chosen:
         inference.main([])
+    if "sandbox" in chosen:
+        sandbox_cost.main()
     if "latency" in chosen:
         latency.main()
     if "load" in chosen:
