@@ -19,7 +19,6 @@ from workers.model_format import UNSUPPORTED, model_format_problem
 from workers.sandbox import CPU, MEMORY, OUTPUT, TIMEOUT, Limits, Outcome, run_contained
 from workers.storage import JobFiles
 
-ROOT = Path(__file__).resolve().parents[1]
 CHILD_CODES = ("model-error", "model-memory", "model-timeout")
 MESSAGE_CHARS = 500
 OUTPUT_NAMES = {"text-classification": "predictions.csv", "detection": "predictions.json", "segmentation": "predictions.csv"}

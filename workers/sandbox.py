@@ -217,10 +217,9 @@ def _sandbox_uid() -> Iterator[int]:
             handle.close()
             continue
         try:
-            _kill_uid(base + offset)
+            _kill_uid(base + offset)  # left by a worker that died mid-run; _supervise kills this run's own
             yield base + offset
         finally:
-            _kill_uid(base + offset)
             handle.close()
         return
     raise RuntimeError(f"all {UID_COUNT} sandbox uids are in use on this host")
@@ -228,11 +227,15 @@ def _sandbox_uid() -> Iterator[int]:
 
 def _processes_of(uid: int) -> list[int]:
     """Live processes of `uid` (zombies hold nothing and cannot be killed; their parent reaps them)."""
+    return _scan(lambda entry: entry.stat().st_uid == uid and not _is_zombie(entry.name))
+
+
+def _scan(matches: Callable[[os.DirEntry[str]], bool]) -> list[int]:
     pids = []
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
-                if entry.stat().st_uid == uid and not _is_zombie(entry.name):
+                if matches(entry):
                     pids.append(int(entry.name))
             except OSError:
                 continue
@@ -262,8 +265,8 @@ def _kill_uid(uid: int) -> None:
 class _Stage:
     """A 0711 folder of the worker's holding the run's output tmpfs and any binds that must be re-rooted."""
 
-    def __init__(self, path: Path, uid: int) -> None:
-        self.path, self.uid = path, uid
+    def __init__(self, path: Path) -> None:
+        self.path = path
         self.out = path / "out"
         self.mounts: list[Path] = []
         self._count = 0
@@ -289,7 +292,7 @@ class _Stage:
 
 @contextmanager
 def _staging(uid: int, limits: Limits) -> Iterator[_Stage]:
-    stage = _Stage(Path(tempfile.mkdtemp(prefix="podium-sandbox-")), uid)
+    stage = _Stage(Path(tempfile.mkdtemp(prefix="podium-sandbox-")))
     try:
         stage.path.chmod(0o711)
         stage.out.mkdir()
@@ -322,6 +325,11 @@ def _unmount(target: Path) -> None:
 
 
 def _runtime_binds(hidden: list[Path]) -> list[tuple[Path, str]]:
+    return list(_runtime_binds_for(tuple(str(path) for path in hidden)))
+
+
+@lru_cache(maxsize=8)
+def _runtime_binds_for(hidden: tuple[str, ...]) -> tuple[tuple[Path, str], ...]:
     """What the runtime needs, read-only, at the same paths; never a folder that holds a hidden one."""
     sources = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), Path(sys.executable).resolve().parent,
                ROOT / "workers", ROOT / "scoring"}
@@ -333,7 +341,7 @@ def _runtime_binds(hidden: list[Path]) -> list[tuple[Path, str]]:
         for secret in hidden:
             if Path(secret).resolve().is_relative_to(source):
                 raise SandboxUnavailable(f"the runtime folder {source} holds {secret}, which models must not see")
-    return [(source, str(source)) for source in sorted(sources) if not source.is_relative_to("/usr")]
+    return tuple((source, str(source)) for source in sorted(sources) if not source.is_relative_to("/usr"))
 
 
 def _bwrap_arguments(uid: int, binds: list[tuple[Path, str]], stage: _Stage, limits: Limits, gpu: int | None,
@@ -494,15 +502,7 @@ def _watch(process: subprocess.Popen[bytes], uid: int | None, limits: Limits, st
 
 
 def _group(pgid: int) -> list[int]:
-    pids = []
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                if os.getpgid(int(entry.name)) == pgid:
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-    return pids
+    return _scan(lambda entry: os.getpgid(int(entry.name)) == pgid)
 
 
 def _rss_mb(pids: list[int]) -> float:

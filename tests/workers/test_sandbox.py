@@ -7,6 +7,7 @@ import shutil
 import socket
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import List
 
@@ -50,11 +51,12 @@ def run_model(world: dict[str, Path], model: torch.jit.ScriptModule, *, unsandbo
                    unsandboxed=unsandboxed)
 
 
-def run_python(code: str, *, unsandboxed: bool, limits: Limits | None = None, **options: object) -> Outcome:
+def run_python(code: str, *, unsandboxed: bool, limits: Limits | None = None,
+               on_report: Callable[[str], None] | None = None) -> Outcome:
     workdir = private_workdir()
     try:
-        return run_contained([sys.executable, "-c", code], workdir=workdir, read_only=options.pop("read_only", {}),  # type: ignore[arg-type]
-                             hidden=[], limits=limits or Limits(wall_seconds=30), unsandboxed=unsandboxed, **options)  # type: ignore[arg-type]
+        return run_contained([sys.executable, "-c", code], workdir=workdir, read_only={}, hidden=[],
+                             limits=limits or Limits(wall_seconds=30), unsandboxed=unsandboxed, on_report=on_report)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
