@@ -145,17 +145,37 @@ def test_the_model_has_no_network(unsandboxed: bool) -> None:
         probe = f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=3); print('CONNECTED')\nexcept OSError as e: print('NO', e)"
         outcome = run_python(probe, unsandboxed=unsandboxed)
     assert ("CONNECTED" in outcome.log) == unsandboxed, outcome.log
+    assert unsandboxed or "NO " in outcome.log, outcome.log  # the probe ran, and its connection failed
 
 
 @pytest.mark.parametrize("unsandboxed", MODES)
 def test_the_model_runs_as_an_unprivileged_uid_of_its_own(unsandboxed: bool) -> None:
-    probe = "import os\nprint('UID', os.getuid(), os.geteuid(), open('/proc/self/status').read().split('CapEff:')[1].split()[0])"
-    outcome = run_python(probe, unsandboxed=unsandboxed)
-    uid, euid, caps = outcome.log.split("UID ")[1].split()[:3]
+    """Seen from inside (uid, capabilities) and from the host (who owns the model's process)."""
+    import threading
+
+    marker = f"uid-probe-{os.getpid()}-{int(unsandboxed)}"
+    probe = (f"import os, time\nprint('UID', os.getuid(), os.geteuid(), open('/proc/self/status').read()"
+             f".split('CapEff:')[1].split()[0])\ntime.sleep(3)  # {marker}")
+    outcomes: list[Outcome] = []
+    runner = threading.Thread(target=lambda: outcomes.append(run_python(probe, unsandboxed=unsandboxed)))
+    runner.start()
+    host_uids: set[int] = set()
+    deadline = time.monotonic() + 20
+    while not host_uids and time.monotonic() < deadline:
+        for entry in os.scandir("/proc"):
+            try:
+                if entry.name.isdigit() and marker.encode() in Path(f"/proc/{entry.name}/cmdline").read_bytes():
+                    host_uids.add(entry.stat().st_uid)
+            except OSError:
+                continue
+        time.sleep(0.05)
+    runner.join()
+    uid, euid, caps = outcomes[0].log.split("UID ")[1].split()[:3]
     if unsandboxed:
-        assert uid == str(os.getuid())
+        assert uid == str(os.getuid()) and host_uids == {os.getuid()}
     else:
-        assert uid == euid != "0" and uid != str(os.getuid()) and int(caps, 16) == 0, outcome.log
+        assert uid == euid != "0" and uid != str(os.getuid()) and int(caps, 16) == 0, outcomes[0].log
+        assert host_uids and 0 not in host_uids and os.getuid() not in host_uids, host_uids
 
 
 @pytest.mark.parametrize("unsandboxed", MODES)
