@@ -138,20 +138,24 @@ def test_the_logs_of_web_scoring_and_inference_name_the_submission(
     assert "inference finished on cpu" in scoring
 
 
-def test_a_model_that_reads_the_truth_fails_and_its_log_is_kept_for_its_team(
+def test_a_model_probing_for_the_truth_through_a_real_worker_gets_nothing_and_its_log_is_kept(
     celery_worker, inference_worker, alice_api, model_competition, settings, tmp_path: Path
 ) -> None:
-    from tests.workers.attacks import intruder
-
-    truth = Path(model_competition.truth_file.path)
-    secret = Path(settings.VAR_DIR) / "secret_key"
-    model = intruder(reads=[truth, secret], writes=[], classes=len(CLASSES))
-    submission = final(submit_model(alice_api, model, tmp_path / "model.pt"))
-    assert (submission.status, submission.error_code) == (states.FAILED, "model-error")
-    assert "No such file" in submission.error_message
-    assert "INTRUDER at work" in submission.model_log and "HIT" not in submission.model_log
     from django.test import Client
 
+    from tests.workers.attacks import intruder
+
+    model_competition.model_limits = {**model_competition.model_limits, "batch_size": 1000}  # one forward call
+    model_competition.save()
+    truth = Path(model_competition.truth_file.path)
+    secret = Path(settings.VAR_DIR) / "secret_key"
+    model = intruder(reads=[truth, secret, Path(settings.DATABASES["default"]["NAME"])], writes=[],
+                     relative=[str(truth).lstrip("/")], classes=len(CLASSES))
+    submission = final(submit_model(alice_api, model, tmp_path / "model.pt"))
+    assert submission.status == states.SCORED, (submission.error_code, submission.error_message)
+    assert "INTRUDER at work" in submission.model_log and "TRIED" in submission.model_log
+    assert "id,label" not in submission.model_log and secret.read_text()[:12] not in submission.model_log
+    assert submission.public_score < 0.5  # all one class: it learnt nothing of the truth
     browser = Client()
     browser.force_login(submission.submitted_by)
     page = browser.get(f"/submissions/{submission.pk}/").content.decode()
