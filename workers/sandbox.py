@@ -350,6 +350,8 @@ def _bwrap_arguments(uid: int, binds: list[tuple[Path, str]], stage: _Stage, lim
         "--unshare-all", "--unshare-user", "--disable-userns", "--uid", str(uid), "--gid", str(uid),
         "--hostname", "sandbox", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
         "--ro-bind", "/usr", "/usr",
+        # The private /tmp first: binds below may lie under /tmp (a checkout there) and must not be hidden.
+        "--size", str(limits.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp",
     ]
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         host = Path("/") / name
@@ -366,8 +368,7 @@ def _bwrap_arguments(uid: int, binds: list[tuple[Path, str]], stage: _Stage, lim
     arguments += ["--bind", str(stage.out), f"{SANDBOX_DIR}/out",
                   "--proc", "/proc", "--dev", "/dev"]
     arguments += _gpu_arguments(gpu)
-    tmp = str(limits.tmp_mb * 1024 * 1024)
-    arguments += ["--size", tmp, "--tmpfs", "/tmp", "--size", tmp, "--tmpfs", "/dev/shm",
+    arguments += ["--size", str(limits.tmp_mb * 1024 * 1024), "--tmpfs", "/dev/shm",
                   "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", SANDBOX_DIR, "--clearenv"]
     for name, value in _child_env(env).items():
         arguments += ["--setenv", name, value]

@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -297,3 +298,21 @@ def test_a_hostile_zip_is_refused_within_fixed_bounds(tmp_path: Path) -> None:
         assert problem is not None, path
         assert time.process_time() - started < 2
         assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100_000  # KB
+
+
+def test_a_runtime_under_tmp_is_not_hidden_by_the_sandboxs_private_tmp(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A checkout under /tmp (CI clones there): its code must stay visible inside the sandbox."""
+    import workers.sandbox as sandbox
+
+    checkout = Path(tempfile.mkdtemp(prefix="podium-checkout-", dir="/tmp"))
+    try:
+        for package in ("workers", "scoring"):
+            (checkout / package).mkdir()
+            (checkout / package / "marker.txt").write_text(f"{package} is here")
+        monkeypatch.setattr(sandbox, "ROOT", checkout)
+        sandbox._runtime_binds_for.cache_clear()
+        outcome = run_python(f"print(open({str(checkout / 'workers' / 'marker.txt')!r}).read())", unsandboxed=False)
+        assert "workers is here" in outcome.log, outcome.log
+    finally:
+        sandbox._runtime_binds_for.cache_clear()
+        shutil.rmtree(checkout, ignore_errors=True)
