@@ -50,6 +50,7 @@ SANDBOX_DIR = "/sandbox"
 LOG_BYTES = 64 * 1024  # what a team can read of what its model printed
 REPORT_LINE_BYTES = 4096  # longer report lines are dropped whole
 UID_COUNT = 64
+STAGE_PREFIX = "podium-sandbox-"  # then the uid: a stage belongs to the holder of that uid's lock
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 32, 4096, 16384
 MNT_DETACH = 2
@@ -217,7 +218,9 @@ def _sandbox_uid() -> Iterator[int]:
             handle.close()
             continue
         try:
-            _kill_uid(base + offset)  # left by a worker that died mid-run; _supervise kills this run's own
+            # Whatever a worker that died mid-run left under this uid (_supervise cleans up after its own run).
+            _kill_uid(base + offset)
+            _remove_stages(base + offset)
             yield base + offset
         finally:
             handle.close()
@@ -292,7 +295,7 @@ class _Stage:
 
 @contextmanager
 def _staging(uid: int, limits: Limits) -> Iterator[_Stage]:
-    stage = _Stage(Path(tempfile.mkdtemp(prefix="podium-sandbox-")))
+    stage = _Stage(Path(tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{uid}-")))
     try:
         stage.path.chmod(0o711)
         stage.out.mkdir()
@@ -307,6 +310,17 @@ def _staging(uid: int, limits: Limits) -> Iterator[_Stage]:
         for target in reversed(stage.mounts):
             _unmount(target)
         shutil.rmtree(stage.path, ignore_errors=True)
+
+
+def _remove_stages(uid: int) -> None:
+    """Unmount and delete the stages of `uid`'s earlier runs; only called while holding that uid's lock."""
+    prefix = str(Path(tempfile.gettempdir()) / f"{STAGE_PREFIX}{uid}-")
+    with open("/proc/self/mountinfo") as handle:
+        mounts = [line.split()[4] for line in handle]
+    for mount in sorted((m for m in mounts if m.startswith(prefix)), key=len, reverse=True):
+        _unmount(Path(mount))
+    for stage in Path(tempfile.gettempdir()).glob(f"{STAGE_PREFIX}{uid}-*"):
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def _libc() -> ctypes.CDLL:

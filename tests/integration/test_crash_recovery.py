@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import tempfile
 from pathlib import Path
 from typing import List
 
@@ -115,6 +116,11 @@ class SlowTextModel(torch.nn.Module):
         return self.inner(texts) + state.sum() * 0.0
 
 
+def _stages() -> set[Path]:
+    """The sandbox's per-run folders (workers/sandbox.py), each holding a run's output tmpfs."""
+    return set(Path(tempfile.gettempdir()).glob("podium-sandbox-[0-9]*-*"))
+
+
 def _model_processes() -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
@@ -140,6 +146,7 @@ def test_an_inference_worker_killed_mid_model_leaves_the_submission_scored_exact
     inner = text_classification.build(text_bundle.path / "public", {"classes": competition.classes})
     torch.jit.save(torch.jit.script(SlowTextModel(inner)), str(model_path))
 
+    stages_before = _stages()
     with private_broker(tmp_path / "redis.sock", redis_url) as broker:
         env = _fast_redelivery_env(broker, tmp_path_factory)
         no_database = {**env, "DATABASE_URL": "postgres://nobody:nothing@127.0.0.1:1/no-database"}
@@ -153,6 +160,8 @@ def test_an_inference_worker_killed_mid_model_leaves_the_submission_scored_exact
                 wait_for(lambda: (Submission.objects.get(pk=submission_id).progress or 0) > 0.05, timeout=60, interval=0.05)
                 orphans_before = set(_model_processes())
                 assert orphans_before, "the model should be running"
+                stages = _stages() - stages_before
+                assert stages, "the model's output folder should be mounted"
                 os.killpg(victim.pid, signal.SIGKILL)
                 victim.wait()
             wait_for(lambda: not set(_model_processes()) & orphans_before, timeout=1)  # not at its next write: at once
@@ -161,6 +170,8 @@ def test_an_inference_worker_killed_mid_model_leaves_the_submission_scored_exact
                 scored = wait_for(lambda: Submission.objects.filter(pk=submission_id, status__in=states.FINAL).first(), timeout=120)
     assert scored.status == states.SCORED, (scored.error_code, scored.error_message)
     assert scored.public_score > 0.7 and scored.attempt == 1  # scored once, by one claim
+    # What the killed run left (its output tmpfs) was removed by the next holder of its uid.
+    assert not stages & _stages()
     assert "model ran on cpu" in (tmp_path / "rescuer.log").read_text()
     assert Submission.objects.filter(team=alice_joined.team).count() == 1
     assert quota_for_team(competition=competition, team=alice_joined.team).used == 1

@@ -10,7 +10,7 @@ from django.test import Client
 from examples import text_classification
 from submissions import states
 from submissions.models import Submission
-from tests.conftest import _worker, _worker_env, wait_for
+from tests.conftest import _database_url, _worker, _worker_env, private_broker, wait_for
 from tests.integration.test_model_submissions import CLASSES, submit_model
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -26,29 +26,33 @@ def model_competition(competition):
 
 
 def test_a_worker_without_a_sandbox_runs_no_model_and_the_model_waits_for_one_that_can(
-    celery_worker, redis_url: str, alice, alice_joined, model_competition, text_bundle,
+    redis_url: str, alice, alice_joined, model_competition, text_bundle,
     tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     from rest_framework.test import APIClient
 
     api = APIClient()
     api.force_authenticate(alice)
-    env = _worker_env(redis_url, NO_DATABASE, tmp_path_factory)
-    broken = {**env, "PODIUM_SANDBOX_UID_BASE": "0"}  # a misconfigured host: no uid for models
     model = text_classification.build(text_bundle.path / "public", {"classes": CLASSES})
-    with _worker("inference", broken, tmp_path / "broken.log"):
-        submission_id = submit_model(api, model, tmp_path / "model.pt")
-        health = wait_for(lambda: _waiting_health(), timeout=30)
-        time.sleep(3)
-        submission = Submission.objects.get(pk=submission_id)
-        assert submission.status == states.QUEUED and submission.attempt == 0  # not run, not failed
-    log = (tmp_path / "broken.log").read_text()
-    assert "cannot sandbox models and will run none" in log and "PODIUM_SANDBOX_UID_BASE" in log
-    assert "Canceling queue inference" in log and "running text-classification model" not in log
-    (report,) = [r for r in health["sandboxes"].values() if not r["ok"]]
-    assert "PODIUM_SANDBOX_UID_BASE" in report["detail"]
-    with _worker("inference", env, tmp_path / "good.log"):
-        scored = wait_for(lambda: Submission.objects.filter(pk=submission_id, status__in=states.FINAL).first(), timeout=120)
+    # A broker of its own: the session's inference worker must not take this model.
+    with private_broker(tmp_path / "redis.sock", redis_url) as broker:
+        env = _worker_env(broker, NO_DATABASE, tmp_path_factory)
+        broken = {**env, "PODIUM_SANDBOX_UID_BASE": "0"}  # a misconfigured host: no uid for models
+        with _worker("scoring", _worker_env(broker, _database_url(), tmp_path_factory), tmp_path / "scoring.log"):
+            with _worker("inference", broken, tmp_path / "broken.log"):
+                submission_id = submit_model(api, model, tmp_path / "model.pt")
+                health = wait_for(lambda: _waiting_health(), timeout=30)
+                time.sleep(3)
+                submission = Submission.objects.get(pk=submission_id)
+                assert submission.status == states.QUEUED and submission.attempt == 0  # not run, not failed
+            log = (tmp_path / "broken.log").read_text()
+            assert "cannot sandbox models and will run none" in log and "PODIUM_SANDBOX_UID_BASE" in log
+            assert "Canceling queue inference" in log and "running text-classification model" not in log
+            (report,) = [r for r in health["sandboxes"].values() if not r["ok"]]
+            assert "PODIUM_SANDBOX_UID_BASE" in report["detail"]
+            with _worker("inference", env, tmp_path / "good.log"):
+                scored = wait_for(lambda: Submission.objects.filter(pk=submission_id, status__in=states.FINAL).first(),
+                                  timeout=120)
     assert scored.status == states.SCORED, (scored.error_code, scored.error_message)
     assert "model ran on cpu" in (tmp_path / "good.log").read_text()
 

