@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from workers.model_format import UNSUPPORTED, model_format_problem
+from workers.runtime.package import UNSUPPORTED, PackageError, unpack_model
 from workers.sandbox import CPU, MEMORY, OUTPUT, TIMEOUT, Limits, Outcome, run_contained
 from workers.storage import JobFiles
 
@@ -28,7 +28,7 @@ OUTPUT_NAMES = {"text-classification": "predictions.csv", "detection": "predicti
 class InferenceJob:
     submission_id: int
     task: str
-    model: str  # storage name of the TorchScript file
+    model: str  # storage name of the upload: a TorchScript or ONNX file, or a zip (workers/runtime/package.py)
     inputs: str  # storage name of the folder of test inputs
     output: str  # storage name to write predictions to
     classes: list[str] = field(default_factory=list)
@@ -37,6 +37,8 @@ class InferenceJob:
     cpu_seconds: int = 1200
     memory_mb: int = 4096
     output_mb: int = 512
+    max_model_mb: int = 2048
+    settings: dict[str, object] = field(default_factory=dict)  # max_length, confidence, iou, max_detections
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,9 @@ class InferenceResult:
     device: str
     error: dict[str, str] | None = None
     log: str = ""  # the last 64 KB the model printed, for its team
+    load_seconds: float | None = None  # loading the model, inside the sandbox
+    items: int = 0  # test items predicted
+    run_seconds: float | None = None  # predicting them, after the load
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -73,18 +78,20 @@ def run_job(
     device = device or choose_device()
     workdir = private_workdir()
     try:
-        model = workdir / "model.pt"
-        files.fetch(job.model, model)
-        model.chmod(0o644)
-        problem = model_format_problem(model)
-        if problem:
-            return InferenceResult(None, 0.0, device, {"code": UNSUPPORTED, "message": problem})
+        upload = workdir / "upload"
+        files.fetch(job.model, upload)
+        try:
+            package = unpack_model(upload, workdir / "model", max_bytes=job.max_model_mb * 1024 * 1024)
+        except PackageError as problem:
+            return InferenceResult(None, 0.0, device, {"code": UNSUPPORTED, "message": str(problem)})
+        finally:
+            upload.unlink(missing_ok=True)
         reports = ReportReader(on_progress)
         output = OUTPUT_NAMES[job.task]
         outcome = run_contained(
-            _command(job, device),
+            _command(job, device, package.manifest),
             workdir=workdir,
-            read_only={"model.pt": model, "inputs": files.inputs(job.inputs)},
+            read_only={"model": package.folder, "inputs": files.inputs(job.inputs)},
             hidden=hidden,
             limits=Limits(wall_seconds=job.wall_seconds, cpu_seconds=job.cpu_seconds, memory_mb=job.memory_mb,
                           output_mb=job.output_mb, limit_address_space=device == "cpu"),
@@ -98,10 +105,11 @@ def run_job(
         if error is None and output not in outcome.collected:
             detail = "; ".join(outcome.problems) or "no file was written"
             error = {"code": "model-error", "message": f"The model ran but produced no predictions ({detail[:200]})."}
+        stats = {"load_seconds": reports.load_seconds, "items": reports.items, "run_seconds": reports.run_seconds}
         if error is not None:
-            return InferenceResult(None, outcome.seconds, device, error, outcome.log)
+            return InferenceResult(None, outcome.seconds, device, error, outcome.log, **stats)
         files.store(outcome.collected[output], job.output)
-        return InferenceResult(job.output, outcome.seconds, device, None, outcome.log)
+        return InferenceResult(job.output, outcome.seconds, device, None, outcome.log, **stats)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -110,7 +118,8 @@ class ReportReader:
     """Parses the child's report lines strictly: they come from inside the sandbox, so they are data.
 
     `PROGRESS done total` with 0 <= done <= total <= 10**9, never going backwards;
-    `ERROR {"code", "message"}` with a code the child may use and a string message.
+    `ERROR {"code", "message"}` with a code the child may use and a string message;
+    `LOADED seconds` and `DONE items seconds`, each a bounded number.
     Anything else is ignored. The first valid ERROR wins.
     """
 
@@ -118,6 +127,8 @@ class ReportReader:
         self.on_progress = on_progress
         self.done = 0
         self.error: dict[str, str] | None = None
+        self.load_seconds: float | None = None
+        self.items, self.run_seconds = 0, None  # type: tuple[int, float | None]
 
     def read(self, line: str) -> None:
         kind, _, rest = line.partition(" ")
@@ -125,6 +136,12 @@ class ReportReader:
             self._progress(rest)
         elif kind == "ERROR" and self.error is None:
             self.error = _parse_error(rest)
+        elif kind == "LOADED":
+            self.load_seconds = _seconds(rest)
+        elif kind == "DONE":
+            items, _, seconds = rest.partition(" ")
+            if items.isdigit() and len(items) <= 10:
+                self.items, self.run_seconds = int(items), _seconds(seconds)
 
     def _progress(self, text: str) -> None:
         parts = text.split()
@@ -137,6 +154,14 @@ class ReportReader:
                 self.on_progress(done, total)
 
 
+def _seconds(text: str) -> float | None:
+    try:
+        value = float(text) if len(text) <= 20 else -1.0
+    except ValueError:
+        return None
+    return value if 0 <= value < 10**6 else None
+
+
 def _parse_error(text: str) -> dict[str, str] | None:
     try:
         value = json.loads(text)
@@ -147,11 +172,12 @@ def _parse_error(text: str) -> dict[str, str] | None:
     return {"code": value["code"], "message": value["message"][:MESSAGE_CHARS]}
 
 
-def _command(job: InferenceJob, device: str) -> list[str]:
+def _command(job: InferenceJob, device: str, manifest: dict[str, object]) -> list[str]:
     command = [
-        sys.executable, "-m", "workers.inference_child", "--task", job.task, "--model", "model.pt",
+        sys.executable, "-m", "workers.inference_child", "--task", job.task, "--model", "model",
         "--inputs", "inputs", "--output", f"out/{OUTPUT_NAMES[job.task]}", "--device", device,
         "--batch-size", str(job.batch_size), "--classes", json.dumps(job.classes),
+        "--manifest", json.dumps(manifest), "--settings", json.dumps(job.settings),
     ]
     if device.startswith("cuda"):
         command += ["--gpu-memory-fraction", os.environ.get("PODIUM_GPU_MEMORY_FRACTION", "0.9")]

@@ -10,7 +10,7 @@ The threat model is in docs/security.md; in short, each run gets:
   session, death with its parent;
 - a root filesystem that is an empty tmpfs holding read-only binds of the
   runtime only (`/usr`, the Python installation, the `workers` and `scoring`
-  packages) and of the files of this run (`/sandbox/model.pt`,
+  packages) and of the files of this run (`/sandbox/model/`,
   `/sandbox/inputs`), remounted read-only;
 - one writable folder, `/sandbox/out`: a tmpfs mounted by the worker with a size
   and an inode cap, read back with `O_NOFOLLOW` and size checks, then unmounted;

@@ -104,7 +104,7 @@ class Intruder(torch.nn.Module):
 
 
 def intruder(*, reads: list[Path], writes: list[Path], relative: list[str], classes: int) -> torch.jit.ScriptModule:
-    return torch.jit.script(Intruder([str(p) for p in reads], [str(p) for p in writes], relative, classes, "model.pt"))
+    return torch.jit.script(Intruder([str(p) for p in reads], [str(p) for p in writes], relative, classes, "model/model.pt"))
 
 
 def hits(log: str) -> list[str]:

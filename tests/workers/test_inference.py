@@ -12,7 +12,7 @@ from competitions.demo_data import Bundle, detection_bundle, segmentation_bundle
 from examples import detection, segmentation, text_classification
 from scoring import ScoringOptions, get_task
 from workers.inference import InferenceJob, InferenceResult, run_job
-from workers.inference_child import load_image
+from workers.runtime.adapters.images import load_image as load_array
 from workers.storage import LocalFiles
 
 CLASSES = ["food", "sports", "technology", "travel"]
@@ -52,6 +52,10 @@ def score(task: str, bundle: Bundle, predictions: Path) -> dict:
     task_type = get_task(task)
     options = ScoringOptions(classes=tuple(CLASSES) if task == "text-classification" else ())
     return task_type.score(task_type.load_truth(bundle.path / task_type.truth_filename, options), predictions, options)
+
+
+def load_image(path: Path) -> torch.Tensor:
+    return torch.from_numpy(load_array(path))
 
 
 def direct_predictions(task: str, model: torch.jit.ScriptModule, public: Path, out: Path) -> Path:
@@ -129,7 +133,7 @@ class WrongShape(torch.nn.Module):
         (Forever(), {"wall_seconds": 4}, "model-timeout", "4-second limit"),
         (Hog(), {"memory_mb": 600}, "model-memory", "memory"),
         (Raiser(), {}, "model-error", "this model refuses to predict"),
-        (WrongShape(), {}, "model-error", "expected a tensor of shape [4, 4]"),
+        (WrongShape(), {}, "model-error", "expected scores of shape [4, 4]"),
     ],
 )
 def test_a_misbehaving_model_fails_with_its_code_and_the_next_one_runs(
@@ -145,7 +149,7 @@ def test_a_misbehaving_model_fails_with_its_code_and_the_next_one_runs(
 def test_a_pickle_is_refused_by_the_worker_without_running(media: Path, tmp_path: Path) -> None:
     import pickle
 
-    from tests.workers.test_model_format import Bomb
+    from tests.workers.test_model_package import Bomb
 
     marker = tmp_path / "exploded"
     (media / "submissions" / "model.pt").write_bytes(pickle.dumps(Bomb(marker)))

@@ -273,7 +273,7 @@ def test_a_hostile_zip_is_refused_within_fixed_bounds(tmp_path: Path) -> None:
     import struct
     import zipfile
 
-    from workers.model_format import model_format_problem
+    from tests.workers.test_model_package import model_format_problem
 
     # An end record claiming a 4 GB directory of 65,535 entries, in a 100-byte file.
     liar = tmp_path / "liar.pt"

@@ -1,0 +1,25 @@
+"""Task adapters: each turns a competition's test inputs into calls of a model and the model's
+outputs into that task's submission file. They see models only through the format interface
+(`workers.runtime.formats`): numpy in, numpy out.
+
+An adapter is `run(model, inputs, output, options, progress)`.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+ADAPTERS = {
+    "text-classification": "workers.runtime.adapters.text",
+    "detection": "workers.runtime.adapters.detection",
+    "segmentation": "workers.runtime.adapters.segmentation",
+}
+
+
+def adapter_for(task: str) -> Any:
+    return importlib.import_module(ADAPTERS[task])
+
+
+def batches(items: list, size: int):  # type: ignore[no-untyped-def,type-arg]
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
