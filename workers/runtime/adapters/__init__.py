@@ -20,6 +20,14 @@ def adapter_for(task: str) -> Any:
     return importlib.import_module(ADAPTERS[task])
 
 
+def batch_size(model: Any, requested: int) -> int:
+    """The competition's batch size, or 1.. the batch a model was exported with (a static first axis)."""
+    shape = model.inputs[0].shape if getattr(model, "inputs", None) else None
+    if shape and len(shape) >= 2 and shape[0]:
+        return int(shape[0])
+    return max(1, requested)
+
+
 def batches(items: list, size: int):  # type: ignore[no-untyped-def,type-arg]
     for start in range(0, len(items), size):
         yield items[start:start + size]

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from workers.runtime import MODEL_ERROR, ModelFailure, Progress, RunOptions
-from workers.runtime.adapters import batches
+from workers.runtime.adapters import batch_size, batches
 from workers.runtime.adapters.boxes import classwise_nms, decode_yolo, decode_yolo_nms
 from workers.runtime.adapters.images import Letterbox, fixed_size, letterbox, open_rgb, to_array
 
@@ -34,7 +34,7 @@ def run(model: Any, inputs: Path, output: Path, options: RunOptions, progress: P
     layout = _layout(model, options)
     results: list[dict[str, Any]] = []
     done = 0
-    for batch in batches(images, options.batch_size):
+    for batch in batches(images, batch_size(model, options.batch_size)):
         paths = [inputs / "images" / image["file_name"] for image in batch]
         if layout == "boxes":
             found = _boxes_layout(model, paths, options)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from workers.runtime import MODEL_ERROR, ModelFailure, Progress, RunOptions
-from workers.runtime.adapters import batches
+from workers.runtime.adapters import batch_size, batches
 from workers.runtime.adapters.images import fixed_size, letterbox, open_rgb, to_array
 
 
@@ -36,9 +36,9 @@ def run(model: Any, inputs: Path, output: Path, options: RunOptions, progress: P
         first = image_rows[0]
         groups[size or (int(first["height"]), int(first["width"]))].append(image)
     encoded: dict[str, str] = {}
-    for batch_size, images in groups.items():
-        for batch in batches(images, options.batch_size):
-            logits = _logits(model, inputs, batch, by_image, batch_size, options, len(channel or ()))
+    for group_size, images in groups.items():
+        for batch in batches(images, batch_size(model, options.batch_size)):
+            logits = _logits(model, inputs, batch, by_image, group_size, options, len(channel or ()))
             for image, scores in zip(batch, logits):
                 for row in by_image[image]:
                     plane = scores[channel[row["class"]] if channel is not None else 0]

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from workers.runtime import MODEL_ERROR, ModelFailure, Progress, RunOptions
-from workers.runtime.adapters import batches
+from workers.runtime.adapters import batch_size, batches
 from workers.runtime.package import TOKENIZER
 
 TOKEN_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -48,7 +48,7 @@ def model_folder(model: Any) -> Path:
 
 def _scores_from_texts(model: Any, texts: list[str], options: RunOptions, progress: Progress) -> list[int]:
     chosen: list[int] = []
-    for batch in batches(texts, options.batch_size):
+    for batch in batches(texts, batch_size(model, options.batch_size)):
         chosen.extend(_argmax(model(batch), len(batch), options))
         progress(len(chosen), len(texts))
     return chosen
@@ -66,7 +66,7 @@ def _scores_from_tokens(model: Any, path: Path, texts: list[str], options: RunOp
     order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
     chosen = [0] * len(texts)
     done = 0
-    for batch in batches(order, options.batch_size):
+    for batch in batches(order, batch_size(model, options.batch_size)):
         arrays = _pad([encodings[i] for i in batch], fixed, pad_id)
         outputs = model(*(arrays[name] for name in names))
         for index, label in zip(batch, _argmax(outputs, len(batch), options)):

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from workers.runtime import MODEL_ERROR, MODEL_MEMORY, ModelFailure, ModelInput, first_line, last_line
+from workers.runtime import MODEL_ERROR, MODEL_MEMORY, ModelFailure, ModelInput, first_line
 
 # The standard operator sets, and onnxruntime's own contrib operators (built in, used by its
 # transformer optimizations): anything else needs a custom-op library.
@@ -39,7 +39,7 @@ class OnnxModel:
         except Exception as exc:  # noqa: BLE001 - onnxruntime's errors are the participant's model
             text = str(exc)
             code = MODEL_MEMORY if "Failed to allocate" in text or "out of memory" in text else MODEL_ERROR
-            raise ModelFailure(code, f"onnxruntime failed running the model: {last_line(text)}") from None
+            raise ModelFailure(code, f"onnxruntime failed running the model: {_one_line(_strip_prefix(text))}") from None
 
 
 def load(path: Path, device: str) -> OnnxModel:
@@ -119,6 +119,11 @@ def _as_dtype(value: Any, onnx_type: str) -> Any:
     if isinstance(value, np.ndarray) and dtype is not None and value.dtype != dtype:
         return value.astype(dtype)
     return value
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    """onnxruntime spreads one message over lines (what is wrong, then the indices, then advice)."""
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())[:limit]
 
 
 def _strip_prefix(text: str) -> str:
