@@ -21,7 +21,7 @@ from django.utils.html import format_html
 
 from competitions.bundles import BundleError, competition_import_bundle
 from competitions.exports import leaderboard_csv, submissions_csv
-from competitions.models import Competition, CompetitionFile
+from competitions.models import Competition, CompetitionFile, model_limits_problem
 from competitions.selectors import competitions_managed_by
 from competitions.services import competition_write_sample_submission, truth_validate
 from scoring import TruthError, get_task
@@ -43,6 +43,9 @@ class CompetitionForm(forms.ModelForm):
         kinds = cleaned.get("submission_kinds") or []
         if not isinstance(kinds, list) or not kinds or any(k not in ("predictions", "model") for k in kinds):
             self.add_error("submission_kinds", 'Use a list drawn from "predictions" and "model".')
+        problem = model_limits_problem(cleaned.get("model_limits"))
+        if problem:
+            self.add_error("model_limits", problem)
         truth = cleaned.get("truth_file")
         if truth and "truth_file" in self.changed_data and cleaned.get("task"):
             try:
@@ -80,7 +83,7 @@ class CompetitionAdmin(admin.ModelAdmin):
         ("Pages (Markdown)", {"fields": ["overview", "evaluation", "evaluation_preview", "rules"]}),
         ("Schedule", {"fields": ["start_at", "end_at", "reveal_at", "merger_deadline"]}),
         ("Submissions", {"fields": ["submission_kinds", "daily_submission_limit", "max_pending_submissions",
-                                    "late_submissions", "max_submission_mb",
+                                    "late_submissions", "max_submission_mb", "max_model_mb",
                                     "max_team_size", "final_selection_limit", "classes", "model_limits"]}),
         ("Ground truth", {"fields": ["truth_file"]}),
     ]

@@ -33,7 +33,7 @@ FIELDS: dict[str, type | tuple[type, ...]] = {
     "slug": str, "title": str, "task": str, "subtitle": str,
     "start": (str, datetime), "end": (str, datetime), "reveal": (str, datetime),
     "daily_submission_limit": int, "max_team_size": int, "final_selection_limit": int,
-    "submission_kinds": list, "classes": list, "model_limits": dict, "max_submission_mb": int,
+    "submission_kinds": list, "classes": list, "model_limits": dict, "max_submission_mb": int, "max_model_mb": int,
     "late_submissions": bool, "max_pending_submissions": int,
 }
 REQUIRED = ("slug", "title", "task")
@@ -263,6 +263,7 @@ def _apply(spec: BundleSpec) -> tuple[Competition, bool]:
         "classes": meta.get("classes", []),
         "model_limits": meta.get("model_limits", {}),
         "max_submission_mb": meta.get("max_submission_mb", 50),
+        "max_model_mb": meta.get("max_model_mb", 2048),
         "has_model_inputs": (folder / "test_inputs").is_dir(),
         "late_submissions": meta.get("late_submissions", True),
         "max_pending_submissions": meta.get("max_pending_submissions"),
@@ -325,7 +326,8 @@ def _write_bundle(competition: Competition, folder: Path) -> Path:
         "start": competition.start_at.isoformat(), "end": competition.end_at.isoformat(),
         "daily_submission_limit": competition.daily_submission_limit, "max_team_size": competition.max_team_size,
         "final_selection_limit": competition.final_selection_limit, "submission_kinds": list(competition.submission_kinds),
-        "max_submission_mb": competition.max_submission_mb, "late_submissions": competition.late_submissions,
+        "max_submission_mb": competition.max_submission_mb, "max_model_mb": competition.max_model_mb,
+        "late_submissions": competition.late_submissions,
     }
     if competition.max_pending_submissions is not None:
         meta["max_pending_submissions"] = competition.max_pending_submissions

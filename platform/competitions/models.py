@@ -49,6 +49,37 @@ def competition_model_inputs_dir(competition: "Competition") -> str:
     return competition_public_dir(competition)
 
 
+# Read from `model_limits` besides the limits: text length in tokens, detection thresholds
+# (validated as the same keys of a model's podium.yaml are).
+MODEL_SETTINGS = ("max_length", "confidence", "iou", "max_detections")
+
+
+MODEL_LIMITS = ("wall_seconds", "cpu_seconds", "memory_mb", "batch_size", "output_mb")
+
+
+def model_limits_problem(value: object) -> str | None:
+    """What is wrong with a `model_limits` mapping, or None: known keys, whole limits, settings in range."""
+    from workers.runtime.manifest import KEYS, ManifestError
+
+    if value in (None, ""):
+        return None
+    if not isinstance(value, dict):
+        return 'Use a mapping such as {"wall_seconds": 600, "confidence": 0.25}.'
+    unknown = sorted(str(key)[:40] for key in value if key not in MODEL_LIMITS + MODEL_SETTINGS)
+    if unknown:
+        return f"Unknown keys {', '.join(unknown[:5])}; the keys are {', '.join(MODEL_LIMITS + MODEL_SETTINGS)}."
+    for name in MODEL_LIMITS:
+        if name in value and (isinstance(value[name], bool) or not isinstance(value[name], int) or value[name] < 1):
+            return f"{name} must be a whole number of at least 1."
+    for name in MODEL_SETTINGS:
+        try:
+            if name in value:
+                KEYS[name](value[name])
+        except ManifestError as exc:
+            return f"{exc}."
+    return None
+
+
 class Competition(models.Model):
     slug = models.SlugField(unique=True, max_length=80)
     title = models.CharField(max_length=200)
@@ -69,7 +100,10 @@ class Competition(models.Model):
         default=dict, blank=True,
         help_text='{"wall_seconds": 600, "cpu_seconds": 1200, "memory_mb": 4096, "batch_size": 16, "output_mb": 512}',
     )
-    max_submission_mb = models.PositiveIntegerField(default=50)
+    max_submission_mb = models.PositiveIntegerField(default=50, help_text="Largest predictions file, in MB.")
+    max_model_mb = models.PositiveIntegerField(
+        default=2048, help_text="Largest model upload, in MB (capped by PODIUM_MAX_MODEL_MB)."
+    )
     merger_deadline = models.DateTimeField(null=True, blank=True, help_text="Teams may merge until then; default: the end.")
     late_submissions = models.BooleanField(
         default=True, help_text="After the end, accept submissions: scored and shown to their team, never ranked."
@@ -118,6 +152,22 @@ class Competition(models.Model):
         defaults = {"wall_seconds": 600, "cpu_seconds": 1200, "memory_mb": 4096, "batch_size": 16, "output_mb": 512}
         value = (self.model_limits or {}).get(name, defaults[name])
         return int(value)
+
+    def model_settings(self) -> dict[str, float | int]:
+        """How models' inputs and outputs are read here (`model_limits` keys); a model's podium.yaml may override."""
+        from workers.runtime.manifest import KEYS, ManifestError
+
+        chosen, valid = self.model_limits or {}, {}
+        for name in MODEL_SETTINGS:
+            try:
+                if name in chosen:
+                    valid[name] = KEYS[name](chosen[name])
+            except ManifestError:
+                continue  # the admin form refuses such values; an old row keeps the defaults
+        return valid
+
+    def model_upload_mb(self) -> int:
+        return min(self.max_model_mb, settings.PODIUM_MAX_MODEL_MB)
 
     def scoring_options(self) -> ScoringOptions:
         return ScoringOptions(classes=tuple(self.classes or ()), max_bytes=self.max_submission_mb * 1024 * 1024)

@@ -177,6 +177,8 @@ MEDIA_URL = "/media/"
 # Uploads above this size are refused before they are read (per competition
 # limits may be lower).
 PODIUM_MAX_UPLOAD_MB = env_int("PODIUM_MAX_UPLOAD_MB", 200, minimum=1)
+# Model uploads have their own, larger cap (a BERT-base export is about 440 MB); a competition may set less.
+PODIUM_MAX_MODEL_MB = env_int("PODIUM_MAX_MODEL_MB", 2048, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

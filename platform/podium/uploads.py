@@ -1,8 +1,10 @@
 """Uploads above the limit are refused from their headers, before the body is read.
 
-The limit is PODIUM_MAX_UPLOAD_MB for any request, and a competition's own
-`max_submission_mb` on the two submission endpoints (a little more: the
-multipart envelope and the form fields ride along). Django reads a body only
+The limit is PODIUM_MAX_UPLOAD_MB for any request. On the two submission
+endpoints it is the competition's own: the larger of `max_submission_mb` and,
+where it takes models, `max_model_mb` (capped by PODIUM_MAX_MODEL_MB), a little
+more for the multipart envelope and the form fields; the service then holds
+each kind to its own limit. Django reads a body only
 up to its declared Content-Length (a body of undeclared length reads as
 empty), so answering 413 from that header means nothing larger is ever read.
 """
@@ -40,12 +42,13 @@ class UploadLimitMiddleware:
 
     @staticmethod
     def _limit_mb(request: HttpRequest, kwargs: dict[str, Any]) -> int:
-        limit = settings.PODIUM_MAX_UPLOAD_MB
         match = request.resolver_match
         if match is not None and match.url_name in SUBMISSION_VIEWS and "slug" in kwargs:
             from competitions.models import Competition
 
-            competition_limit = Competition.objects.filter(slug=kwargs["slug"]).values_list("max_submission_mb", flat=True).first()
-            if competition_limit is not None:
-                limit = min(limit, competition_limit)
-        return limit
+            competition = Competition.objects.filter(slug=kwargs["slug"]).first()
+            if competition is not None:
+                models_too = "model" in (competition.submission_kinds or [])
+                return max(min(competition.max_submission_mb, settings.PODIUM_MAX_UPLOAD_MB),
+                           competition.model_upload_mb() if models_too else 0)
+        return settings.PODIUM_MAX_UPLOAD_MB

@@ -31,6 +31,9 @@ class Submission(models.Model):
     progress = models.FloatField(null=True, blank=True, help_text="Share of test inputs a model has processed.")
     inference_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Time spent running the model.")
     inference_device = models.CharField(max_length=20, blank=True)
+    model_load_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Time spent loading the model.")
+    inference_items = models.PositiveIntegerField(null=True, blank=True, help_text="Test items the model predicted.")
+    inference_run_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Time predicting them, after the load.")
     model_log = models.TextField(blank=True, help_text="The last 64 KB a model printed; shown to its team.")
     # For model submissions: the predictions the model wrote, scored like an upload.
     predictions_file = models.FileField(blank=True, max_length=255)

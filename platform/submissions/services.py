@@ -97,11 +97,12 @@ def _check_can_submit(*, competition: Competition, membership: object, file: Upl
         raise PodiumError("kind-not-allowed", f"This competition accepts {allowed} submissions, not {kind!r}.")
     if not competition.truth_file:
         raise PodiumError("not-ready", "This competition has no ground truth yet; try again later.", status=409)
-    limit = competition.max_submission_mb * 1024 * 1024
-    if file.size > limit:
+    limit_mb = competition.model_upload_mb() if kind == MODEL else competition.max_submission_mb
+    if file.size > limit_mb * 1024 * 1024:
+        what = "models" if kind == MODEL else "prediction files"
         raise PodiumError(
             "too-large",
-            f"The file is {file.size / 1e6:.1f} MB; this competition accepts at most {competition.max_submission_mb} MB.",
+            f"The file is {file.size / 1e6:.1f} MB; this competition accepts {what} of at most {limit_mb} MB.",
             status=413,
         )
     if file.size == 0:
@@ -152,6 +153,8 @@ def inference_job(*, submission: Submission) -> dict[str, object]:
         "cpu_seconds": competition.model_limit("cpu_seconds"),
         "memory_mb": competition.model_limit("memory_mb"),
         "output_mb": competition.model_limit("output_mb"),
+        "max_model_mb": competition.model_upload_mb(),
+        "settings": competition.model_settings(),
     }
 
 
@@ -191,8 +194,22 @@ def _inference_details(result: dict[str, object]) -> dict[str, object]:
         seconds = 0.0
     seconds = seconds if 0 <= seconds < 10**6 else 0.0
     log = result.get("log")
+    load = _bounded_seconds(result.get("load_seconds"))
+    items = result.get("items")
     return {"inference_ms": int(seconds * 1000), "inference_device": str(result.get("device", ""))[:20],
-            "model_log": log[-MODEL_LOG_CHARS:] if isinstance(log, str) else ""}
+            "model_log": log[-MODEL_LOG_CHARS:] if isinstance(log, str) else "",
+            "model_load_ms": None if load is None else int(load * 1000),
+            "inference_items": items if isinstance(items, int) and 0 < items < 10**9 else None,
+            "inference_run_ms": _run_ms(result.get("run_seconds"))}
+
+
+def _bounded_seconds(value: object) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and 0 <= value < 10**6 else None
+
+
+def _run_ms(value: object) -> int | None:
+    seconds = _bounded_seconds(value)
+    return None if seconds is None else int(seconds * 1000)
 
 
 def _inference_error(error: object) -> dict[str, str] | None:

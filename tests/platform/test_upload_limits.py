@@ -45,3 +45,37 @@ def test_the_site_wide_limit_applies_to_every_form(settings) -> None:
     response = Client().generic("POST", "/accounts/signup/", data=b"", content_type=MULTIPART_CONTENT,
                                 CONTENT_LENGTH=str(2 * 1024 * 1024), **{"wsgi.input": io.BytesIO(b"")})
     assert response.status_code == 413 and b"limit" in response.content
+
+
+def test_models_have_their_own_limit_and_prediction_files_keep_theirs(competition, alice_joined, settings) -> None:
+    competition.submission_kinds = ["predictions", "model"]
+    competition.max_submission_mb, competition.max_model_mb = 1, 3
+    competition.save()
+    api = APIClient()
+    api.force_authenticate(alice_joined.user)
+    two_mb = b"PK" + b"\0" * (2 * 1024 * 1024)
+    model = api.post("/api/v1/competitions/topic/submissions/",
+                     {"file": SimpleUploadedFile("model.zip", two_mb), "kind": "model"}, format="multipart")
+    assert model.status_code == 201, model.content[:300]
+    csv = api.post("/api/v1/competitions/topic/submissions/",
+                   {"file": SimpleUploadedFile("big.csv", b"id,label\n" + b"x" * (2 * 1024 * 1024)), "kind": "predictions"},
+                   format="multipart")
+    assert csv.status_code == 413 and "prediction files of at most 1 MB" in csv.json()["error"]["message"]
+    # Over the model limit: refused from the declared length, before the body is read.
+    body = io.BytesIO(b"never read")
+    response = api.generic("POST", "/api/v1/competitions/topic/submissions/", data=b"", content_type=MULTIPART_CONTENT,
+                           CONTENT_LENGTH=str(4 * 1024 * 1024), **{"wsgi.input": body})
+    assert response.status_code == 413 and "3 MB" in response.json()["error"]["message"] and body.tell() == 0
+    # The platform's cap bounds what a competition may set.
+    settings.PODIUM_MAX_MODEL_MB = 1
+    capped = api.post("/api/v1/competitions/topic/submissions/",
+                      {"file": SimpleUploadedFile("model.zip", two_mb), "kind": "model"}, format="multipart")
+    assert capped.status_code == 413 and "limit here is 1 MB" in capped.json()["error"]["message"]
+    assert Submission.objects.count() == 1
+
+
+def test_the_default_model_limit_takes_a_bert_base_export(competition) -> None:
+    from competitions.models import Competition
+
+    assert Competition._meta.get_field("max_model_mb").default == 2048
+    assert competition.model_upload_mb() * 1024 * 1024 > 440 * 1000 * 1000
