@@ -25,3 +25,38 @@ def competitions_managed_by(*, user: object) -> QuerySet[Competition]:
 
 def competition_managed_by(*, competition: Competition, user: object) -> bool:
     return competitions_managed_by(user=user).filter(pk=competition.pk).exists()
+
+
+MAX_TEST_JSON_BYTES = 5 * 1024 * 1024
+
+
+def competition_model_contract(*, competition: Competition) -> dict[str, object]:
+    """What the Submit page tells a participant about models here: formats, contract, order, limits."""
+    settings = competition.model_settings()
+    return {
+        "task": competition.task,
+        "classes": list(competition.classes or []),
+        "categories": _test_categories(competition) if competition.task == "detection" else [],
+        "limit_mb": competition.model_upload_mb(),
+        "wall_seconds": competition.model_limit("wall_seconds"),
+        "memory_mb": competition.model_limit("memory_mb"),
+        "max_length": settings.get("max_length", 512),
+        "confidence": settings.get("confidence", 0.001),
+        "iou": settings.get("iou", 0.7),
+        "max_detections": settings.get("max_detections", 100),
+    }
+
+
+def _test_categories(competition: Competition) -> list[dict[str, object]]:
+    """`categories` of the public test.json, in order: YOLO class index k is the k-th of them."""
+    import json
+
+    item = CompetitionFile.objects.filter(competition=competition, name="test.json").first()
+    if item is None or item.size > MAX_TEST_JSON_BYTES:
+        return []
+    try:
+        with item.file.open("rb") as handle:
+            categories = json.loads(handle.read(MAX_TEST_JSON_BYTES)).get("categories", [])
+        return [{"index": k, "id": int(c["id"]), "name": str(c.get("name", ""))[:80]} for k, c in enumerate(categories[:500])]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return []

@@ -61,6 +61,13 @@ class Submission(models.Model):
             models.Index(fields=["team", "created_at"]),
         ]
 
+    @property
+    def items_per_second(self) -> float | None:
+        """The model's throughput after its load: test items over the time spent predicting them."""
+        if not self.inference_items or not self.inference_run_ms:
+            return None
+        return self.inference_items / (self.inference_run_ms / 1000)
+
     def __str__(self) -> str:
         return f"#{self.pk} {self.team} ({self.status})"
 

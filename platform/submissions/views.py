@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from competitions.images import IMAGE_TASKS, overlay_png
 from competitions.models import Competition
+from competitions.selectors import competition_model_contract
 from competitions.views import competition_context
 from leaderboards.charts import Series, best_so_far, chart_svg
 from podium.errors import PodiumError
@@ -23,6 +24,8 @@ from teams.selectors import membership_get
 def submission_new(request: HttpRequest, slug: str) -> HttpResponse:
     competition = get_object_or_404(Competition, slug=slug)
     context = competition_context(request, competition, "submit")
+    if "model" in (competition.submission_kinds or []):
+        context["contract"] = competition_model_contract(competition=competition)
     if request.method == "POST" and context["has_access"]:
         upload = request.FILES.get("file")
         if upload is None:

@@ -74,3 +74,15 @@ def test_a_bad_bundle_lists_every_problem_and_changes_nothing(text_bundle, tmp_p
     assert "unknown field 'colour'" in message
     assert "sample_submission.csv does not score" in message
     assert not Competition.objects.exists()
+
+
+@pytest.mark.parametrize("limits,says", [('{"confidence": 2}', "confidence must be a number from 0 to 1"),
+                                         ('{"wall_secs": 10}', "Unknown keys wall_secs"),
+                                         ('{"memory_mb": "lots"}', "memory_mb must be a whole number"),
+                                         ('[1, 2]', "Use a mapping")])
+def test_model_limits_and_settings_are_validated(admin_client: Client, limits: str, says: str) -> None:
+    form = competition_form(b"id,label,Usage\n1,a,Public\n2,b,Private\n")
+    form["model_limits"] = limits
+    response = admin_client.post("/admin/competitions/competition/add/", form)
+    assert response.status_code == 200 and says in response.content.decode()
+    assert not Competition.objects.exists()

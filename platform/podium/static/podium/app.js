@@ -74,8 +74,20 @@
     });
   }
 
+  // Parts of a form that concern one kind of submission (data-for-kind) show only while it is chosen.
+  function showForKind(select) {
+    var update = function () {
+      select.form.querySelectorAll("[data-for-kind]").forEach(function (part) {
+        part.hidden = part.getAttribute("data-for-kind") !== select.value;
+      });
+    };
+    select.addEventListener("change", update);
+    update();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     localizeTimes(document);
+    document.querySelectorAll("select[data-shows-kind]").forEach(showForKind);
     document.querySelectorAll("form[data-upload-progress]").forEach(uploadWithProgress);
     document.querySelectorAll("[data-poll-url]").forEach(poll);
     if (document.querySelector("[data-reload-while-pending]")) {
