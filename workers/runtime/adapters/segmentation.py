@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from workers.runtime import MODEL_ERROR, ModelFailure, Progress, RunOptions
 from workers.runtime.adapters import batch_size, batches
@@ -84,9 +85,10 @@ def _logits(model: Any, inputs: Path, batch: list[str], by_image: dict[str, list
 
 
 def _resize(scores: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Each channel resized bilinearly to (height, width), as float: no framework needed."""
     if scores.shape[1:] == size:
         return scores
-    import torch
-
-    tensor = torch.from_numpy(np.ascontiguousarray(scores, dtype=np.float32))[None]
-    return torch.nn.functional.interpolate(tensor, size=size, mode="bilinear", align_corners=False)[0].numpy()
+    height, width = size
+    planes = [np.asarray(Image.fromarray(np.ascontiguousarray(plane, dtype=np.float32), mode="F").resize((width, height), Image.BILINEAR))
+              for plane in scores]
+    return np.stack(planes)
