@@ -22,7 +22,10 @@ def _inputs(task: str, public: Path, device: torch.device) -> list:  # type: ign
     import csv
     import json
 
-    from workers.inference_child import load_image
+    from workers.runtime.adapters.images import load_image as load_array
+
+    def load_image(path: Path) -> torch.Tensor:
+        return torch.from_numpy(load_array(path))
 
     if task == "text-classification":
         return [row["text"] for row in csv.DictReader(open(public / "test.csv"))]

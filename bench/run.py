@@ -1,4 +1,4 @@
-"""Run every benchmark and print its table: `make bench` (or `python bench/run.py [latency|scoring|inference|sandbox|load]`)."""
+"""Run every benchmark and print its table: `make bench` (or `python bench/run.py [latency|scoring|inference|runtime|sandbox|load]`)."""
 from __future__ import annotations
 
 import sys
@@ -9,16 +9,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import inference  # noqa: E402
 import latency  # noqa: E402
 import load  # noqa: E402
+import runtime_overhead  # noqa: E402
 import sandbox_cost  # noqa: E402
 import scoring_speed  # noqa: E402
 
 
 def main(argv: list[str]) -> None:
-    chosen = set(argv) or {"latency", "scoring", "inference", "sandbox", "load"}
+    chosen = set(argv) or {"latency", "scoring", "inference", "runtime", "sandbox", "load"}
     if "scoring" in chosen:
         scoring_speed.main()
     if "inference" in chosen:
         inference.main([])
+    if "runtime" in chosen:
+        runtime_overhead.main()
     if "sandbox" in chosen:
         sandbox_cost.main()
     if "latency" in chosen:

@@ -82,7 +82,7 @@ def export(model: torch.nn.Module, path: Path) -> Path:
     example = (torch.ones(2, 8, dtype=torch.long), torch.ones(2, 8, dtype=torch.long))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(Logits(model), example, str(path), input_names=["input_ids", "attention_mask"],
+        torch.onnx.export(Logits(model).eval(), example, str(path), input_names=["input_ids", "attention_mask"],
                           output_names=["logits"], opset_version=17, dynamo=False,
                           dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
                                         "logits": {0: "batch"}})

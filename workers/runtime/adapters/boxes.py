@@ -9,21 +9,51 @@ import numpy as np
 MAX_CANDIDATES = 30_000  # the most boxes per image that go into NMS (Ultralytics' max_nms)
 
 
-def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> np.ndarray:
-    """Indices of the boxes kept by greedy NMS (x1, y1, x2, y2), best first."""
+MATRIX_LIMIT = 4096  # up to this many boxes, all overlaps are computed at once
+
+
+def nms(boxes: np.ndarray, scores: np.ndarray, iou: float, limit: int | None = None) -> np.ndarray:
+    """Indices of the boxes kept by greedy NMS (x1, y1, x2, y2), best first; stops once `limit` are kept."""
     order = scores.argsort()[::-1]
-    x1, y1, x2, y2 = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
-    areas = (x2 - x1).clip(0) * (y2 - y1).clip(0)
+    boxes = boxes[order].astype(np.float32 if len(order) <= MATRIX_LIMIT else np.float64)
+    limit = len(order) if limit is None else limit
+    if len(order) <= MATRIX_LIMIT:
+        return order[_greedy_matrix(boxes, iou, limit)]
+    return order[_greedy_loop(boxes, iou, limit)]
+
+
+def _overlaps(box: np.ndarray, others: np.ndarray) -> np.ndarray:
+    width = np.maximum(np.minimum(box[..., 2:3], others[:, 2]) - np.maximum(box[..., 0:1], others[:, 0]), 0)
+    height = np.maximum(np.minimum(box[..., 3:4], others[:, 3]) - np.maximum(box[..., 1:2], others[:, 1]), 0)
+    inter = width * height
+    areas = np.maximum(others[:, 2] - others[:, 0], 0) * np.maximum(others[:, 3] - others[:, 1], 0)
+    own = np.maximum(box[..., 2:3] - box[..., 0:1], 0) * np.maximum(box[..., 3:4] - box[..., 1:2], 0)
+    return inter / np.maximum(own + areas - inter, 1e-9)
+
+
+def _greedy_matrix(boxes: np.ndarray, iou: float, limit: int) -> list[int]:
+    """Greedy NMS over boxes sorted best first, with every pair's overlap computed in one go."""
+    suppress = _overlaps(boxes, boxes) > iou
+    removed = np.zeros(len(boxes), dtype=bool)
     keep: list[int] = []
-    while order.size:
-        best, rest = order[0], order[1:]
+    for index in range(len(boxes)):
+        if removed[index]:
+            continue
+        keep.append(index)
+        if len(keep) == limit:
+            break
+        removed |= suppress[index]
+    return keep
+
+
+def _greedy_loop(boxes: np.ndarray, iou: float, limit: int) -> list[int]:
+    remaining = np.arange(len(boxes))
+    keep: list[int] = []
+    while remaining.size and len(keep) < limit:
+        best, rest = remaining[0], remaining[1:]
         keep.append(int(best))
-        width = (np.minimum(x2[best], x2[rest]) - np.maximum(x1[best], x1[rest])).clip(0)
-        height = (np.minimum(y2[best], y2[rest]) - np.maximum(y1[best], y1[rest])).clip(0)
-        inter = width * height
-        overlap = inter / np.maximum(areas[best] + areas[rest] - inter, 1e-9)
-        order = rest[overlap <= iou]
-    return np.asarray(keep, dtype=np.int64)
+        remaining = rest[_overlaps(boxes[best], boxes[rest]) <= iou]
+    return keep
 
 
 def classwise_nms(boxes: np.ndarray, scores: np.ndarray, classes: np.ndarray, iou: float, limit: int) -> np.ndarray:
@@ -35,7 +65,7 @@ def classwise_nms(boxes: np.ndarray, scores: np.ndarray, classes: np.ndarray, io
         return top[classwise_nms(boxes[top], scores[top], classes[top], iou, limit)]
     # Shift each class far apart: one NMS pass then never compares boxes of two classes.
     offset = classes.astype(np.float64)[:, None] * (float(np.abs(boxes).max()) + 1.0)
-    return nms(boxes.astype(np.float64) + offset, scores, iou)[:limit]
+    return nms(boxes.astype(np.float64) + offset, scores, iou, limit)
 
 
 def decode_yolo(head: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -141,6 +141,6 @@ def _coco(image_id: int, boxes: Any, scores: Any, labels: Any) -> list[dict[str,
         raise ModelFailure(MODEL_ERROR, f"Image {image_id}: the model returned boxes or scores that are NaN or infinite.")
     xywh = np.stack([boxes[:, 0], boxes[:, 1], boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]], axis=1)
     return [
-        {"image_id": image_id, "category_id": int(label), "bbox": [round(v, 3) for v in box], "score": float(score)}
-        for box, score, label in zip(xywh.tolist(), scores.tolist(), labels.tolist())
+        {"image_id": image_id, "category_id": int(label), "bbox": box, "score": score}
+        for box, score, label in zip(np.round(xywh, 3).tolist(), scores.tolist(), labels.tolist())
     ]

@@ -61,6 +61,8 @@ def letterbox(image: Image.Image, size: tuple[int, int], stretch: bool = False) 
         resized = image.resize((width, height), Image.BILINEAR)
         return resized, _Stretch(scale_x, scale_y, image.width, image.height)
     scale = min(height / image.height, width / image.width)
+    if (image.height, image.width) == (height, width):
+        return image, Letterbox(1.0, 0.0, 0.0, image.width, image.height)
     new_w, new_h = max(1, round(image.width * scale)), max(1, round(image.height * scale))
     canvas = Image.new("RGB", (width, height), (114, 114, 114))
     left, top = (width - new_w) // 2, (height - new_h) // 2
