@@ -139,3 +139,13 @@ def test_settings_load_from_the_env_example_alone(tmp_path: Path) -> None:
     )
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.split() == ["False", "True", "True", "True"]
+
+
+def test_the_gpu_image_has_torchvision_for_torch_and_onnxruntimes_cuda_provider() -> None:
+    inference = (DOCKER / "Dockerfile.inference").read_text()
+    torch_version = re.search(r"torch==(\d+)\.(\d+)\.\d+", inference)
+    vision = re.search(r"torchvision==0\.(\d+)\.\d+", inference)
+    assert torch_version and vision
+    # torchvision 0.N pairs with torch 2.(N - 15): 0.24 with 2.9, 0.28 with 2.13.
+    assert int(vision.group(1)) - 15 == int(torch_version.group(2))
+    assert "pip uninstall -y onnxruntime" in inference and "onnxruntime-gpu" in inference
