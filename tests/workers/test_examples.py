@@ -4,6 +4,7 @@ BERT with its tokenizer. Fewer training steps than the examples take, the same c
 from __future__ import annotations
 
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from workers.storage import LocalFiles
 
 def run_and_score(bundle: Bundle, task: str, upload: Path, root: Path, classes: list[str] | None = None) -> dict:
     media = root / "media"
+    root.mkdir(parents=True, exist_ok=True)
     shutil.copytree(bundle.path / "public", media / "c" / "public")
     (media / "submissions").mkdir()
     shutil.copy(upload, media / "submissions" / upload.name)
@@ -56,4 +58,16 @@ def test_the_bert_example_runs_with_its_tokenizer(tmp_path: Path) -> None:
     text_bundle = text_classification_bundle(tmp_path / "text", n_test=300)
     classes = yaml.safe_load((text_bundle.path / "competition.yaml").read_text())["classes"]
     upload = bert_onnx.package(text_bundle.path / "public", {"classes": classes}, tmp_path)
-    assert run_and_score(text_bundle, "text-classification", upload, tmp_path, classes)["public"]["accuracy"] > 0.7
+    onnx_accuracy = run_and_score(text_bundle, "text-classification", upload, tmp_path / "onnx", classes)["public"]["accuracy"]
+    assert onnx_accuracy > 0.7
+    # The same transformers model traced to TorchScript on input_ids and attention_mask, as it is.
+    import torch
+
+    bert = bert_onnx.fine_tune(text_bundle.path / "public", classes, tmp_path / "tokenizer.json")
+    traced = torch.jit.trace(bert_onnx.Logits(bert).eval(), (torch.ones(2, 8, dtype=torch.long), torch.ones(2, 8, dtype=torch.long)))
+    torch.jit.save(traced, str(tmp_path / "model.pt"))
+    with zipfile.ZipFile(tmp_path / "traced.zip", "w") as archive:
+        archive.write(tmp_path / "model.pt", "model.pt")
+        archive.write(tmp_path / "tokenizer.json", "tokenizer.json")
+    traced_accuracy = run_and_score(text_bundle, "text-classification", tmp_path / "traced.zip", tmp_path / "ts", classes)["public"]["accuracy"]
+    assert traced_accuracy == pytest.approx(onnx_accuracy, abs=0.02)
