@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from celery import Task
 from celery.exceptions import Reject
 
+from workers import leases
 from workers.app import app
 
 logger = logging.getLogger(__name__)
@@ -33,7 +35,8 @@ def score_submission(self: Task, submission_id: int) -> str | None:
     """Score one submission. Platform faults are retried with backoff; the participant is never charged."""
     from submissions.services import submission_score
 
-    return submission_score(submission_id=submission_id, task_id=self.request.id)
+    with _holding(self, submission_id):
+        return submission_score(submission_id=submission_id, task_id=self.request.id, worker=self.request.hostname or "")
 
 
 @app.task(name="workers.tasks.requeue_stale_submissions")
@@ -55,20 +58,33 @@ def run_inference(self: Task, job: dict[str, object]) -> None:
         # Fail closed: back to the queue for a worker that can sandbox (this one stops consuming at start).
         time.sleep(5)
         raise Reject(f"no sandbox on this worker: {sandbox.detail}", requeue=True)
+    job = dict(job)
     submission_id = int(job["submission_id"])  # type: ignore[arg-type]
+    worker = self.request.hostname or ""
+    if not leases.take(submission_id, worker, str(job.pop("token", "") or "")):
+        logger.info("dropped a stale task: the submission was sent again or is done")
+        return
     logger.info("running %s model (batch size %s, %s)", job.get("task"), job.get("batch_size"), sandbox.mode)
     if sandbox.mode == "unsandboxed":
         logger.warning("UNSANDBOXED: this model runs without a sandbox (PODIUM_UNSANDBOXED_MODELS=1)")
-    report = _progress_sender(submission_id)
-    report(0, 1)
-    result = run_job(InferenceJob(**job), files=job_files(), hidden=hidden_paths(),  # type: ignore[arg-type]
-                     on_progress=report, unsandboxed=sandbox.mode == "unsandboxed")
-    logger.info("model ran on %s for %.2f s: %s", result.device, result.seconds,
-                result.error["code"] if result.error else "predictions stored")
-    app.send_task("workers.tasks.inference_finished", args=[submission_id, result.as_dict()], queue="scoring")
+    handed_over = False
+    try:
+        with leases.held(submission_id, worker):
+            report = _progress_sender(submission_id, worker)
+            report(0, 1)
+            result = run_job(InferenceJob(**job), files=job_files(), hidden=hidden_paths(),  # type: ignore[arg-type]
+                             on_progress=report, unsandboxed=sandbox.mode == "unsandboxed")
+        logger.info("model ran on %s for %.2f s: %s", result.device, result.seconds,
+                    result.error["code"] if result.error else "predictions stored")
+        leases.release(submission_id, handover=True)
+        handed_over = True
+        app.send_task("workers.tasks.inference_finished", args=[submission_id, result.as_dict()], queue="scoring")
+    finally:
+        if not handed_over:
+            leases.release(submission_id)
 
 
-def _progress_sender(submission_id: int) -> Callable[[int, int], None]:
+def _progress_sender(submission_id: int, worker: str) -> Callable[[int, int], None]:
     """At most one progress message a second, whatever the model reports."""
     last_sent = [-1.0]
 
@@ -76,20 +92,33 @@ def _progress_sender(submission_id: int) -> Callable[[int, int], None]:
         now = time.monotonic()
         if now - last_sent[0] >= 1.0:
             last_sent[0] = now
-            app.send_task("workers.tasks.inference_progress", args=[submission_id, done, total], queue="scoring")
+            app.send_task("workers.tasks.inference_progress", args=[submission_id, done, total, worker], queue="scoring")
 
     return report
 
 
 @app.task(name="workers.tasks.inference_progress", ignore_result=True)
-def inference_progress(submission_id: int, done: int, total: int) -> None:
+def inference_progress(submission_id: int, done: int, total: int, worker: str = "") -> None:
     from submissions.services import submission_inference_progress
 
-    submission_inference_progress(submission_id=submission_id, done=done, total=total)
+    submission_inference_progress(submission_id=submission_id, done=done, total=total, worker=str(worker))
 
 
 @app.task(bind=True, name="workers.tasks.inference_finished", **RETRYING)
 def inference_finished(self: Task, submission_id: int, result: dict[str, object]) -> str | None:
     from submissions.services import submission_inference_finished
 
-    return submission_inference_finished(submission_id=submission_id, result=result, task_id=self.request.id)
+    with _holding(self, submission_id):
+        return submission_inference_finished(submission_id=submission_id, result=result, task_id=self.request.id)
+
+
+@contextmanager
+def _holding(task: Task, submission_id: int) -> Iterator[None]:
+    """Hold the submission's lease while a scoring-queue task works on it, then let go."""
+    worker = task.request.hostname or "unknown"
+    leases.take(submission_id, worker)
+    try:
+        with leases.held(submission_id, worker):
+            yield
+    finally:
+        leases.release(submission_id)

@@ -195,17 +195,22 @@ PODIUM_MAX_MODEL_SECONDS = env_int("PODIUM_MAX_MODEL_SECONDS", 1800, minimum=1)
 PODIUM_UNSANDBOXED_MODELS = env_bool("PODIUM_UNSANDBOXED_MODELS", False)
 # Redelivery of unacknowledged tasks must wait longer than any task may run,
 # or a slow task would be handed to a second worker while the first still runs.
+# Recovery does not wait for it: leases do (workers/leases.py); a late redelivery is dropped.
 CELERY_VISIBILITY_TIMEOUT = env_int(
     "PODIUM_VISIBILITY_TIMEOUT", max(CELERY_TASK_TIME_LIMIT, PODIUM_MAX_MODEL_SECONDS + 120) + 60, minimum=1
 )
-# How often the sweep for lost submissions runs (Celery beat).
-PODIUM_SWEEP_INTERVAL = env_int("PODIUM_SWEEP_INTERVAL", 60, minimum=1)
+# How often the sweep for lost submissions runs (Celery beat): it sends again every pending
+# submission that no worker holds (its lease ran out) and no queue holds (its marker is gone).
+PODIUM_SWEEP_INTERVAL = env_int("PODIUM_SWEEP_INTERVAL", 10, minimum=1)
+# A submission sent less than this long ago is left alone by the sweep (its task may be in flight).
+PODIUM_LEASE_GRACE_SECONDS = env_int("PODIUM_LEASE_GRACE_SECONDS", 30, minimum=1)
+# Platform faults: a submission lost this many times, or failing to score this many times, ends
+# `failed` with `platform-error` (never charged; organizers can retry it in the admin).
+PODIUM_MAX_REQUEUES = env_int("PODIUM_MAX_REQUEUES", 3, minimum=0)
+PODIUM_MAX_SCORING_ATTEMPTS = env_int("PODIUM_MAX_SCORING_ATTEMPTS", 5, minimum=1)
 # How often a worker looks for tasks whose worker died (unacknowledged past the
 # visibility timeout) and puts them back in the queue.
 PODIUM_UNACKED_RESTORE_INTERVAL = env_int("PODIUM_UNACKED_RESTORE_INTERVAL", 10, minimum=1)
-# A submission left queued or running this long (the broker lost its task, a
-# worker vanished) is re-enqueued by the periodic sweep.
-PODIUM_STALE_AFTER_SECONDS = env_int("PODIUM_STALE_AFTER_SECONDS", CELERY_VISIBILITY_TIMEOUT + 60, minimum=1)
 
 # The cache holds rate-limit counters and the health report: in Redis, so that
 # every web process (and every host) counts the same attempts.

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest
 from django.template.defaultfilters import filesizeformat
 from django.urls import path, reverse
@@ -9,20 +10,30 @@ from django.utils.html import format_html
 
 from competitions.admin_scope import OrganizerScopedAdmin
 from submissions.models import Rescore, Submission
+from submissions.services import PLATFORM_ERROR, submissions_retry
 
 
 @admin.register(Submission)
 class SubmissionAdmin(OrganizerScopedAdmin):
     list_display = ["id", "competition", "team", "kind", "status", "stage", "public_score", "private_score",
                     "error_code", "created_at", "duration_ms", "inference_ms", "selected"]
-    list_filter = ["status", "kind", ("competition", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["status", "kind", "error_code", ("competition", admin.RelatedOnlyFieldListFilter)]
+    actions = ["retry_platform_errors"]
     search_fields = ["team__name", "description", "error_code"]
     readonly_fields = ["competition", "team", "submitted_by", "kind", "file_download", "original_name", "status",
                        "public_score", "private_score", "public_scores", "private_scores", "error_code",
                        "error_message", "created_at", "enqueued_at", "started_at", "scored_at", "duration_ms",
-                       "attempt", "task_id", "stage", "progress", "inference_ms", "inference_device", "predictions_file"]
+                       "attempt", "task_id", "worker", "requeues", "stage", "progress", "inference_ms", "inference_device", "predictions_file"]
     list_select_related = ["competition", "team"]
     exclude = ["file"]
+
+    @admin.action(description="Run again (submissions that failed with platform-error)")
+    def retry_platform_errors(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
+        ids = list(queryset.filter(error_code=PLATFORM_ERROR).values_list("pk", flat=True))
+        count = submissions_retry(submission_ids=ids)
+        skipped = queryset.count() - count
+        note = f"; {skipped} left alone (only platform errors are run again)" if skipped else ""
+        self.message_user(request, f"{count} submissions queued again{note}.")
 
     @admin.display(description="File")
     def file_download(self, submission: Submission) -> str:

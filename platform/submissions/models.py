@@ -52,6 +52,8 @@ class Submission(models.Model):
     # attempt may record a result, so a redelivered task never scores twice.
     attempt = models.PositiveIntegerField(default=0)
     task_id = models.CharField(max_length=64, blank=True)
+    worker = models.CharField(max_length=100, blank=True, help_text="The worker holding (or that last held) it.")
+    requeues = models.PositiveIntegerField(default=0, help_text="Times the sweep sent it again after a lost task.")
     selected = models.BooleanField(default=False)
 
     class Meta:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -28,6 +29,7 @@ from submissions.selectors import quota_for_team
 from submissions.truth_cache import load_truth
 from teams.models import Team
 from teams.selectors import membership_get, membership_has_access
+from workers import leases
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +124,9 @@ def submission_enqueue(*, submission_id: int) -> None:
         logger.info("enqueued for %s", "inference" if submission.kind == MODEL else "scoring", extra={"submission": submission_id})
         if submission.kind == MODEL:
             job = inference_job(submission=submission)
+            # The token ties the task to this send: a redelivered or superseded task finds another one and stops.
+            job["token"] = uuid.uuid4().hex
+            leases.mark_queued(submission_id, str(job["token"]))
             limit = job["wall_seconds"] + 120
             app.send_task(INFERENCE_TASK, args=[job], queue="inference", retry_policy={"max_retries": 2},
                           soft_time_limit=limit, time_limit=limit + 30)
@@ -134,6 +139,7 @@ def submission_enqueue(*, submission_id: int) -> None:
 def _send_scoring(submission_id: int) -> None:
     from workers.app import app
 
+    leases.mark_queued(submission_id, "scoring")
     app.send_task(SCORE_TASK, args=[submission_id], queue="scoring", retry_policy={"max_retries": 2})
 
 
@@ -158,14 +164,17 @@ def inference_job(*, submission: Submission) -> dict[str, object]:
     }
 
 
-def submission_inference_progress(*, submission_id: int, done: int, total: int) -> None:
+def submission_inference_progress(*, submission_id: int, done: int, total: int, worker: str = "") -> None:
     """A model started or advanced: show it as running inference (never moves a submission backwards)."""
+    fields: dict[str, object] = {"progress": done / total if total else 0.0}
+    if worker:
+        fields["worker"] = worker[:100]
     _transition(
         submission_id=submission_id,
         condition=Q(status__in=states.PENDING, stage__in=["", states.INFERENCE]),
         status=states.RUNNING,
         stage=states.INFERENCE,
-        progress=done / total if total else 0.0,
+        **fields,
     )
 
 
@@ -226,18 +235,19 @@ def _transition(*, submission_id: int, condition: Q, **fields: object) -> bool:
     return Submission.objects.filter(condition, pk=submission_id).update(**fields) == 1
 
 
-def submission_claim(*, submission_id: int, task_id: str, now: datetime | None = None) -> Submission | None:
-    """Take a submission for scoring, or None if it is done or another worker holds it."""
+def submission_claim(*, submission_id: int, task_id: str, worker: str = "", now: datetime | None = None) -> Submission | None:
+    """Take a submission for scoring, or None if it is done or another worker holds it.
+
+    A submission whose worker died is put back to `queued` by the sweep (its lease ran out), so
+    only a queued one, a model's handed-over predictions or the same task again can be claimed.
+    """
     now = now or timezone.now()
-    stale = now - timedelta(seconds=settings.PODIUM_STALE_AFTER_SECONDS)
     claimable = (
         Q(status=states.QUEUED)
         # A model's predictions, handed over by the inference worker.
         | Q(status=states.RUNNING, stage=states.INFERENCE)
-        # The same task redelivered after its worker died.
+        # The same task redelivered after a retry.
         | Q(status=states.RUNNING, task_id=task_id)
-        # A worker that vanished long ago.
-        | Q(status=states.RUNNING, started_at__lt=stale)
     )
     claimed = _transition(
         submission_id=submission_id,
@@ -246,6 +256,7 @@ def submission_claim(*, submission_id: int, task_id: str, now: datetime | None =
         stage=states.SCORING,
         started_at=now,
         task_id=task_id[:64],
+        worker=worker[:100],
         attempt=F("attempt") + 1,
     )
     if not claimed:
@@ -253,13 +264,14 @@ def submission_claim(*, submission_id: int, task_id: str, now: datetime | None =
     return Submission.objects.select_related("competition").get(pk=submission_id)
 
 
-def submission_score(*, submission_id: int, task_id: str) -> str | None:
+def submission_score(*, submission_id: int, task_id: str, worker: str = "") -> str | None:
     """Claim, score and record one submission; returns its final status, or None if not claimed.
 
     A participant's mistake fails the submission with its code. Anything else
-    (a platform fault) puts it back in the queue and is raised for a retry.
+    (a platform fault) puts it back in the queue and is raised for a retry, up to
+    PODIUM_MAX_SCORING_ATTEMPTS claims; then it fails with `platform-error`.
     """
-    submission = submission_claim(submission_id=submission_id, task_id=task_id)
+    submission = submission_claim(submission_id=submission_id, task_id=task_id, worker=worker)
     if submission is None:
         return None
     started = time.perf_counter()
@@ -275,7 +287,12 @@ def submission_score(*, submission_id: int, task_id: str) -> str | None:
         submission_finish(submission=submission, started=started, error=exc)
         logger.info("failed: %s (attempt %d)", exc.code, submission.attempt)
         return states.FAILED
-    except Exception:
+    except Exception as exc:
+        if submission.attempt >= settings.PODIUM_MAX_SCORING_ATTEMPTS:
+            logger.exception("platform fault while scoring (attempt %d): giving up", submission.attempt)
+            submission_fail_platform(submission_id=submission.pk, reason=f"scoring failed {submission.attempt} times "
+                                                                           f"({type(exc).__name__})")
+            return states.FAILED
         logger.warning("platform fault while scoring (attempt %d); released for a retry", submission.attempt)
         submission_release(submission=submission)
         raise
@@ -335,27 +352,67 @@ def submission_release(*, submission: Submission) -> None:
 
 
 def submissions_requeue_stale(*, now: datetime | None = None) -> int:
-    """Re-enqueue submissions whose task was lost (broker restart, vanished worker)."""
+    """Send again every pending submission that no worker holds and no queue holds (workers/leases.py).
+
+    Its worker died (the lease ran out) or the broker lost its task (the marker went with it).
+    Only submissions sent at least PODIUM_LEASE_GRACE_SECONDS ago are looked at: a task just sent
+    may not be taken yet. One lost too often ends `failed` with `platform-error`.
+    """
     now = now or timezone.now()
-    stale = now - timedelta(seconds=settings.PODIUM_STALE_AFTER_SECONDS)
-    lost = Submission.objects.filter(
-        Q(status=states.QUEUED, enqueued_at__lt=stale)
-        | Q(status=states.QUEUED, enqueued_at__isnull=True, created_at__lt=stale)
-        | Q(status=states.RUNNING, stage=states.SCORING, started_at__lt=stale)
-        # A model whose inference worker vanished: run it again.
-        | Q(status=states.RUNNING, stage=states.INFERENCE, enqueued_at__lt=stale)
-    ).values_list("pk", flat=True)
+    settled = now - timedelta(seconds=settings.PODIUM_LEASE_GRACE_SECONDS)
+    pending = list(Submission.objects.filter(
+        Q(enqueued_at__lt=settled) | Q(enqueued_at__isnull=True, created_at__lt=settled), status__in=states.PENDING,
+    ).values_list("pk", flat=True))
+    lost = sorted(set(pending) - leases.accounted_for(pending))
     count = 0
     for submission_id in lost:
-        logger.warning("requeued stale submission", extra={"submission": submission_id})
-        # A model starts over from inference, whichever stage it was lost in.
-        Submission.objects.filter(pk=submission_id, kind=MODEL, status__in=states.PENDING).update(
-            status=states.QUEUED, stage="", progress=None
-        )
-        submission_enqueue(submission_id=submission_id)
-        count += 1
+        if _requeue_lost(submission_id=submission_id, settled=settled):
+            count += 1
     if count:
-        logger.info("re-enqueued %d stale submissions", count)
+        logger.info("re-enqueued %d lost submissions", count)
+    return count
+
+
+def _requeue_lost(*, submission_id: int, settled: datetime) -> bool:
+    """Back to `queued` (a model starts over from inference) and sent again; False if it moved meanwhile."""
+    unchanged = Q(status__in=states.PENDING) & (Q(enqueued_at__lt=settled) | Q(enqueued_at__isnull=True))
+    submission = Submission.objects.filter(unchanged, pk=submission_id).first()
+    if submission is None:
+        return False
+    if submission.requeues >= settings.PODIUM_MAX_REQUEUES:
+        return submission_fail_platform(submission_id=submission_id, reason=f"its task was lost {submission.requeues + 1} times")
+    if not _transition(submission_id=submission_id, condition=unchanged, status=states.QUEUED, stage="", progress=None,
+                       task_id="", requeues=F("requeues") + 1):
+        return False
+    logger.warning("re-enqueued a lost submission (held by %s)", submission.worker or "no worker",
+                   extra={"submission": submission_id})
+    submission_enqueue(submission_id=submission_id)
+    return True
+
+
+PLATFORM_ERROR = "platform-error"
+
+
+def submission_fail_platform(*, submission_id: int, reason: str) -> bool:
+    """End a submission that the platform could not score: not the team's fault, never charged."""
+    message = (f"Podium could not score this submission: a fault on our side ({reason[:120]}), not in your submission. "
+               "It does not count against your daily limit, and the organizers can run it again.")
+    failed = _transition(submission_id=submission_id, condition=Q(status__in=states.PENDING), status=states.FAILED,
+                         stage="", error_code=PLATFORM_ERROR, error_message=message, scored_at=timezone.now())
+    if failed:
+        logger.error("failed with platform-error: %s", reason, extra={"submission": submission_id})
+    return failed
+
+
+def submissions_retry(*, submission_ids: list[int]) -> int:
+    """Run again submissions that failed with `platform-error` (the organizers' one-click retry)."""
+    count = 0
+    for submission_id in submission_ids:
+        if _transition(submission_id=submission_id, condition=Q(status=states.FAILED, error_code=PLATFORM_ERROR),
+                       status=states.QUEUED, stage="", progress=None, error_code="", error_message="", task_id="",
+                       requeues=0, scored_at=None):
+            transaction.on_commit(lambda pk=submission_id: submission_enqueue(submission_id=pk))
+            count += 1
     return count
 
 
@@ -394,6 +451,9 @@ def _enqueue_scoring(*, submission_id: int) -> None:
 
 def submission_select(*, submission: Submission, selected: bool) -> Submission:
     """Mark a scored submission for (or remove it from) the final private ranking."""
+    if submission.competition.state() == ENDED:
+        raise PodiumError("selection-closed", "The competition has ended: final selections are closed, as on Kaggle. "
+                                              "Ask the organizers if something went wrong.", status=409)
     if selected and submission.status != states.SCORED:
         raise PodiumError("not-scored", "Only a scored submission can be selected for the final ranking.")
     with transaction.atomic():

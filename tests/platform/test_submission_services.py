@@ -154,14 +154,86 @@ def test_only_members_who_accepted_the_rules_may_submit(competition, bob, text_b
     assert caught.value.code == "not-joined" and caught.value.status == 403
 
 
-def test_the_sweep_re_enqueues_only_lost_submissions(competition, alice, alice_joined, text_bundle, _no_broker, settings) -> None:
-    fresh = create(competition, alice, text_bundle.baselines["Coin Flippers"])
-    lost = create(competition, alice, text_bundle.baselines["Coin Flippers"])
-    old = timezone.now() - timedelta(seconds=settings.PODIUM_STALE_AFTER_SECONDS + 5)
-    Submission.objects.filter(pk=lost.pk).update(created_at=old, enqueued_at=old)
+@pytest.fixture
+def broker(redis_url: str) -> str:
+    """The real Redis the leases live in, this process's app pointed at it."""
+    from tests.conftest import _point_app_at
+    from workers.app import app
+
+    _point_app_at(app, redis_url)
+    return redis_url
+
+
+def test_the_sweep_re_enqueues_only_submissions_no_worker_and_no_queue_holds(
+        competition, alice, alice_joined, text_bundle, _no_broker, settings, broker) -> None:
+    from workers import leases
+
+    competition.daily_submission_limit = 10
+    competition.save()
+    made = [create(competition, alice, text_bundle.baselines["Coin Flippers"]) for _ in range(4)]
+    fresh, lost, queued, held = made
+    old = timezone.now() - timedelta(seconds=settings.PODIUM_LEASE_GRACE_SECONDS + 5)
+    Submission.objects.filter(pk__in=[lost.pk, queued.pk, held.pk]).update(created_at=old, enqueued_at=old)
+    Submission.objects.filter(pk=held.pk).update(status=states.RUNNING, stage=states.SCORING, worker="w1")
     Submission.objects.filter(pk=fresh.pk).update(enqueued_at=timezone.now())
-    assert submissions_requeue_stale() == 1
-    assert _no_broker == [lost.pk]
+    for submission in made:
+        leases.release(submission.pk)
+        with leases.broker_client() as client:
+            client.delete(f"{leases.QUEUED}{submission.pk}")
+    leases.mark_queued(queued.pk, "scoring")
+    assert leases.take(held.pk, "w1")
+    try:
+        assert submissions_requeue_stale() == 1
+        assert _no_broker == [lost.pk]
+        assert Submission.objects.get(pk=lost.pk).requeues == 1
+        # Its worker dies: the lease runs out, and the next sweep sends it again, back from `running`.
+        leases.release(held.pk)
+        assert submissions_requeue_stale() == 2  # the held one, and the lost one (nothing took it: no broker here)
+        assert Submission.objects.get(pk=held.pk).status == states.QUEUED
+    finally:
+        leases.release(held.pk)
+
+
+def test_a_submission_lost_too_often_ends_as_a_platform_error_never_charged(
+        competition, alice, alice_joined, text_bundle, _no_broker, settings, broker) -> None:
+    from submissions.services import submissions_retry
+
+    lost = create(competition, alice, text_bundle.baselines["Coin Flippers"])
+    old = timezone.now() - timedelta(seconds=settings.PODIUM_LEASE_GRACE_SECONDS + 5)
+    for _ in range(settings.PODIUM_MAX_REQUEUES):
+        Submission.objects.filter(pk=lost.pk).update(enqueued_at=old)
+        assert submissions_requeue_stale() == 1
+    Submission.objects.filter(pk=lost.pk).update(enqueued_at=old)
+    submissions_requeue_stale()
+    failed = Submission.objects.get(pk=lost.pk)
+    assert failed.status == states.FAILED and failed.error_code == "platform-error"
+    assert "not in your submission" in failed.error_message and "does not count" in failed.error_message
+    assert quota_for_team(competition=competition, team=alice_joined.team).used == 0
+    assert _no_broker == [lost.pk] * settings.PODIUM_MAX_REQUEUES
+    # The organizers' retry sends it again, with a fresh count.
+    from django.db import transaction
+
+    with transaction.atomic():
+        assert submissions_retry(submission_ids=[lost.pk]) == 1
+    retried = Submission.objects.get(pk=lost.pk)
+    assert retried.status == states.QUEUED and retried.requeues == 0 and retried.error_code == ""
+
+
+def test_a_platform_fault_that_persists_fails_after_the_attempt_cap(
+        competition, alice, alice_joined, text_bundle, settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    submission = create(competition, alice, text_bundle.baselines["Coin Flippers"])
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError("storage is away")
+
+    monkeypatch.setattr("submissions.services.load_truth", broken)
+    for attempt in range(1, settings.PODIUM_MAX_SCORING_ATTEMPTS):
+        with pytest.raises(OSError):
+            submission_score(submission_id=submission.pk, task_id=f"t{attempt}")
+        assert Submission.objects.get(pk=submission.pk).status == states.QUEUED
+    assert submission_score(submission_id=submission.pk, task_id="last") == states.FAILED
+    failed = Submission.objects.get(pk=submission.pk)
+    assert failed.error_code == "platform-error" and "OSError" in failed.error_message
 
 
 def test_a_late_submission_is_scored_and_shown_but_not_ranked(competition, alice, alice_joined, text_bundle) -> None:
