@@ -1,18 +1,16 @@
-"""Faults with real processes: workers killed mid-task, and Redis losing every queued task.
+"""Faults with real processes and the shipped defaults: workers killed mid-task, Redis losing its tasks.
 
-A scoring or inference worker killed with SIGKILL mid-task: the submission is still scored, exactly once.
-
-The test runs its own Redis and workers (a 3-second visibility timeout), so the
-session's worker cannot take the task. The killed worker never acknowledged the
-task (acks_late), so Redis hands it to the next worker after the timeout; the
-claim lets the redelivered task take over, and the attempt counter lets only
-one result be recorded.
+No `PODIUM_*` setting is shortened here. A killed worker's lease (workers/leases.py) runs out in 20 s
+and the sweep, every 10 s, sends the submission again; Redis wiped or restarted empty loses the
+markers with the tasks, so the sweep sends those again too. The claim and the task's token make sure
+each is scored exactly once. The tests run their own Redis, so no other test's worker takes the task.
 """
 from __future__ import annotations
 
 import os
 import signal
 import tempfile
+import time
 from pathlib import Path
 from typing import List
 
@@ -30,15 +28,16 @@ from tests.conftest import _database_url, _point_app_at, _worker, _worker_env, p
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 ROWS = 1_000_000  # large enough that scoring takes a second or two: time to kill the worker mid-task
+RECOVERY_SECONDS = 60  # the issue's promise: scored at most this long after the kill
 
 
-def _fast_redelivery_env(broker_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Workers whose dead peers' tasks come back within seconds (a 3-second visibility timeout)."""
-    return {**_worker_env(broker_url, _database_url(), tmp_path_factory), "PODIUM_VISIBILITY_TIMEOUT": "3",
-            "PODIUM_UNACKED_RESTORE_INTERVAL": "1", "PODIUM_STALE_AFTER_SECONDS": "600"}
+def _defaults_env(broker_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    env = _worker_env(broker_url, _database_url(), tmp_path_factory)
+    assert not [name for name in env if name.startswith("PODIUM_") and name not in ("PODIUM_MEDIA_ROOT", "PODIUM_VAR_DIR")]
+    return env
 
 
-def test_a_worker_killed_mid_task_leaves_the_submission_scored_exactly_once(
+def test_a_scoring_worker_killed_mid_task_is_replaced_within_a_minute_exactly_once(
     competition, alice, alice_joined, redis_url: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
 
@@ -53,7 +52,7 @@ def test_a_worker_killed_mid_task_leaves_the_submission_scored_exactly_once(
     competition.save()
 
     with private_broker(tmp_path / "redis.sock", redis_url) as broker:
-        env = _fast_redelivery_env(broker, tmp_path_factory)
+        env = _defaults_env(broker, tmp_path_factory)
         with _worker("scoring", env, tmp_path / "victim.log") as victim:
             api = APIClient()
             api.force_authenticate(alice)
@@ -61,19 +60,25 @@ def test_a_worker_killed_mid_task_leaves_the_submission_scored_exactly_once(
                 submission_id = api.post("/api/v1/competitions/topic/submissions/", {"file": handle}, format="multipart").json()["id"]
             wait_for(lambda: Submission.objects.filter(pk=submission_id, status=states.RUNNING).exists(), timeout=30, interval=0.01)
             os.killpg(victim.pid, signal.SIGKILL)  # the worker and its pool child, mid-task
+            killed_at = time.monotonic()
             victim.wait()
-        assert Submission.objects.get(pk=submission_id).status == states.RUNNING
-        with _worker("scoring", env, tmp_path / "rescuer.log"):
-            scored = wait_for(lambda: Submission.objects.filter(pk=submission_id, status=states.SCORED).first(), timeout=90)
-    assert scored.attempt == 2  # claimed by the killed worker, then by the redelivered task; recorded once
+        held = Submission.objects.get(pk=submission_id)
+        assert held.status == states.RUNNING and held.worker.startswith("celery@")
+        with _worker("scoring", env, tmp_path / "rescuer.log", beat=True):
+            scored = wait_for(lambda: Submission.objects.filter(pk=submission_id, status=states.SCORED).first(), timeout=120)
+            recovered_in = time.monotonic() - killed_at
+    assert recovered_in <= RECOVERY_SECONDS, recovered_in
+    assert scored.attempt == 2 and scored.requeues == 1  # claimed by the killed worker, then once more; recorded once
     assert Submission.objects.filter(team=alice_joined.team).count() == 1
     assert quota_for_team(competition=competition, team=alice_joined.team).used == 1
 
 
-def test_submissions_queued_when_redis_loses_its_data_are_still_scored_once(
-    competition, alice, alice_joined, text_bundle, redis_url: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+@pytest.mark.parametrize("loss", ["wiped", "restarted empty"])
+def test_submissions_queued_when_redis_loses_its_data_are_scored_within_two_minutes_once(
+    competition, alice, alice_joined, text_bundle, redis_url: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
+    loss: str,
 ) -> None:
-    """The database, not the broker, records what must be done: the periodic sweep re-enqueues."""
+    """The database, not the broker, records what must be done: the sweep sends again what Redis lost."""
     from workers.app import app
 
     socket_path = tmp_path / "redis.sock"
@@ -87,31 +92,35 @@ def test_submissions_queued_when_redis_loses_its_data_are_still_scored_once(
             with open(text_bundle.baselines[name], "rb") as handle:
                 ids.append(api.post("/api/v1/competitions/topic/submissions/", {"file": handle}, format="multipart").json()["id"])
         assert Submission.objects.filter(pk__in=ids, status=states.QUEUED).count() == 3
-        # Redis restarts with nothing on disk: every queued task is gone.
-        broker.stop()
-        broker = EmbeddedRedis(socket_path).start()
-        env = {**_worker_env(broker.url, _database_url(), tmp_path_factory), "PODIUM_STALE_AFTER_SECONDS": "2",
-               "PODIUM_SWEEP_INTERVAL": "1"}
-        with _worker("scoring", env, tmp_path / "sweeper.log", beat=True):
-            scored = wait_for(lambda: Submission.objects.filter(pk__in=ids, status=states.SCORED).count() == 3, timeout=90)
+        if loss == "wiped":
+            with app.connection_for_write() as connection:
+                connection.default_channel.client.flushall()
+        else:  # Redis restarts with nothing on disk: every queued task is gone
+            broker.stop()
+            broker = EmbeddedRedis(socket_path).start()
+        back_at = time.monotonic()
+        with _worker("scoring", _defaults_env(broker.url, tmp_path_factory), tmp_path / "sweeper.log", beat=True):
+            scored = wait_for(lambda: Submission.objects.filter(pk__in=ids, status=states.SCORED).count() == 3, timeout=180)
+            recovered_in = time.monotonic() - back_at
     finally:
         _point_app_at(app, redis_url)
         broker.stop()
-    assert scored
+    assert scored and recovered_in <= 120, recovered_in
     assert sorted(Submission.objects.filter(pk__in=ids).values_list("attempt", flat=True)) == [1, 1, 1]
 
 
 class SlowTextModel(torch.nn.Module):
     """The example text model, made to spend about two seconds on each batch."""
 
-    def __init__(self, inner: torch.jit.ScriptModule) -> None:
+    def __init__(self, inner: torch.jit.ScriptModule, iterations: int = 1600) -> None:
         super().__init__()
         self.inner = inner
+        self.iterations = iterations
         self.weight = torch.nn.Parameter(torch.randn(256, 256) / 16, requires_grad=False)
 
     def forward(self, texts: List[str]) -> torch.Tensor:
         state = torch.ones(256, 256)
-        for _ in range(1600):
+        for _ in range(self.iterations):
             state = torch.tanh(state @ self.weight)
         return self.inner(texts) + state.sum() * 0.0
 
@@ -136,7 +145,7 @@ def _model_processes() -> list[int]:
 def test_an_inference_worker_killed_mid_model_leaves_the_submission_scored_exactly_once(
     competition, alice, alice_joined, text_bundle, redis_url: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """The killed worker's model dies with it; Redis redelivers the task; a second inference worker runs it."""
+    """The killed worker's model dies with it; its lease runs out; the sweep sends it to a second inference worker."""
     from examples import text_classification
 
     competition.submission_kinds = ["predictions", "model"]
@@ -148,9 +157,9 @@ def test_an_inference_worker_killed_mid_model_leaves_the_submission_scored_exact
 
     stages_before = _stages()
     with private_broker(tmp_path / "redis.sock", redis_url) as broker:
-        env = _fast_redelivery_env(broker, tmp_path_factory)
+        env = _defaults_env(broker, tmp_path_factory)
         no_database = {**env, "DATABASE_URL": "postgres://nobody:nothing@127.0.0.1:1/no-database"}
-        with _worker("scoring", env, tmp_path / "scoring.log"):
+        with _worker("scoring", env, tmp_path / "scoring.log", beat=True):
             with _worker("inference", no_database, tmp_path / "victim.log") as victim:
                 api = APIClient()
                 api.force_authenticate(alice)
@@ -163,13 +172,17 @@ def test_an_inference_worker_killed_mid_model_leaves_the_submission_scored_exact
                 stages = _stages() - stages_before
                 assert stages, "the model's output folder should be mounted"
                 os.killpg(victim.pid, signal.SIGKILL)
+                killed_at = time.monotonic()
                 victim.wait()
             wait_for(lambda: not set(_model_processes()) & orphans_before, timeout=1)  # not at its next write: at once
-            assert Submission.objects.get(pk=submission_id).status == states.RUNNING
+            held = Submission.objects.get(pk=submission_id)
+            assert held.status == states.RUNNING and held.worker.startswith("celery@")
             with _worker("inference", no_database, tmp_path / "rescuer.log"):
-                scored = wait_for(lambda: Submission.objects.filter(pk=submission_id, status__in=states.FINAL).first(), timeout=120)
+                scored = wait_for(lambda: Submission.objects.filter(pk=submission_id, status__in=states.FINAL).first(), timeout=180)
+                recovered_in = time.monotonic() - killed_at
     assert scored.status == states.SCORED, (scored.error_code, scored.error_message)
-    assert scored.public_score > 0.7 and scored.attempt == 1  # scored once, by one claim
+    assert recovered_in <= RECOVERY_SECONDS, recovered_in
+    assert scored.public_score > 0.7 and scored.attempt == 1 and scored.requeues == 1  # run again once, scored once
     # What the killed run left (its output tmpfs) was removed by the next holder of its uid.
     assert not stages & _stages()
     assert "model ran on cpu" in (tmp_path / "rescuer.log").read_text()
@@ -216,3 +229,35 @@ def test_a_database_error_while_scoring_is_retried_with_backoff_and_never_charge
     assert Submission.objects.filter(team=alice_joined.team).count() == 1
     quota = quota_for_team(competition=competition, team=alice_joined.team)
     assert quota.used == 1 and quota.remaining == 1
+
+
+def test_a_long_model_run_on_a_live_worker_is_never_sent_again(
+    competition, alice, alice_joined, text_bundle, redis_url: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A model running well past the lease and the sweep's grace, with the sweep on: its renewed lease keeps it."""
+    from examples import text_classification
+
+    competition.submission_kinds = ["predictions", "model"]
+    competition.model_limits = {"wall_seconds": 300, "batch_size": 12}  # 25 batches of two or three seconds
+    competition.save()
+    model_path = tmp_path / "slow.pt"
+    inner = text_classification.build(text_bundle.path / "public", {"classes": competition.classes})
+    torch.jit.save(torch.jit.script(SlowTextModel(inner, iterations=16_000)), str(model_path))
+    with private_broker(tmp_path / "redis.sock", redis_url) as broker:
+        env = _defaults_env(broker, tmp_path_factory)
+        no_database = {**env, "DATABASE_URL": "postgres://nobody:nothing@127.0.0.1:1/no-database"}
+        with _worker("scoring", env, tmp_path / "scoring.log", beat=True), \
+                _worker("inference", no_database, tmp_path / "inference.log"):
+            api = APIClient()
+            api.force_authenticate(alice)
+            with open(model_path, "rb") as handle:
+                submission_id = api.post("/api/v1/competitions/topic/submissions/", {"file": handle, "kind": "model"},
+                                         format="multipart").json()["id"]
+            started = time.monotonic()
+            scored = wait_for(lambda: Submission.objects.filter(pk=submission_id, status__in=states.FINAL).first(), timeout=280)
+            took = time.monotonic() - started
+    assert scored.status == states.SCORED, (scored.error_code, scored.error_message)
+    assert took > 50, f"the model should outlast the 30 s grace and the 20 s lease (took {took:.0f} s)"
+    assert scored.requeues == 0 and scored.attempt == 1
+    assert (tmp_path / "inference.log").read_text().count("running text-classification model") == 1
+    assert "re-enqueued" not in (tmp_path / "scoring.log").read_text()
