@@ -50,9 +50,24 @@ class TruthError(ScoringError):
     """The organizer's truth file is invalid."""
 
 
+QUOTE_CHARS = 80
+
+
+def quote(value: object, limit: int = QUOTE_CHARS) -> str:
+    """A value from a participant's file, quoted for a message: at most `limit` characters of it.
+
+    Files cross a trust boundary; a message quoting a 50 MB line whole would make every page and
+    API response that shows it 50 MB.
+    """
+    text = str(value)
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text):,} characters)"
+
+
 def describe_values(values: Iterable[object], total: int, limit: int = 5) -> str:
     """'a', 'b', 'c' and 12 more: the first few offending values and a count of the rest."""
-    shown = [repr(str(value)) if not isinstance(value, int) else str(value) for value in values][:limit]
+    shown = [quote(value) if not isinstance(value, int) else str(value) for value in list(values)[:limit]]
     text = ", ".join(shown)
     if total > len(shown):
         text += f" and {total - len(shown)} more"

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from competitions.models import SUBMISSION_KINDS, Competition
 from submissions.models import Submission
+from submissions.selectors import queue_places
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -103,6 +105,12 @@ class ErrorSerializer(serializers.Serializer):
     error = ErrorDetailSerializer()
 
 
+class QueuePlaceSerializer(serializers.Serializer):
+    queue = serializers.ChoiceField(choices=["scoring", "inference"])
+    position = serializers.IntegerField(help_text="1: the next to start")
+    eta_seconds = serializers.IntegerField(allow_null=True, help_text="From the last ten minutes' throughput; null if none")
+
+
 class SubmissionSerializer(serializers.ModelSerializer):
     competition = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     team = serializers.CharField(source="team.name", read_only=True)
@@ -110,12 +118,13 @@ class SubmissionSerializer(serializers.ModelSerializer):
     scores = serializers.JSONField(source="public_scores", read_only=True)
     private_scores = serializers.SerializerMethodField()
     error = serializers.SerializerMethodField()
+    queue = serializers.SerializerMethodField()
 
     class Meta:
         model = Submission
         fields = [
             "id", "competition", "team", "kind", "status", "description", "public_score", "private_score",
-            "scores", "private_scores", "error", "created_at", "scored_at", "duration_ms", "selected",
+            "scores", "private_scores", "error", "created_at", "scored_at", "duration_ms", "selected", "queue",
         ]
 
     def _private_visible(self) -> bool:
@@ -126,6 +135,15 @@ class SubmissionSerializer(serializers.ModelSerializer):
 
     def get_private_scores(self, submission: Submission) -> dict[str, Any] | None:
         return submission.private_scores if self._private_visible() and submission.private_scores else None
+
+    @extend_schema_field(QueuePlaceSerializer(allow_null=True))
+    def get_queue(self, submission: Submission) -> dict[str, object] | None:
+        """While queued: its place in its queue and the estimated seconds until it starts."""
+        places = self.context.get("queue_places")
+        if places is None:
+            places = queue_places(submissions=[submission])
+        place = places.get(submission.pk)
+        return place.as_dict() if place else None
 
     def get_error(self, submission: Submission) -> dict[str, str] | None:
         if not submission.error_code:

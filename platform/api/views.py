@@ -25,6 +25,7 @@ from podium.errors import PodiumError
 from submissions.models import Submission
 from submissions.selectors import (
     private_scores_visible,
+    queue_places,
     quota_for_team,
     submission_visible_to,
     submissions_for_team,
@@ -147,7 +148,8 @@ class SubmissionListView(APIView):
             if membership else Submission.objects.none()
         )
         context = {"private_visible": private_scores_visible(competition=competition, user=request.user)}
-        return paginated(request, submissions, lambda page: s.SubmissionSerializer(page, many=True, context=context).data)
+        return paginated(request, submissions, lambda page: s.SubmissionSerializer(
+            page, many=True, context={**context, "queue_places": queue_places(submissions=list(page))}).data)
 
     @extend_schema(
         request={"multipart/form-data": s.SubmissionCreateSerializer},

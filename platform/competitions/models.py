@@ -108,6 +108,9 @@ class Competition(models.Model):
     late_submissions = models.BooleanField(
         default=True, help_text="After the end, accept submissions: scored and shown to their team, never ranked."
     )
+    daily_failed_model_limit = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Failed model runs a team may have per day (empty: the daily limit)."
+    )
     max_pending_submissions = models.PositiveIntegerField(
         null=True, blank=True, help_text="At most this many queued or running submissions per team (empty: no cap)."
     )

@@ -208,6 +208,9 @@ PODIUM_LEASE_GRACE_SECONDS = env_int("PODIUM_LEASE_GRACE_SECONDS", 30, minimum=1
 # `failed` with `platform-error` (never charged; organizers can retry it in the admin).
 PODIUM_MAX_REQUEUES = env_int("PODIUM_MAX_REQUEUES", 3, minimum=0)
 PODIUM_MAX_SCORING_ATTEMPTS = env_int("PODIUM_MAX_SCORING_ATTEMPTS", 5, minimum=1)
+# Model submissions a team may have in the inference queue or running at once; the rest wait their
+# turn, so one team's backlog never delays another team's first model.
+PODIUM_MODELS_IN_FLIGHT_PER_TEAM = env_int("PODIUM_MODELS_IN_FLIGHT_PER_TEAM", 1, minimum=1)
 # How often a worker looks for tasks whose worker died (unacknowledged past the
 # visibility timeout) and puts them back in the queue.
 PODIUM_UNACKED_RESTORE_INTERVAL = env_int("PODIUM_UNACKED_RESTORE_INTERVAL", 10, minimum=1)

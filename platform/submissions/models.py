@@ -85,6 +85,8 @@ class Submission(models.Model):
             return f"running inference{percent}"
         if self.status == states.RUNNING:
             return "scoring"
+        if self.stage == states.WAITING:
+            return "queued (after your team's running model)"
         return self.status
 
 

@@ -62,3 +62,48 @@ def private_scores_visible(*, competition: Competition, user: object, now: datet
     if competition.private_revealed(now):
         return True
     return competition_managed_by(competition=competition, user=user)
+
+
+THROUGHPUT_WINDOW = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class QueuePlace:
+    """Where a queued submission stands: its place in its queue and when it should start."""
+
+    queue: str  # "scoring" (prediction files) or "inference" (models)
+    position: int  # 1 = next
+    eta_seconds: int | None  # from the last ten minutes' throughput of that queue; None when nothing finished
+
+    def as_dict(self) -> dict[str, object]:
+        return {"queue": self.queue, "position": self.position, "eta_seconds": self.eta_seconds}
+
+
+def queue_places(*, submissions: list[Submission], now: datetime | None = None) -> dict[int, QueuePlace]:
+    """Place and estimated start of each queued submission in `submissions` (a few queries, whatever their number).
+
+    Prediction files share the scoring queue; models the inference queue, one per team at a time
+    (a model waiting its turn counts its team's models ahead of it as well).
+    """
+    queued = [s for s in submissions if s.status == states.QUEUED]
+    if not queued:
+        return {}
+    now = now or timezone.now()
+    rates = {kind: _finished_per_second(kind=kind, now=now) for kind in {s.kind for s in queued}}
+    places = {}
+    for submission in queued:
+        ahead = Submission.objects.filter(status=states.QUEUED, kind=submission.kind, created_at__lt=submission.created_at)
+        if submission.kind != "model" or submission.stage != states.WAITING:
+            ahead = ahead.exclude(stage=states.WAITING)
+        position = ahead.count() + 1
+        rate = rates[submission.kind]
+        places[submission.pk] = QueuePlace(
+            queue="inference" if submission.kind == "model" else "scoring", position=position,
+            eta_seconds=round(position / rate) if rate else None,
+        )
+    return places
+
+
+def _finished_per_second(*, kind: str, now: datetime) -> float:
+    finished = Submission.objects.filter(kind=kind, scored_at__gte=now - THROUGHPUT_WINDOW, scored_at__lte=now).count()
+    return finished / THROUGHPUT_WINDOW.total_seconds()

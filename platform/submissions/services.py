@@ -36,7 +36,8 @@ logger = logging.getLogger(__name__)
 SCORE_TASK = "workers.tasks.score_submission"
 INFERENCE_TASK = "workers.tasks.run_inference"
 MODEL_ERROR_CODES = ("model-error", "model-memory", "model-timeout", "unsupported-model-format")
-MODEL_LOG_CHARS = 70_000  # the worker keeps 64 KB; a little room for its note of what it dropped
+MODEL_LOG_CHARS = 70_000
+MESSAGE_CHARS = 1000  # any stored error message: formats quote little, this bounds the rest  # the worker keeps 64 KB; a little room for its note of what it dropped
 
 
 def submission_create(
@@ -49,6 +50,8 @@ def submission_create(
         # Lock the team row so that concurrent uploads cannot both pass the daily limit.
         team = Team.objects.select_for_update().get(pk=membership.team_id)
         _check_pending_cap(competition=competition, team=team)
+        if kind == MODEL:
+            _check_failed_model_cap(competition=competition, team=team)
         quota = quota_for_team(competition=competition, team=team)
         if quota.remaining <= 0:
             raise PodiumError(
@@ -66,8 +69,11 @@ def submission_create(
             file=file,
             original_name=(file.name or "")[:255],
             description=description[:500],
+            # One team's models go to the inference queue one at a time (under the team's lock).
+            stage=states.WAITING if kind == MODEL and _models_in_flight(team=team) >= MODELS_IN_FLIGHT else "",
         )
-        transaction.on_commit(lambda: submission_enqueue(submission_id=submission.pk))
+        if submission.stage != states.WAITING:
+            transaction.on_commit(lambda: submission_enqueue(submission_id=submission.pk))
     logger.info("received %s submission from team %s (%d bytes)", kind, team.pk, file.size or 0,
                 extra={"submission": submission.pk})
     return submission
@@ -84,6 +90,46 @@ def _check_pending_cap(*, competition: Competition, team: Team) -> None:
             f"Your team has {pending} submissions still being scored (the limit is {cap}); wait for one to finish.",
             status=429,
         )
+
+
+MODELS_IN_FLIGHT = settings.PODIUM_MODELS_IN_FLIGHT_PER_TEAM
+MODEL_FAULTS = ("model-error", "model-memory", "model-timeout", "unsupported-model-format")
+
+
+def _models_in_flight(*, team: Team) -> int:
+    """The team's model submissions in the inference queue or running (not those waiting their turn)."""
+    return Submission.objects.filter(team=team, kind=MODEL, status__in=states.PENDING).exclude(stage=states.WAITING).count()
+
+
+def _check_failed_model_cap(*, competition: Competition, team: Team) -> None:
+    """Failing on purpose must not hold the inference workers: failed runs have a daily cap of their own."""
+    from submissions.selectors import utc_day_start
+
+    cap = competition.daily_failed_model_limit or competition.daily_submission_limit
+    start = utc_day_start(timezone.now())
+    failed = Submission.objects.filter(team=team, kind=MODEL, status=states.FAILED, error_code__in=MODEL_FAULTS,
+                                       created_at__gte=start).count()
+    if failed >= cap:
+        raise PodiumError(
+            "model-failure-limit",
+            f"Your team's models failed {failed} times today (the limit is {cap}); fix the model and try again "
+            f"after {start + timedelta(days=1):%Y-%m-%d %H:%M} UTC, or submit predictions.",
+            status=429,
+        )
+
+
+def models_dispatch(*, team_id: int) -> int:
+    """Send the team's waiting models, oldest first, while it has fewer than its share in flight."""
+    sent: list[int] = []
+    with transaction.atomic():
+        team = Team.objects.select_for_update().get(pk=team_id)
+        free = MODELS_IN_FLIGHT - _models_in_flight(team=team)
+        waiting = Submission.objects.filter(team=team, kind=MODEL, status=states.QUEUED, stage=states.WAITING)
+        for submission_id in waiting.order_by("created_at", "pk").values_list("pk", flat=True)[:max(free, 0)]:
+            if _transition(submission_id=submission_id, condition=Q(status=states.QUEUED, stage=states.WAITING), stage=""):
+                sent.append(submission_id)
+                transaction.on_commit(lambda pk=submission_id: submission_enqueue(submission_id=pk))
+    return len(sent)
 
 
 def _check_can_submit(*, competition: Competition, membership: object, file: UploadedFile, kind: str) -> None:
@@ -188,6 +234,7 @@ def submission_inference_finished(*, submission_id: int, result: dict[str, objec
     if error:
         _transition(submission_id=submission_id, condition=pending, status=states.FAILED, scored_at=timezone.now(),
                     error_code=error["code"], error_message=error["message"], **details)
+        _next_model(submission_id=submission_id)
         return states.FAILED
     if not _transition(submission_id=submission_id, condition=pending, predictions_file=result["output"],
                        progress=1.0, stage=states.INFERENCE, status=states.RUNNING, **details):
@@ -286,6 +333,7 @@ def submission_score(*, submission_id: int, task_id: str, worker: str = "") -> s
     except SubmissionError as exc:
         submission_finish(submission=submission, started=started, error=exc)
         logger.info("failed: %s (attempt %d)", exc.code, submission.attempt)
+        _next_model(submission_id=submission.pk)
         return states.FAILED
     except Exception as exc:
         if submission.attempt >= settings.PODIUM_MAX_SCORING_ATTEMPTS:
@@ -297,6 +345,7 @@ def submission_score(*, submission_id: int, task_id: str, worker: str = "") -> s
         submission_release(submission=submission)
         raise
     submission_finish(submission=submission, started=started, scores=scores)
+    _next_model(submission_id=submission.pk)
     logger.info("scored %s=%.6g in %.3f s (attempt %d)", task_type.primary_metric,
                 scores["public"][task_type.primary_metric], time.perf_counter() - started, submission.attempt)
     return states.SCORED
@@ -316,7 +365,7 @@ def submission_finish(
         "duration_ms": int((time.perf_counter() - started) * 1000),
     }
     if error is not None:
-        fields.update(status=states.FAILED, error_code=error.code, error_message=error.message)
+        fields.update(status=states.FAILED, error_code=error.code[:40], error_message=error.message[:MESSAGE_CHARS])
     else:
         fields.update(
             status=states.SCORED,
@@ -360,9 +409,12 @@ def submissions_requeue_stale(*, now: datetime | None = None) -> int:
     """
     now = now or timezone.now()
     settled = now - timedelta(seconds=settings.PODIUM_LEASE_GRACE_SECONDS)
+    waiting_teams = set(Submission.objects.filter(status=states.QUEUED, stage=states.WAITING).values_list("team_id", flat=True))
+    for team_id in waiting_teams:  # a finish whose dispatch was lost (a crash between the two)
+        models_dispatch(team_id=team_id)
     pending = list(Submission.objects.filter(
         Q(enqueued_at__lt=settled) | Q(enqueued_at__isnull=True, created_at__lt=settled), status__in=states.PENDING,
-    ).values_list("pk", flat=True))
+    ).exclude(stage=states.WAITING).values_list("pk", flat=True))
     lost = sorted(set(pending) - leases.accounted_for(pending))
     count = 0
     for submission_id in lost:
@@ -375,7 +427,8 @@ def submissions_requeue_stale(*, now: datetime | None = None) -> int:
 
 def _requeue_lost(*, submission_id: int, settled: datetime) -> bool:
     """Back to `queued` (a model starts over from inference) and sent again; False if it moved meanwhile."""
-    unchanged = Q(status__in=states.PENDING) & (Q(enqueued_at__lt=settled) | Q(enqueued_at__isnull=True))
+    unchanged = (Q(status__in=states.PENDING) & ~Q(stage=states.WAITING)
+                 & (Q(enqueued_at__lt=settled) | Q(enqueued_at__isnull=True)))
     submission = Submission.objects.filter(unchanged, pk=submission_id).first()
     if submission is None:
         return False
@@ -401,7 +454,15 @@ def submission_fail_platform(*, submission_id: int, reason: str) -> bool:
                          stage="", error_code=PLATFORM_ERROR, error_message=message, scored_at=timezone.now())
     if failed:
         logger.error("failed with platform-error: %s", reason, extra={"submission": submission_id})
+        _next_model(submission_id=submission_id)
     return failed
+
+
+def _next_model(*, submission_id: int) -> None:
+    """A model submission ended: its team's next waiting model may go."""
+    row = Submission.objects.filter(pk=submission_id, kind=MODEL).values_list("team_id", flat=True).first()
+    if row is not None:
+        models_dispatch(team_id=row)
 
 
 def submissions_retry(*, submission_ids: list[int]) -> int:

@@ -13,4 +13,7 @@ PENDING = frozenset({QUEUED, RUNNING})
 # Stages within RUNNING.
 INFERENCE = "inference"
 SCORING = "scoring"
-STAGE_CHOICES = [(INFERENCE, "Running the model"), (SCORING, "Scoring")]
+# Within QUEUED: a model held back until its team's running model finishes (one at a time per team,
+# so that the inference queue takes teams in turn).
+WAITING = "waiting"
+STAGE_CHOICES = [(INFERENCE, "Running the model"), (SCORING, "Scoring"), (WAITING, "Waiting for the team's running model")]

@@ -15,7 +15,7 @@ from podium.errors import PodiumError
 from podium.fragments import fragment_response
 from submissions import states
 from submissions.models import Submission
-from submissions.selectors import private_scores_visible, submission_visible_to, submissions_for_team
+from submissions.selectors import private_scores_visible, queue_places, submission_visible_to, submissions_for_team
 from submissions.services import submission_create, submission_select
 from teams.selectors import membership_get
 
@@ -82,11 +82,15 @@ def my_submissions_fragment(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _submissions_table(request: HttpRequest, competition: Competition) -> dict[str, object]:
     submissions = _my_submissions(request, competition)
+    places = queue_places(submissions=submissions)
+    for submission in submissions:
+        submission.queue_place = places.get(submission.pk)
     return {
         "submissions": submissions,
         "private_visible": private_scores_visible(competition=competition, user=request.user),
         "pending": any(not s.is_final for s in submissions),
-        "fingerprint": [(s.pk, s.status, s.stage, s.progress, s.selected) for s in submissions],
+        "fingerprint": [(s.pk, s.status, s.stage, s.progress, s.selected) for s in submissions]
+                       + [(pk, place.position, place.eta_seconds) for pk, place in places.items()],
     }
 
 
@@ -105,6 +109,7 @@ def submission_detail(request: HttpRequest, submission_id: int) -> HttpResponse:
     context = competition_context(request, competition, "submissions")
     context.update(
         submission=submission,
+        queue_place=queue_places(submissions=[submission]).get(submission.pk),
         has_overlay=submission.status == states.SCORED and competition.task in IMAGE_TASKS,
         private_visible=private_scores_visible(competition=competition, user=request.user),
         metrics=competition.task_type.metrics,

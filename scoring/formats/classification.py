@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scoring.errors import DUPLICATE_ID, EMPTY_VALUE, UNKNOWN_LABEL, SubmissionError, TruthError, describe_values
+from scoring.errors import DUPLICATE_ID, EMPTY_VALUE, UNKNOWN_LABEL, SubmissionError, TruthError, describe_values, quote
 from scoring.formats.csvfile import CsvRows
 from scoring.formats.idcheck import raise_for_bad_ids
 from scoring.formats.usage import PRIVATE, PUBLIC, parse_usage, require_both_subsets
@@ -54,7 +54,7 @@ def read_truth(path: Path, classes: list[str] | None = None) -> ClassificationTr
         raise TruthError(EMPTY_VALUE, "truth.csv has a header but no rows.")
     if len(row_of) != len(ids):
         duplicate = next(row_id for row, row_id in enumerate(ids) if row_of[row_id] != row)
-        raise TruthError(DUPLICATE_ID, f"truth.csv: id {duplicate!r} appears more than once.")
+        raise TruthError(DUPLICATE_ID, f"truth.csv: id {quote(duplicate)} appears more than once.")
     usage_array = np.frombuffer(bytes(usage), dtype=np.uint8)
     if (usage_array == 2).any():
         bad = int(np.argmax(usage_array == 2))
@@ -124,9 +124,9 @@ def read_predictions(path: Path, truth: ClassificationTruth) -> np.ndarray:
 
 def _label_error(label: str, line: int, row_id: str, classes: list[str]) -> SubmissionError:
     if not label.strip():
-        return SubmissionError(EMPTY_VALUE, f"Line {line}: the label for id {row_id!r} is empty. Every row needs a label.")
+        return SubmissionError(EMPTY_VALUE, f"Line {line}: the label for id {quote(row_id)} is empty. Every row needs a label.")
     return SubmissionError(
         UNKNOWN_LABEL,
-        f"Line {line}: label {label!r} (id {row_id!r}) is not one of the competition's classes: "
+        f"Line {line}: label {quote(label)} (id {quote(row_id)}) is not one of the competition's classes: "
         f"{describe_values(classes, len(classes), limit=20)}. Labels are case-sensitive.",
     )

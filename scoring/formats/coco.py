@@ -28,6 +28,7 @@ from scoring.errors import (
     ScoringError,
     SubmissionError,
     TruthError,
+    quote,
 )
 from scoring.formats.usage import parse_usage, require_both_subsets
 
@@ -122,9 +123,9 @@ def _truth_annotations(annotations: list[Any], image_index: dict[int, int], cate
             raise TruthError(BAD_TRUTH, f"{where}: 'id' must be a unique positive integer.")
         seen.add(ann_id)
         if ann.get("image_id") not in image_index or type(ann.get("image_id")) is not int:
-            raise TruthError(UNKNOWN_IMAGE, f"{where}: image_id {ann.get('image_id')!r} is not in 'images'.")
+            raise TruthError(UNKNOWN_IMAGE, f"{where}: image_id {quote(ann.get('image_id'))} is not in 'images'.")
         if ann.get("category_id") not in category_index or type(ann.get("category_id")) is not int:
-            raise TruthError(UNKNOWN_CATEGORY, f"{where}: category_id {ann.get('category_id')!r} is not in 'categories'.")
+            raise TruthError(UNKNOWN_CATEGORY, f"{where}: category_id {quote(ann.get('category_id'))} is not in 'categories'.")
         problem = _bbox_problem(ann.get("bbox"))
         if problem:
             raise TruthError(BAD_BBOX, f"{where}: {problem}.")
@@ -239,11 +240,11 @@ def _raise_first_problem(items: list[Any]) -> None:
         if missing:
             raise SubmissionError(MISSING_FIELD, f"{where} has no {', '.join(repr(m) for m in missing)}; each needs {', '.join(FIELDS)}.")
         if type(item["image_id"]) is not int:
-            raise SubmissionError(UNKNOWN_IMAGE, f"{where}: image_id {item['image_id']!r} is not an integer image id.")
+            raise SubmissionError(UNKNOWN_IMAGE, f"{where}: image_id {quote(item['image_id'])} is not an integer image id.")
         if type(item["category_id"]) is not int:
-            raise SubmissionError(UNKNOWN_CATEGORY, f"{where}: category_id {item['category_id']!r} is not an integer category id.")
+            raise SubmissionError(UNKNOWN_CATEGORY, f"{where}: category_id {quote(item['category_id'])} is not an integer category id.")
         problem = _bbox_problem(item["bbox"])
         if problem:
             raise SubmissionError(BAD_BBOX, f"{where} (image_id {item['image_id']}): {problem}.")
         if type(item["score"]) not in _NUMBER or not math.isfinite(item["score"]):
-            raise SubmissionError(BAD_SCORE, f"{where} (image_id {item['image_id']}): score {item['score']!r} is not a finite number.")
+            raise SubmissionError(BAD_SCORE, f"{where} (image_id {item['image_id']}): score {quote(item['score'])} is not a finite number.")

@@ -11,7 +11,7 @@ import io
 from collections.abc import Iterator
 from pathlib import Path
 
-from scoring.errors import BAD_HEADER, BAD_ROW, EMPTY_FILE, NOT_UTF8, ScoringError, SubmissionError
+from scoring.errors import BAD_HEADER, BAD_ROW, EMPTY_FILE, NOT_UTF8, ScoringError, SubmissionError, quote
 
 # Any single field longer than this is not an id, label or RLE we can use.
 csv.field_size_limit(64 * 1024 * 1024)
@@ -56,7 +56,7 @@ class CsvRows:
                 ) from None
             except csv.Error as exc:
                 raise self.error(
-                    BAD_ROW, f"Line {reader.line_num}: the CSV cannot be read ({exc}). Check quoting on that line."
+                    BAD_ROW, f"Line {reader.line_num}: the CSV cannot be read ({str(exc)[:120]}). Check quoting on that line."
                 ) from None
 
     def _check_header(self, reader: "csv._reader") -> None:
@@ -67,7 +67,7 @@ class CsvRows:
         if cleaned != self.expected_header:
             raise self.error(
                 BAD_HEADER,
-                f"The header is {','.join(header)!r} but must be exactly {self._header_text()} "
+                f"The header is {quote(','.join(header))} but must be exactly {self._header_text()} "
                 "(same names, same order, no extra columns).",
             )
 

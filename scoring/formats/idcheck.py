@@ -1,7 +1,7 @@
 """The id checks every row-based format shares: duplicates, unknown ids, missing ids."""
 from __future__ import annotations
 
-from scoring.errors import DUPLICATE_ID, MISSING_IDS, UNKNOWN_IDS, SubmissionError, describe_values
+from scoring.errors import DUPLICATE_ID, MISSING_IDS, UNKNOWN_IDS, SubmissionError, describe_values, quote
 
 
 def raise_for_bad_ids(
@@ -14,7 +14,7 @@ def raise_for_bad_ids(
 ) -> None:
     """Raise the first id problem found, naming the first few ids and counting the rest."""
     if duplicates:
-        shown = "; ".join(f"{row_id!r} (again on line {line})" for row_id, line in duplicates[:5])
+        shown = "; ".join(f"{quote(row_id)} (again on line {line})" for row_id, line in duplicates[:5])
         more = f" and {len(duplicates) - 5} more" if len(duplicates) > 5 else ""
         raise SubmissionError(DUPLICATE_ID, f"Some ids appear more than once: {shown}{more}. Keep one row per id.")
     if unknown_count:

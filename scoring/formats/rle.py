@@ -8,6 +8,8 @@ pixel axis, so a whole file is validated and compared with a few numpy calls.
 """
 from __future__ import annotations
 
+from scoring.errors import quote
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,7 +81,7 @@ def parse_runs(texts: list[str], sizes: np.ndarray) -> tuple[RunSet, RleProblem 
             bad = next((t for t in tokens if not t.lstrip("-").isdigit()), None)
             if bad is None:
                 return _empty(len(texts)), RleProblem(row, f"contains a number past the image's {sizes[row]} pixels")
-            return _empty(len(texts)), RleProblem(row, f"contains {bad[:20]!r}, which is not a whole number")
+            return _empty(len(texts)), RleProblem(row, f"contains {quote(bad, 20)}, which is not a whole number")
         if values.size and int(np.abs(values).max()) > sizes[row]:
             # Checked before any arithmetic: start + length must not overflow int64.
             return _empty(len(texts)), RleProblem(row, f"contains {int(np.abs(values).max())}, past the image's {sizes[row]} pixels")

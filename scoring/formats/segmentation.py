@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scoring.errors import BAD_RLE, BAD_TRUTH, DUPLICATE_ID, EMPTY_VALUE, SubmissionError, TruthError
+from scoring.errors import BAD_RLE, BAD_TRUTH, DUPLICATE_ID, EMPTY_VALUE, SubmissionError, TruthError, quote
 from scoring.formats.csvfile import CsvRows
 from scoring.formats.idcheck import raise_for_bad_ids
 from scoring.formats.rle import RunSet, parse_runs
@@ -36,7 +36,7 @@ def read_truth(path: Path) -> SegmentationTruth:
         if not row_id:
             raise TruthError(EMPTY_VALUE, f"truth.csv line {rows.line}: the id is empty.")
         if row_id in row_of:
-            raise TruthError(DUPLICATE_ID, f"truth.csv line {rows.line}: id {row_id!r} appears twice.")
+            raise TruthError(DUPLICATE_ID, f"truth.csv line {rows.line}: id {quote(row_id)} appears twice.")
         sizes.append(_pixels(height, width, rows.line))
         row_of[row_id] = len(ids)
         ids.append(row_id)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scoring.errors import BAD_TRUTH, TruthError
+from scoring.errors import BAD_TRUTH, TruthError, quote
 
 PUBLIC = "Public"
 PRIVATE = "Private"
@@ -15,7 +15,7 @@ def parse_usage(value: str, *, line: int | str, file: str) -> int:
         return 1
     if value == PRIVATE:
         return 0
-    raise TruthError(BAD_TRUTH, f"{file} line {line}: Usage is {value!r} but must be 'Public' or 'Private'.")
+    raise TruthError(BAD_TRUTH, f"{file} line {line}: Usage is {quote(value)} but must be 'Public' or 'Private'.")
 
 
 def require_both_subsets(is_public: np.ndarray, *, file: str) -> None:
