@@ -141,3 +141,22 @@ def test_the_demo_runs_prediction_files_and_models_on_separate_workers(monkeypat
     monkeypatch.delenv("REDIS_URL", raising=False)
     runstack.Command().handle(bind="127.0.0.1:0", concurrency=2)
     assert sorted(started) == ["inference", "scoring"]
+
+
+def test_organizers_run_platform_errors_again_with_one_click(competition, alice, alice_joined, django_user_model,
+                                                             sent: list[int], django_capture_on_commit_callbacks) -> None:
+    broken = Submission.objects.create(competition=competition, team=alice_joined.team, status=states.FAILED,
+                                       error_code="platform-error", error_message="ours", file="x.csv", requeues=3)
+    theirs = Submission.objects.create(competition=competition, team=alice_joined.team, status=states.FAILED,
+                                       error_code="bad-header", error_message="theirs", file="y.csv")
+    admin = Client()
+    admin.force_login(django_user_model.objects.create_superuser("root", "r@example.com", "root-pass-1"))
+    listed = admin.get("/admin/submissions/submission/?error_code=platform-error").content.decode()
+    assert f"/admin/submissions/submission/{broken.pk}/change/" in listed
+    assert f"/admin/submissions/submission/{theirs.pk}/change/" not in listed
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post("/admin/submissions/submission/", {"action": "retry_platform_errors",
+                                                                 "_selected_action": [broken.pk, theirs.pk]})
+    assert response.status_code == 302
+    assert Submission.objects.get(pk=broken.pk).status == states.QUEUED and sent == [broken.pk]
+    assert Submission.objects.get(pk=theirs.pk).status == states.FAILED
