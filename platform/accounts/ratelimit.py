@@ -22,8 +22,22 @@ WINDOW_SECONDS = 60
 logger = logging.getLogger(__name__)
 
 
+def client_address(request: HttpRequest) -> str:
+    """The client's address: REMOTE_ADDR, or with PODIUM_TRUSTED_PROXIES = N, what the first of our N proxies saw."""
+    proxies = settings.PODIUM_TRUSTED_PROXIES
+    remote = request.META.get("REMOTE_ADDR", "")
+    if not proxies:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    return forwarded[-proxies] if len(forwarded) >= proxies else (forwarded[0] if forwarded else remote)
+
+
+def _account(username: object) -> str:
+    return str(username or "").strip().lower()[:150]
+
+
 class PasswordThrottle(AnonRateThrottle):
-    """`POST /api/v1/auth/token/`: at most PODIUM_AUTH_RATE attempts per client address."""
+    """`POST /api/v1/auth/token/`: at most PODIUM_AUTH_ATTEMPTS_PER_MINUTE attempts per client address."""
 
     scope = "auth"
 
@@ -38,13 +52,27 @@ class PasswordThrottle(AnonRateThrottle):
             return True
 
 
+class AccountPasswordThrottle(PasswordThrottle):
+    """The same limit per account named, from any number of addresses."""
+
+    scope = "auth-account"
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        account = _account(request.data.get("username") if hasattr(request.data, "get") else "")
+        return self.cache_format % {"scope": self.scope, "ident": account} if account else None
+
+
 def limit_login_attempts(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """At most PODIUM_AUTH_ATTEMPTS_PER_MINUTE login POSTs a minute from one address."""
+    """At most PODIUM_AUTH_ATTEMPTS_PER_MINUTE login POSTs a minute from one address, and for one account."""
 
     @wraps(view)
     def limited(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         if request.method == "POST":
-            if _attempts(f"login-attempts:{request.META.get('REMOTE_ADDR', '')}") > settings.PODIUM_AUTH_ATTEMPTS_PER_MINUTE:
+            limit = settings.PODIUM_AUTH_ATTEMPTS_PER_MINUTE
+            by_address = _attempts(f"login-attempts:{client_address(request)}")
+            account = _account(request.POST.get("username"))
+            by_account = _attempts(f"login-account:{account}") if account else 0
+            if by_address > limit or by_account > limit:
                 response = render(request, "error.html", {"status": 429, "message": "Too many login attempts; wait a minute and try again."}, status=429)
                 response["Retry-After"] = str(WINDOW_SECONDS)
                 return response

@@ -7,9 +7,11 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from accounts.models import ApiToken
 from accounts.services import token_issue, token_revoke
+from podium.redirects import safe_next
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -17,7 +19,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        return redirect(request.GET.get("next") or "competition-list")
+        return redirect(safe_next(request, request.GET.get("next"), reverse("competition-list")))
     return render(request, "registration/signup.html", {"form": form})
 
 
@@ -28,7 +30,9 @@ def profile(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and request.POST.get("action") == "create":
         _, new_key = token_issue(user=request.user, name=request.POST.get("name", "").strip() or "token")
     elif request.method == "POST" and request.POST.get("action") == "revoke":
-        if token_revoke(user=request.user, token_id=int(request.POST.get("token", "0") or 0)):
+        raw = request.POST.get("token", "")
+        token_id = int(raw) if raw.isdigit() and len(raw) <= 18 else 0
+        if token_revoke(user=request.user, token_id=token_id):
             messages.success(request, "Token revoked. Scripts using it now get 401.")
         return redirect("profile")
     tokens = ApiToken.objects.filter(user=request.user)

@@ -15,6 +15,7 @@ from podium.errors import PodiumError
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
+MAX_PAGE = 10_000_000  # far past any list; a larger number would overflow the database's OFFSET
 PARAMETERS = [
     OpenApiParameter("page", int, description="1-based page number (default 1)."),
     OpenApiParameter("page_size", int, description=f"Items per page (default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE})."),
@@ -25,14 +26,14 @@ def _positive(request: Request, name: str, default: int, maximum: int | None = N
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
+    if not raw.isdigit() or len(raw) > 12 or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
         limit = f" and at most {maximum}" if maximum else ""
         raise PodiumError("invalid", f"{name}: must be a whole number of at least 1{limit}.")
     return int(raw)
 
 
 def paginated(request: Request, items: QuerySet[Any] | Sequence[Any], serialize: Any) -> Response:
-    page = _positive(request, "page", 1)
+    page = _positive(request, "page", 1, MAX_PAGE)
     size = _positive(request, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
     total = items.count() if isinstance(items, QuerySet) else len(items)
     start = (page - 1) * size

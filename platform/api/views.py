@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.ratelimit import PasswordThrottle
+from accounts.ratelimit import AccountPasswordThrottle, PasswordThrottle
 from accounts.services import token_issue
 from api import serializers as s
 from api.pagination import PARAMETERS as PAGE_PARAMETERS
@@ -60,7 +60,7 @@ def _require_access(competition: Competition, request: Request) -> Any:
 class TokenView(APIView):
     authentication_classes: list[type] = []
     permission_classes = [permissions.AllowAny]
-    throttle_classes = [PasswordThrottle]
+    throttle_classes = [PasswordThrottle, AccountPasswordThrottle]
 
     @extend_schema(request=s.TokenRequestSerializer, responses={200: s.TokenSerializer, 429: s.ErrorSerializer, **ERRORS}, auth=[])
     def post(self, request: Request) -> Response:

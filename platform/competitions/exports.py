@@ -4,15 +4,36 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from typing import Any
 
 from competitions.models import Competition
 from leaderboards.selectors import BOARDS, leaderboard_rows
 from submissions.models import Submission
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralized(value: Any) -> Any:
+    """A cell a spreadsheet would run as a formula (`=HYPERLINK(...)`), prefixed with ' as OWASP advises."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class SafeWriter:
+    """csv.writer whose text cells from participants (team names, descriptions, messages) never become formulas."""
+
+    def __init__(self, buffer: io.StringIO) -> None:
+        self.writer = csv.writer(buffer, lineterminator="\n")
+
+    def writerow(self, row: Iterable[Any]) -> None:
+        self.writer.writerow([neutralized(value) for value in row])
+
+
 def leaderboard_csv(*, competitions: Iterable[Competition]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = SafeWriter(buffer)
     writer.writerow(["competition", "board", "metric", "rank", "team", "score", "submission_count", "last_submission_at"])
     for competition in competitions:
         metric = competition.task_type.primary_metric
@@ -25,7 +46,7 @@ def leaderboard_csv(*, competitions: Iterable[Competition]) -> str:
 
 def submissions_csv(*, competitions: Iterable[Competition]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = SafeWriter(buffer)
     competitions = list(competitions)
     metrics = sorted({m for c in competitions for m in c.task_type.metrics})
     writer.writerow(["id", "competition", "team", "submitted_by", "kind", "status", "public_score", "private_score",

@@ -57,6 +57,12 @@ MODEL_SETTINGS = ("max_length", "confidence", "iou", "max_detections")
 MODEL_LIMITS = ("wall_seconds", "cpu_seconds", "memory_mb", "batch_size", "output_mb")
 
 
+def model_limit_maxima() -> dict[str, int]:
+    """The most any competition may ask for: a model must not hold a worker, its memory or its disk without end."""
+    return {"wall_seconds": settings.PODIUM_MAX_MODEL_SECONDS, "cpu_seconds": 86_400, "memory_mb": 65_536,
+            "batch_size": 1024, "output_mb": 4096}
+
+
 def model_limits_problem(value: object) -> str | None:
     """What is wrong with a `model_limits` mapping, or None: known keys, whole limits, settings in range."""
     from workers.runtime.manifest import KEYS, ManifestError
@@ -68,9 +74,11 @@ def model_limits_problem(value: object) -> str | None:
     unknown = sorted(str(key)[:40] for key in value if key not in MODEL_LIMITS + MODEL_SETTINGS)
     if unknown:
         return f"Unknown keys {', '.join(unknown[:5])}; the keys are {', '.join(MODEL_LIMITS + MODEL_SETTINGS)}."
+    maxima = model_limit_maxima()
     for name in MODEL_LIMITS:
-        if name in value and (isinstance(value[name], bool) or not isinstance(value[name], int) or value[name] < 1):
-            return f"{name} must be a whole number of at least 1."
+        if name in value and (isinstance(value[name], bool) or not isinstance(value[name], int)
+                              or not 1 <= value[name] <= maxima[name]):
+            return f"{name} must be a whole number from 1 to {maxima[name]}."
     for name in MODEL_SETTINGS:
         try:
             if name in value:
@@ -154,7 +162,10 @@ class Competition(models.Model):
         """A model-run setting from `model_limits`, else the platform default (README, "Model submissions")."""
         defaults = {"wall_seconds": 600, "cpu_seconds": 1200, "memory_mb": 4096, "batch_size": 16, "output_mb": 512}
         value = (self.model_limits or {}).get(name, defaults[name])
-        return int(value)
+        try:
+            return max(1, min(int(value), model_limit_maxima()[name]))
+        except (TypeError, ValueError):
+            return defaults[name]  # a value the admin would refuse, from an older row or a bundle
 
     def model_settings(self) -> dict[str, float | int]:
         """How models' inputs and outputs are read here (`model_limits` keys); a model's podium.yaml may override."""

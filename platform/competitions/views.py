@@ -16,6 +16,7 @@ from competitions.images import IMAGE_TASKS, test_image_files, thumbnail_png
 from competitions.models import ACTIVE, ENDED, Competition
 from competitions.selectors import competition_files, competitions_visible
 from podium.errors import PodiumError
+from podium.redirects import safe_next
 from submissions.selectors import quota_for_team
 from teams.selectors import membership_get, membership_has_access
 from teams.services import membership_join
@@ -94,4 +95,4 @@ def competition_join(request: HttpRequest, slug: str) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("competition-rules", slug=slug)
     messages.success(request, f"You have joined {competition.title}. Good luck!")
-    return redirect(request.POST.get("next") or competition.get_absolute_url())
+    return redirect(safe_next(request, request.POST.get("next"), competition.get_absolute_url()))

@@ -2,11 +2,16 @@
 
 Answers 200 when the database and the broker answer, 503 otherwise (a queue
 without workers is reported but is not an outage of the web server). Cached briefly.
+Anyone gets the status; the details (worker host names, queue lengths, sandboxes)
+only staff, or a probe sending `Authorization: Bearer <PODIUM_HEALTH_TOKEN>`.
 """
 from __future__ import annotations
 
+import hmac
 import time
 from typing import Any
+
+from django.conf import settings
 
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
@@ -25,7 +30,19 @@ def health(request: HttpRequest) -> JsonResponse:
         report = {"database": _database(), **_broker_and_workers(), "checked_at": time.time()}
         cache_set("podium-health", report, CACHE_SECONDS)
     healthy = report["database"]["ok"] and report["broker"]["ok"]
-    return JsonResponse({"status": "ok" if healthy else "unavailable", **report}, status=200 if healthy else 503)
+    body = {"status": "ok" if healthy else "unavailable"}
+    if _may_see_details(request):
+        body.update(report)
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+def _may_see_details(request: HttpRequest) -> bool:
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.is_staff:
+        return True
+    token = settings.PODIUM_HEALTH_TOKEN
+    sent = request.headers.get("Authorization", "")
+    return bool(token) and hmac.compare_digest(sent.encode(), f"Bearer {token}".encode())
 
 
 def _database() -> dict[str, Any]:

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "podium.headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -201,6 +202,12 @@ CELERY_VISIBILITY_TIMEOUT = env_int(
 )
 # How often the sweep for lost submissions runs (Celery beat): it sends again every pending
 # submission that no worker holds (its lease ran out) and no queue holds (its marker is gone).
+# `/health/` shows its details (workers, queues, sandboxes) to staff, and to probes sending
+# `Authorization: Bearer <this>`; everyone else gets the status alone. Empty: staff only.
+PODIUM_HEALTH_TOKEN = env_str("PODIUM_HEALTH_TOKEN", "")
+# Reverse proxies of ours in front of the web server (nginx, a load balancer): 0 trusts no
+# X-Forwarded-For header; N takes the client address the first of N proxies saw. One setting for the site.
+PODIUM_TRUSTED_PROXIES = env_int("PODIUM_TRUSTED_PROXIES", 0, minimum=0)
 PODIUM_SWEEP_INTERVAL = env_int("PODIUM_SWEEP_INTERVAL", 10, minimum=1)
 # A submission sent less than this long ago is left alone by the sweep (its task may be in flight).
 PODIUM_LEASE_GRACE_SECONDS = env_int("PODIUM_LEASE_GRACE_SECONDS", 30, minimum=1)
@@ -237,6 +244,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": None,
+    # Whose address a request is (rate limits): X-Forwarded-For is read only behind that many proxies of ours;
+    # unset, DRF would trust whatever header a client sends.
+    "NUM_PROXIES": PODIUM_TRUSTED_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Podium API",

@@ -14,7 +14,7 @@ import numpy as np
 
 from scoring.errors import DUPLICATE_ID, EMPTY_VALUE, UNKNOWN_LABEL, SubmissionError, TruthError, describe_values, quote
 from scoring.formats.csvfile import CsvRows
-from scoring.formats.idcheck import raise_for_bad_ids
+from scoring.formats.idcheck import first_ids, raise_for_bad_ids
 from scoring.formats.usage import PRIVATE, PUBLIC, parse_usage, require_both_subsets
 
 TRUTH_HEADER = ["id", "label", "Usage"]
@@ -117,7 +117,7 @@ def read_predictions(path: Path, truth: ClassificationTruth) -> np.ndarray:
     codes = np.frombuffer(predicted, dtype=np.int32)
     missing = np.flatnonzero(codes < 0)
     raise_for_bad_ids(
-        duplicates, unknown, unknown_count, [truth.ids[row] for row in missing[:5]], int(missing.size), "test.csv"
+        duplicates, unknown, unknown_count, first_ids(truth.ids[row] for row in missing), int(missing.size), "test.csv"
     )
     return codes
 

@@ -1,7 +1,15 @@
 """The id checks every row-based format shares: duplicates, unknown ids, missing ids."""
 from __future__ import annotations
 
+import heapq
+from collections.abc import Iterable
+
 from scoring.errors import DUPLICATE_ID, MISSING_IDS, UNKNOWN_IDS, SubmissionError, describe_values, quote
+
+
+def first_ids(ids: Iterable[str], count: int = 5) -> list[str]:
+    """The first few ids in sorted order: never in the truth file's order, which may follow the hidden split."""
+    return heapq.nsmallest(count, ids)
 
 
 def raise_for_bad_ids(

@@ -8,7 +8,7 @@ import numpy as np
 
 from scoring.errors import BAD_RLE, BAD_TRUTH, DUPLICATE_ID, EMPTY_VALUE, SubmissionError, TruthError, quote
 from scoring.formats.csvfile import CsvRows
-from scoring.formats.idcheck import raise_for_bad_ids
+from scoring.formats.idcheck import first_ids, raise_for_bad_ids
 from scoring.formats.rle import RunSet, parse_runs
 from scoring.formats.usage import parse_usage, require_both_subsets
 
@@ -85,7 +85,7 @@ def read_predictions(path: Path, truth: SegmentationTruth) -> RunSet:
             texts[row] = rle
             lines[row] = rows.line
     missing = [k for k, text in enumerate(texts) if text is None]
-    raise_for_bad_ids(duplicates, unknown, unknown_count, [truth.ids[k] for k in missing[:5]], len(missing), "test.csv")
+    raise_for_bad_ids(duplicates, unknown, unknown_count, first_ids(truth.ids[k] for k in missing), len(missing), "test.csv")
     runs, problem = parse_runs(texts, truth.sizes)  # type: ignore[arg-type]
     if problem is not None:
         raise SubmissionError(

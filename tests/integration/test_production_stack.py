@@ -30,6 +30,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "podium-smoke"
+HEALTH_TOKEN = "probe-" + "t" * 30
 HTTPS = {"X-Forwarded-Proto": "https"}  # as the TLS proxy in front of gunicorn sends
 
 
@@ -83,6 +84,7 @@ def production_env(s3_endpoint: str, private_redis: str, tmp_path: Path) -> dict
         "AWS_ACCESS_KEY_ID": "smoke",
         "AWS_SECRET_ACCESS_KEY": "smoke",
         "AWS_DEFAULT_REGION": "us-east-1",
+        "PODIUM_HEALTH_TOKEN": HEALTH_TOKEN,
     }
     (tmp_path / "media").mkdir()
     return env
@@ -202,11 +204,13 @@ def test_one_submission_of_each_kind_is_scored_with_production_settings_and_obje
         results = [_wait_scored(url, token, submission_id) for submission_id in ids]
         status, seconds = _declare_huge_upload(url, f"/api/v1/competitions/{slug}/submissions/", token)
         assert status == 413 and seconds < 5, "a 10 GB upload must be refused from its headers, its body never sent"
-        health = requests.get(f"{url}/health/", headers=HTTPS, timeout=10).json()
+        anonymous = requests.get(f"{url}/health/", headers=HTTPS, timeout=10).json()
+        health = requests.get(f"{url}/health/", headers={**HTTPS, "Authorization": f"Bearer {HEALTH_TOKEN}"}, timeout=10).json()
 
     for result in results:
         assert result["status"] == "scored", result["error"]
         assert result["public_score"] > 0.7
+    assert anonymous == {"status": "ok"}  # no host names or queue lengths for anyone
     assert health["workers"]["scoring"] and health["workers"]["inference"]
     keys = {item["Key"] for item in boto3.client(
         "s3", endpoint_url=production_env["PODIUM_S3_ENDPOINT_URL"], region_name="us-east-1",

@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 
 from examples import text_classification
@@ -61,7 +62,9 @@ def _waiting_health() -> dict | None:
     from django.core.cache import cache
 
     cache.clear()
-    models = Client().get("/health/").json().get("models", {})
+    staff = Client()
+    staff.force_login(get_user_model().objects.get_or_create(username="health-staff", defaults={"is_staff": True})[0])
+    models = staff.get("/health/").json().get("models", {})
     return models if str(models.get("status", "")).startswith("waiting: no inference worker can build") else None
 
 

@@ -59,7 +59,9 @@ def test_many_submissions_are_each_scored_once(celery_worker, alice_api, competi
     assert sorted(Submission.objects.values_list("attempt", flat=True)) == [1] * len(ids)
 
 
-def test_the_health_endpoint_reports_database_broker_queues_and_workers(celery_worker, client) -> None:
+def test_the_health_endpoint_reports_database_broker_queues_and_workers(celery_worker, client, admin_user) -> None:
+    assert client.get("/health/").json() == {"status": "ok"}  # anonymous: the status alone
+    client.force_login(admin_user)
     report = client.get("/health/").json()
     assert report["status"] == "ok" and report["database"]["ok"] and report["broker"]["ok"]
     assert set(report["queues"]) == {"scoring", "inference"}
@@ -67,10 +69,11 @@ def test_the_health_endpoint_reports_database_broker_queues_and_workers(celery_w
     assert beats and min(beats.values()) < 30  # the live worker's recent heartbeat
 
 
-def test_the_health_endpoint_answers_503_when_the_broker_is_down(client, redis_url: str, tmp_path) -> None:
+def test_the_health_endpoint_answers_503_when_the_broker_is_down(client, redis_url: str, tmp_path, admin_user) -> None:
     from tests.conftest import _point_app_at
     from workers.app import app
 
+    client.force_login(admin_user)
     _point_app_at(app, f"redis+socket://{tmp_path}/nothing-listens-here.sock")
     try:
         response = client.get("/health/")

@@ -1,6 +1,7 @@
 """Seed the demo: generated competitions, baseline teams with scored submissions, and logins."""
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,9 @@ class Command(BaseCommand):
 
     def _baseline(self, competition: Competition, team_name: str, predictions: Path) -> None:
         username = team_name.lower().replace(" ", "-")
-        user = self._user(username, f"{username}-baseline", staff=False)
+        # Nobody logs in as a baseline team: a random password, never printed (a guessable one would be a
+        # way into any demo left reachable).
+        user = self._user(username, secrets.token_urlsafe(24), staff=False)
         membership = membership_join(competition=competition, user=user, accept_rules=True)
         if membership.team.name != team_name:
             membership.team.name = team_name
