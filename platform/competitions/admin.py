@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from competitions.admin_fields import UsernamesField
 from competitions.bundles import BundleError, competition_import_bundle
 from competitions.exports import leaderboard_csv, submissions_csv
 from competitions.models import Competition, CompetitionFile, model_limits_problem
@@ -29,6 +30,8 @@ from submissions.services import competition_rescore
 
 
 class CompetitionForm(forms.ModelForm):
+    organizers = UsernamesField(required=False)
+
     class Meta:
         model = Competition
         fields = "__all__"
@@ -76,7 +79,6 @@ class CompetitionAdmin(admin.ModelAdmin):
     list_filter = ["task"]
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
-    filter_horizontal = ["organizers"]
     inlines = [CompetitionFileInline]
     fieldsets = [
         (None, {"fields": ["title", "slug", "subtitle", "task", "organizers"]}),

@@ -1,13 +1,24 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 
+from competitions.admin_fields import UsernameField
 from competitions.admin_scope import OrganizerScopedAdmin
 from teams.models import Membership, Team
 
 
+class MembershipForm(forms.ModelForm):
+    user = UsernameField()
+
+    class Meta:
+        model = Membership
+        fields = ["user", "rules_accepted_at"]
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = MembershipForm
     extra = 0
     fields = ["user", "rules_accepted_at", "joined_at"]
     readonly_fields = ["joined_at"]

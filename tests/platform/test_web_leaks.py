@@ -150,3 +150,28 @@ def test_model_limits_are_capped_by_platform_maxima(competition, settings) -> No
     competition.model_limits = {"memory_mb": 10**9, "wall_seconds": 10**9}
     assert competition.model_limit("memory_mb") == 65_536
     assert competition.model_limit("wall_seconds") == settings.PODIUM_MAX_MODEL_SECONDS
+
+
+def test_admin_forms_take_exact_usernames_and_list_no_accounts(competition, alice, bob, organizer, django_user_model) -> None:
+    from teams.models import Team
+    from teams.services import membership_join
+
+    admin = Client()
+    admin.force_login(django_user_model.objects.create_superuser("root", "r@example.com", "root-pass-1"))
+    page = admin.get(f"/admin/competitions/competition/{competition.pk}/change/").content.decode()
+    assert f'value="{organizer.username}"' in page
+    assert f">{alice.username}<" not in page and f">{bob.username}<" not in page  # no <option> per account
+    team = membership_join(competition=competition, user=alice, accept_rules=True).team
+    team_page = admin.get(f"/admin/teams/team/{team.pk}/change/").content.decode()
+    assert f">{bob.username}<" not in team_page and 'value="alice"' in team_page
+    assert Team.objects.filter(pk=team.pk).exists()
+
+
+def test_the_organizers_field_refuses_unknown_usernames(competition, organizer, alice) -> None:
+    from competitions.admin_fields import UsernamesField
+    from django.core.exceptions import ValidationError
+
+    field = UsernamesField(required=False)
+    assert set(field.clean(f"{organizer.username}, alice")) == {organizer, alice}
+    with pytest.raises(ValidationError, match="No account is named 'mallory'"):
+        field.clean("alice, mallory")
