@@ -44,7 +44,11 @@ def _act(request: HttpRequest, membership) -> None:  # type: ignore[no-untyped-d
         team = team_rename(membership=membership, name=request.POST.get("name", ""))
         messages.success(request, f"Your team is now called {team.name}.")
     elif action == "invite":
-        invite = invite_create(membership=membership, username=request.POST.get("username", "").strip())
+        username = request.POST.get("username", "").strip()
+        if not username:  # an empty name would make a link invitation: that is the "link" action's
+            messages.error(request, "Type the username of the person to invite.")
+            return
+        invite = invite_create(membership=membership, username=username)
         messages.success(request, f"Invited {invite.invited_user.username}; they accept from their team page.")
     elif action == "link":
         invite = invite_create(membership=membership)

@@ -55,3 +55,10 @@ def test_every_operation_answers_as_documented(case, token: str, monkeypatch: py
         headers={"Authorization": f"Token {token}"},
         checks=[not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance],
     )
+
+
+@schema.parametrize()
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+def test_every_operation_answers_anonymous_callers_without_a_server_error(case, competition) -> None:
+    """The same operations with no credentials (huge page numbers, odd slugs and ids included)."""
+    case.call_and_validate(checks=[not_a_server_error, status_code_conformance, content_type_conformance])
