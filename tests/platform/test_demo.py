@@ -35,6 +35,19 @@ def test_seeding_creates_one_competition_per_task_with_ranked_baselines(settings
     assert Competition.objects.count() == 3
 
 
+@pytest.mark.django_db
+def test_baseline_accounts_have_random_passwords(settings, tmp_path: Path) -> None:
+    from django.contrib.auth import authenticate, get_user_model
+
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo")
+    baselines = get_user_model().objects.exclude(username__in=["admin", "alice"])
+    assert baselines.count() >= 9
+    for user in baselines:
+        assert authenticate(username=user.username, password=f"{user.username}-baseline") is None
+        assert user.has_usable_password()
+
+
 
 def _processes_with(marker: str) -> list[int]:
     """Pids whose environment carries `marker` (this run's private var dir)."""
