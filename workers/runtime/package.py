@@ -51,12 +51,12 @@ class ModelPackage:
 
 
 def unpack_model(upload: Path, folder: Path, *, max_bytes: int) -> ModelPackage:
-    """Lay the upload out in `folder` (created here), or raise PackageError."""
+    """Lay the upload out in `folder` (created here; a single model file is moved there), or raise PackageError."""
     upload, folder = Path(upload), Path(folder)
     folder.mkdir(mode=0o755)
     kind = upload_kind(upload)
     if kind in (TORCHSCRIPT, ONNX):
-        shutil.copyfile(upload, folder / kind)
+        shutil.move(upload, folder / kind)  # a rename where both are on one filesystem: no copy of a 2 GB model
         (folder / kind).chmod(0o644)
         return ModelPackage(folder, kind)
     return _unpack_bundle(upload, folder, max_bytes)

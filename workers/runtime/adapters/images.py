@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-LETTERBOX_GREY = 114 / 255  # the padding Ultralytics trains with
+LETTERBOX_GREY = (114, 114, 114)  # the padding Ultralytics trains with
 
 
 def open_rgb(path: Path) -> Image.Image:
@@ -37,9 +37,10 @@ def load_image(path: Path, manifest: dict[str, Any] | None = None) -> np.ndarray
 
 @dataclass(frozen=True)
 class Letterbox:
-    """How an image was fitted into the model's square: scale, then padding left and top."""
+    """How an image was fitted into the model's input: scale on each axis, then padding left and top."""
 
-    scale: float
+    scale_x: float
+    scale_y: float
     left: float
     top: float
     width: int
@@ -48,38 +49,25 @@ class Letterbox:
     def to_image(self, boxes: np.ndarray) -> np.ndarray:
         """x1, y1, x2, y2 in the model's input back to the original image's pixels, clipped."""
         out = boxes.astype(np.float64).copy()
-        out[:, [0, 2]] = ((out[:, [0, 2]] - self.left) / self.scale).clip(0, self.width)
-        out[:, [1, 3]] = ((out[:, [1, 3]] - self.top) / self.scale).clip(0, self.height)
+        out[:, [0, 2]] = ((out[:, [0, 2]] - self.left) / self.scale_x).clip(0, self.width)
+        out[:, [1, 3]] = ((out[:, [1, 3]] - self.top) / self.scale_y).clip(0, self.height)
         return out
 
 
 def letterbox(image: Image.Image, size: tuple[int, int], stretch: bool = False) -> tuple[Image.Image, Letterbox]:
     """Fit `image` into `size` (height, width): keep its aspect ratio and pad with grey, or stretch."""
     height, width = size
-    if stretch:
-        scale_x, scale_y = width / image.width, height / image.height
-        resized = image.resize((width, height), Image.BILINEAR)
-        return resized, _Stretch(scale_x, scale_y, image.width, image.height)
-    scale = min(height / image.height, width / image.width)
     if (image.height, image.width) == (height, width):
-        return image, Letterbox(1.0, 0.0, 0.0, image.width, image.height)
+        return image, Letterbox(1.0, 1.0, 0.0, 0.0, image.width, image.height)
+    if stretch:
+        placement = Letterbox(width / image.width, height / image.height, 0.0, 0.0, image.width, image.height)
+        return image.resize((width, height), Image.BILINEAR), placement
+    scale = min(height / image.height, width / image.width)
     new_w, new_h = max(1, round(image.width * scale)), max(1, round(image.height * scale))
-    canvas = Image.new("RGB", (width, height), (114, 114, 114))
+    canvas = Image.new("RGB", (width, height), LETTERBOX_GREY)
     left, top = (width - new_w) // 2, (height - new_h) // 2
     canvas.paste(image.resize((new_w, new_h), Image.BILINEAR), (left, top))
-    return canvas, Letterbox(scale, left, top, image.width, image.height)
-
-
-class _Stretch(Letterbox):
-    def __init__(self, scale_x: float, scale_y: float, width: int, height: int) -> None:
-        super().__init__(scale_x, 0.0, 0.0, width, height)
-        object.__setattr__(self, "scale_y", scale_y)
-
-    def to_image(self, boxes: np.ndarray) -> np.ndarray:
-        out = boxes.astype(np.float64).copy()
-        out[:, [0, 2]] = (out[:, [0, 2]] / self.scale).clip(0, self.width)
-        out[:, [1, 3]] = (out[:, [1, 3]] / self.scale_y).clip(0, self.height)  # type: ignore[attr-defined]
-        return out
+    return canvas, Letterbox(scale, scale, left, top, image.width, image.height)
 
 
 def fixed_size(model: Any, manifest: dict[str, Any]) -> tuple[int, int] | None:

@@ -19,7 +19,7 @@ from PIL import Image
 
 from workers.runtime import MODEL_ERROR, ModelFailure, Progress, RunOptions
 from workers.runtime.adapters import batch_size, batches
-from workers.runtime.adapters.images import fixed_size, letterbox, open_rgb, to_array
+from workers.runtime.adapters.images import fixed_size, open_rgb, to_array
 
 
 def run(model: Any, inputs: Path, output: Path, options: RunOptions, progress: Progress) -> None:
@@ -69,7 +69,7 @@ def _logits(model: Any, inputs: Path, batch: list[str], by_image: dict[str, list
         picture = open_rgb(inputs / image)
         originals.append((int(by_image[image][0]["height"]), int(by_image[image][0]["width"])))
         if (picture.height, picture.width) != size:
-            picture, _ = letterbox(picture, size, stretch=True)
+            picture = picture.resize((size[1], size[0]), Image.BILINEAR)
         arrays.append(to_array(picture, options.manifest))
     out = model(np.stack(arrays))
     out = out[0] if isinstance(out, (list, tuple)) else out
