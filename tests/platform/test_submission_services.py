@@ -158,9 +158,15 @@ def test_only_members_who_accepted_the_rules_may_submit(competition, bob, text_b
 def broker(redis_url: str) -> str:
     """The real Redis the leases live in, this process's app pointed at it."""
     from tests.conftest import _point_app_at
+    from workers import leases
     from workers.app import app
 
     _point_app_at(app, redis_url)
+    # Ids restart with each test database while a system Redis keeps its keys: start without old markers.
+    with leases.broker_client() as client:
+        for pattern in (f"{leases.QUEUED}*", f"{leases.LEASE}*"):
+            for key in client.scan_iter(pattern):
+                client.delete(key)
     return redis_url
 
 

@@ -175,3 +175,13 @@ def test_the_organizers_field_refuses_unknown_usernames(competition, organizer, 
     assert set(field.clean(f"{organizer.username}, alice")) == {organizer, alice}
     with pytest.raises(ValidationError, match="No account is named 'mallory'"):
         field.clean("alice, mallory")
+
+
+def test_nul_bytes_in_form_values_and_queries_are_a_400_on_every_database(alice, competition, alice_joined) -> None:
+    member = Client()
+    member.force_login(alice)
+    renamed = member.post("/c/topic/team/", {"action": "rename", "name": "bad\x00name"})
+    assert renamed.status_code == 400
+    assert member.get("/c/topic/leaderboard/?q=\x00").status_code == 400
+    api = APIClient()
+    assert api.get("/api/v1/competitions/?page=1\x00").json()["error"]["code"] == "invalid"
