@@ -333,7 +333,8 @@ def submission_score(*, submission_id: int, task_id: str, worker: str = "") -> s
     except SubmissionError as exc:
         submission_finish(submission=submission, started=started, error=exc)
         logger.info("failed: %s (attempt %d)", exc.code, submission.attempt)
-        _next_model(submission_id=submission.pk)
+        if submission.kind == MODEL:
+            _next_model(submission_id=submission.pk)
         return states.FAILED
     except Exception as exc:
         if submission.attempt >= settings.PODIUM_MAX_SCORING_ATTEMPTS:
@@ -345,7 +346,8 @@ def submission_score(*, submission_id: int, task_id: str, worker: str = "") -> s
         submission_release(submission=submission)
         raise
     submission_finish(submission=submission, started=started, scores=scores)
-    _next_model(submission_id=submission.pk)
+    if submission.kind == MODEL:  # no extra query on the hot path of prediction files
+        _next_model(submission_id=submission.pk)
     logger.info("scored %s=%.6g in %.3f s (attempt %d)", task_type.primary_metric,
                 scores["public"][task_type.primary_metric], time.perf_counter() - started, submission.attempt)
     return states.SCORED
