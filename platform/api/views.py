@@ -20,7 +20,7 @@ from api.pagination import PARAMETERS as PAGE_PARAMETERS
 from api.pagination import paginated
 from competitions.models import Competition
 from competitions.selectors import competition_files, competitions_visible
-from leaderboards.selectors import BOARDS, PRIVATE, leaderboard_rows
+from leaderboards.selectors import BOARDS, MAX_PER_PAGE, PER_PAGE, PRIVATE, board_page
 from podium.errors import PodiumError
 from submissions.models import Submission
 from submissions.selectors import (
@@ -195,10 +195,17 @@ class SubmissionSelectView(APIView):
 
 
 class LeaderboardView(APIView):
+    """One page of a board (100 teams by default), the caller's team always included as `mine`."""
+
     permission_classes = [permissions.AllowAny]
 
     @extend_schema(
-        parameters=[OpenApiParameter("board", str, enum=list(BOARDS), default="public")],
+        parameters=[
+            OpenApiParameter("board", str, enum=list(BOARDS), default="public"),
+            OpenApiParameter("page", int, default=1),
+            OpenApiParameter("page_size", int, default=PER_PAGE, description=f"at most {MAX_PER_PAGE}"),
+            OpenApiParameter("q", str, description="teams whose name contains this (their ranks are the board's)"),
+        ],
         responses={200: s.LeaderboardSerializer, **ERRORS},
     )
     def get(self, request: Request, slug: str) -> Response:
@@ -212,8 +219,38 @@ class LeaderboardView(APIView):
                 f"The private leaderboard is revealed at {competition.reveal_time:%Y-%m-%d %H:%M} UTC.",
                 status=403,
             )
-        entries = leaderboard_rows(competition=competition, board=board)
+        page_number = _positive_int(request.query_params.get("page"), "page", default=1)
+        page_size = min(_positive_int(request.query_params.get("page_size"), "page_size", default=PER_PAGE), MAX_PER_PAGE)
+        team_id = None
+        if request.user.is_authenticated:
+            team_id = competition.memberships.filter(user=request.user).values_list("team_id", flat=True).first()
+        page = board_page(competition=competition, board=board, page=page_number, per_page=page_size,
+                          query=request.query_params.get("q", ""), team_id=team_id)
         task = competition.task_type
-        payload = {"metric": task.primary_metric, "board": board, "higher_is_better": task.higher_is_better,
-                   "entries": [e.__dict__ for e in entries]}
+
+        def link(number: int) -> str:
+            params = request.query_params.copy()
+            params["page"] = str(number)
+            return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+
+        payload = {
+            "metric": task.primary_metric, "board": board, "higher_is_better": task.higher_is_better,
+            "count": page.count, "page": page.page, "pages": page.pages, "page_size": page.per_page,
+            "next": link(page.page + 1) if page.has_next else None,
+            "previous": link(page.page - 1) if page.has_previous else None,
+            "entries": [e.__dict__ for e in page.entries],
+            "mine": page.mine.__dict__ if page.mine else None,
+        }
         return Response(s.LeaderboardSerializer(payload).data)
+
+
+def _positive_int(value: str | None, name: str, *, default: int) -> int:
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise PodiumError("invalid", f"{name} must be a positive whole number.")
+    return number

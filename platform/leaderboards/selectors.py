@@ -1,24 +1,30 @@
-"""Leaderboard standings, ordered by the task type's primary metric and direction.
+"""Reading the boards from the kept standings (leaderboards/standings.py): a page, a team's rank, a search.
 
-Public board: each team's best public score. Private board: each team's best
-private score among its selected submissions, or, where it selected none,
-among its `final_selection_limit` best public submissions (Kaggle's rule).
-Ties go to the team whose deciding submission came first. Submissions made
-after the end are shown to their team but never ranked.
+A page is one index range (`LIMIT`/`OFFSET` on the standings' order), a rank one
+count over that index, the version one lookup by key: none of them looks at the
+submissions, so their cost does not grow with a competition's history.
 """
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import connection
+from django.db.models import QuerySet
+
 from competitions.models import Competition
+from leaderboards.models import Standing
+from leaderboards.standings import BOARDS, PRIVATE, PUBLIC, board_version
 from submissions import states
 from submissions.models import Submission
 
-PUBLIC = "public"
-PRIVATE = "private"
-BOARDS = (PUBLIC, PRIVATE)
+__all__ = ["BOARDS", "PRIVATE", "PUBLIC", "LeaderboardEntry", "BoardPage", "board_page", "leaderboard_rows",
+           "leaderboard_version", "ranks_of", "score_history", "PER_PAGE", "MAX_PER_PAGE"]
+
+PER_PAGE = 100
+MAX_PER_PAGE = 1000
+_ORDER = ("sort_key", "decided_at", "submission_id")
 
 
 @dataclass(frozen=True)
@@ -33,104 +39,126 @@ class LeaderboardEntry:
 
 
 @dataclass(frozen=True)
-class _Scored:
-    id: int
-    team_id: int
-    team: str
-    public: float
-    private: float | None
-    created_at: datetime
-    selected: bool
+class BoardPage:
+    board: str
+    entries: list[LeaderboardEntry]
+    count: int  # teams on the board (or matching the search)
+    page: int
+    per_page: int
+    query: str = ""
+    mine: LeaderboardEntry | None = None  # the viewer's team where it is not on this page
+    moves: dict[int, int] = field(default_factory=dict)  # private board: public rank minus private rank
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.count // self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
 
 
-def leaderboard_version(*, competition: Competition) -> tuple[object, ...]:
-    """Changes whenever either board may have changed; one indexed query.
+def leaderboard_version(*, competition: Competition) -> int:
+    """Moves whenever a board may have changed: one lookup by primary key."""
+    return board_version(competition_id=competition.pk)
 
-    A submission scored or re-scored moves the latest `scored_at`; a new team,
-    a merge, a rename or a selection moves `Team.updated_at` or the selected
-    count; an organizer's edit moves `Competition.updated_at`. Every poll of
-    every open leaderboard runs this, so it is one plain SQL statement: building
-    the equivalent ORM aggregates cost more than running them.
-    """
-    from django.db import connection
 
-    from teams.models import Team
+def _standings(competition: Competition, board: str) -> QuerySet[Standing]:
+    return Standing.objects.filter(competition=competition, board=board)
 
-    submissions, teams = Submission._meta.db_table, Team._meta.db_table
+
+def _entry(standing: dict[str, object], rank: int) -> LeaderboardEntry:
+    return LeaderboardEntry(
+        rank=rank, team=standing["team__name"], team_id=standing["team_id"], score=standing["score"],  # type: ignore[arg-type]
+        submission_id=standing["submission_id"], submission_count=standing["submission_count"],  # type: ignore[arg-type]
+        last_submission_at=standing["last_submission_at"],  # type: ignore[arg-type]
+    )
+
+
+_FIELDS = ("team_id", "team__name", "score", "sort_key", "decided_at", "submission_id", "submission_count",
+           "last_submission_at")
+
+
+def board_page(
+    *, competition: Competition, board: str = PUBLIC, page: int = 1, per_page: int = PER_PAGE, query: str = "",
+    team_id: int | None = None,
+) -> BoardPage:
+    """One page of a board, best first; with `query`, the teams whose name contains it (with their real ranks)."""
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    standings = _standings(competition, board)
+    query = query.strip()[:100]
+    if query:
+        standings = standings.filter(team__name__icontains=query)
+    count = standings.count()
+    page = max(1, min(page, max(1, -(-count // per_page))))
+    offset = (page - 1) * per_page
+    rows = list(standings.order_by(*_ORDER).values(*_FIELDS)[offset:offset + per_page])
+    if query:
+        ranks = ranks_of(competition=competition, board=board, team_ids=[row["team_id"] for row in rows])
+        entries = [_entry(row, ranks[row["team_id"]]) for row in rows]
+    else:
+        entries = [_entry(row, offset + position) for position, row in enumerate(rows, start=1)]
+    shown = {entry.team_id for entry in entries}
+    mine = None
+    if team_id is not None and team_id not in shown:
+        mine = team_entry(competition=competition, board=board, team_id=team_id)
+    moves = {}
+    if board == PRIVATE:
+        listed = [*entries, *([mine] if mine else [])]
+        public = ranks_of(competition=competition, board=PUBLIC, team_ids=[e.team_id for e in listed])
+        moves = {e.team_id: public[e.team_id] - e.rank for e in listed if e.team_id in public}
+    return BoardPage(board=board, entries=entries, count=count, page=page, per_page=per_page, query=query,
+                     mine=mine, moves=moves)
+
+
+def team_entry(*, competition: Competition, board: str, team_id: int) -> LeaderboardEntry | None:
+    """A team's row with its rank: one count over the board's index."""
+    row = _standings(competition, board).filter(team_id=team_id).values(*_FIELDS).first()
+    if row is None:
+        return None
+    return _entry(row, 1 + _ahead(competition, board, row))
+
+
+def _ahead(competition: Competition, board: str, row: dict[str, object]) -> int:
+    """Teams placed before this standing, in the board's order (ties broken as the page breaks them)."""
+    key, when, submission = row["sort_key"], row["decided_at"], row["submission_id"]
+    standings = _standings(competition, board)
+    return (standings.filter(sort_key__lt=key).count()
+            + standings.filter(sort_key=key, decided_at__lt=when).count()
+            + standings.filter(sort_key=key, decided_at=when, submission_id__lt=submission).count())
+
+
+def ranks_of(*, competition: Competition, board: str, team_ids: list[int]) -> dict[int, int]:
+    """Several teams' ranks in one pass over the board (a window over its index)."""
+    if not team_ids:
+        return {}
+    if len(team_ids) <= 3:
+        ranks = {}
+        for team_id in team_ids:
+            entry = team_entry(competition=competition, board=board, team_id=team_id)
+            if entry is not None:
+                ranks[team_id] = entry.rank
+        return ranks
+    table = Standing._meta.db_table
+    marks = ", ".join(["%s"] * len(team_ids))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT (SELECT COUNT(*) FROM {submissions} WHERE competition_id = %s AND status = %s),"
-            f" (SELECT MAX(scored_at) FROM {submissions} WHERE competition_id = %s),"
-            f" (SELECT COUNT(*) FROM {submissions} WHERE competition_id = %s AND selected),"
-            f" (SELECT COUNT(*) FROM {teams} WHERE competition_id = %s),"
-            f" (SELECT MAX(updated_at) FROM {teams} WHERE competition_id = %s)",
-            [competition.pk, states.SCORED, competition.pk, competition.pk, competition.pk, competition.pk],
+            f"SELECT team_id, position FROM (SELECT team_id, ROW_NUMBER() OVER"
+            f" (ORDER BY sort_key, decided_at, submission_id) AS position FROM {table}"
+            f" WHERE competition_id = %s AND board = %s) ranked WHERE team_id IN ({marks})",
+            [competition.pk, board, *team_ids],
         )
-        return (competition.updated_at, *cursor.fetchone())
+        return dict(cursor.fetchall())
 
 
 def leaderboard_rows(*, competition: Competition, board: str = PUBLIC) -> list[LeaderboardEntry]:
-    task = competition.task_type
-    by_team: dict[int, list[_Scored]] = defaultdict(list)
-    rows = (
-        Submission.objects.filter(competition=competition, status=states.SCORED, created_at__lt=competition.end_at)
-        .order_by("created_at", "id")
-        .values_list("id", "team_id", "team__name", "public_score", "private_score", "created_at", "selected")
-    )
-    for row in rows:
-        by_team[row[1]].append(_Scored(*row))
-    best: list[tuple[float, datetime, _Scored, list[_Scored]]] = []
-    for submissions in by_team.values():
-        pick = _best_public(submissions, task) if board == PUBLIC else _best_private(submissions, task, competition)
-        if pick is not None:
-            score = pick.public if board == PUBLIC else pick.private
-            best.append((score, pick.created_at, pick, submissions))
-    sign = -1.0 if task.higher_is_better else 1.0
-    best.sort(key=lambda item: (sign * item[0], item[1], item[2].id))
-    return [
-        LeaderboardEntry(
-            rank=position,
-            team=pick.team,
-            team_id=pick.team_id,
-            score=score,
-            submission_id=pick.id,
-            submission_count=len(submissions),
-            last_submission_at=submissions[-1].created_at,
-        )
-        for position, (score, _, pick, submissions) in enumerate(best, start=1)
-    ]
-
-
-def _ranked_by_public(submissions: list[_Scored], task: object) -> list[_Scored]:
-    sign = -1.0 if task.higher_is_better else 1.0
-    return sorted(submissions, key=lambda s: (sign * s.public, s.created_at, s.id))
-
-
-def _best_public(submissions: list[_Scored], task: object) -> _Scored | None:
-    ranked = _ranked_by_public(submissions, task)
-    return ranked[0] if ranked else None
-
-
-def _best_private(submissions: list[_Scored], task: object, competition: Competition) -> _Scored | None:
-    chosen = [s for s in submissions if s.selected]
-    if not chosen:
-        chosen = _ranked_by_public(submissions, task)[: competition.final_selection_limit]
-    chosen = [s for s in chosen if s.private is not None]
-    if not chosen:
-        return None
-    sign = -1.0 if task.higher_is_better else 1.0
-    return min(chosen, key=lambda s: (sign * s.private, s.created_at, s.id))
-
-
-def shakeup(*, competition: Competition, private_entries: list[LeaderboardEntry] | None = None) -> dict[int, int]:
-    """Each team's move from its public rank to its private rank (positive: moved up).
-
-    Pass the private board when the caller already has it, so it is not computed twice.
-    """
-    if private_entries is None:
-        private_entries = leaderboard_rows(competition=competition, board=PRIVATE)
-    public = {entry.team_id: entry.rank for entry in leaderboard_rows(competition=competition, board=PUBLIC)}
-    return {entry.team_id: public[entry.team_id] - entry.rank for entry in private_entries if entry.team_id in public}
+    """The whole board (exports, tests): every team, best first."""
+    rows = _standings(competition, board).order_by(*_ORDER).values(*_FIELDS)
+    return [_entry(row, rank) for rank, row in enumerate(rows.iterator(chunk_size=2000), start=1)]
 
 
 def score_history(*, competition: Competition, team_ids: list[int]) -> dict[int, list[tuple[datetime, float]]]:

@@ -1,50 +1,68 @@
-"""The leaderboard page and its live fragment."""
+"""The leaderboard page, its table for polling, and its event stream."""
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from urllib.parse import urlencode
+
+from asgiref.sync import sync_to_async
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from competitions.models import Competition
 from competitions.views import competition_context
 from leaderboards.charts import Series, best_so_far, chart_svg
-from leaderboards.selectors import PRIVATE, PUBLIC, leaderboard_rows, leaderboard_version, score_history, shakeup
+from leaderboards.live import View, Viewer, board_stream, render_view
+from leaderboards.selectors import PRIVATE, PUBLIC, board_page, leaderboard_version, score_history
+from podium.events import sse_response
 from podium.fragments import fragment_response
 from submissions.selectors import private_scores_visible
 
 
-def _viewer(request: HttpRequest, competition: Competition) -> tuple[bool, str, int | None]:
-    """What differs between viewers: may they see private scores, which board, and their team (highlighted)."""
+def _page_number(value: str | None) -> int:
+    try:
+        return max(1, min(int(value or 1), 1_000_000))
+    except ValueError:
+        return 1
+
+
+def _viewer(request: HttpRequest, competition: Competition) -> tuple[bool, Viewer]:
+    """What differs between viewers: may they see private scores, which view, and their team."""
     private_visible = private_scores_visible(competition=competition, user=request.user)
     board = PRIVATE if request.GET.get("board") == PRIVATE and private_visible else PUBLIC
-    membership_team = None
+    view = View(board=board, page=_page_number(request.GET.get("page")), query=request.GET.get("q", "").strip()[:100])
+    team_id = None
     if request.user.is_authenticated:
-        membership_team = competition.memberships.filter(user=request.user).values_list("team_id", flat=True).first()
-    return private_visible, board, membership_team
+        team_id = competition.memberships.filter(user=request.user).values_list("team_id", flat=True).first()
+    return private_visible, Viewer(view=view, team_id=team_id)
 
 
-def _board_context(competition: Competition, viewer: tuple[bool, str, int | None]) -> dict[str, object]:
-    private_visible, board, membership_team = viewer
-    entries = leaderboard_rows(competition=competition, board=board)
-    moves = shakeup(competition=competition, private_entries=entries) if board == PRIVATE else {}
-    return {
-        "moves": moves,
-        "board": board,
-        "entries": entries,
-        "private_visible": private_visible,
-        "my_team_id": membership_team,
-    }
+def _view_query(view: View) -> str:
+    params: dict[str, object] = {"board": view.board}
+    if view.page > 1:
+        params["page"] = view.page
+    if view.query:
+        params["q"] = view.query
+    return urlencode(params)
 
 
 def leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
     competition = get_object_or_404(Competition, slug=slug)
     context = competition_context(request, competition, "leaderboard")
-    context.update(_board_context(competition, _viewer(request, competition)))
-    context["progress_chart"] = _top_teams_chart(competition, context["entries"])
+    private_visible, viewer = _viewer(request, competition)
+    page = board_page(competition=competition, board=viewer.view.board, page=viewer.view.page,
+                      query=viewer.view.query, team_id=viewer.team_id)
+    context.update({
+        "board": page.board, "board_page": page, "private_visible": private_visible, "my_team_id": viewer.team_id,
+        "version": leaderboard_version(competition=competition),
+        "view_query": _view_query(View(page.board, page.page, page.query)),
+        "progress_chart": _top_teams_chart(competition, page.entries if page.page == 1 and not page.query else None),
+    })
     return render(request, "leaderboards/leaderboard.html", context)
 
 
-def _top_teams_chart(competition: Competition, entries: list) -> str:  # type: ignore[type-arg]
-    """The top five teams' best public score so far, over time."""
+def _top_teams_chart(competition: Competition, entries: list | None) -> str:  # type: ignore[type-arg]
+    """The top five teams' best public score so far, over time (on the first page)."""
+    if not entries:
+        return ""
     top = entries[:5]
     history = score_history(competition=competition, team_ids=[e.team_id for e in top])
     higher = competition.task_type.higher_is_better
@@ -53,12 +71,29 @@ def _top_teams_chart(competition: Competition, entries: list) -> str:  # type: i
 
 
 def leaderboard_fragment(request: HttpRequest, slug: str) -> HttpResponse:
-    """The table alone, for live polling: 304 from one query while the standings are unchanged."""
+    """The table alone, for polling (when the stream is down): 304 from one lookup while the board is unchanged."""
     competition = get_object_or_404(Competition, slug=slug)
-    viewer = _viewer(request, competition)
-    version = (leaderboard_version(competition=competition), viewer)
+    _, viewer = _viewer(request, competition)
+    version = (leaderboard_version(competition=competition), competition.updated_at, viewer)
     return fragment_response(
-        request, "leaderboards/_table.html",
-        lambda: {"competition": competition, "task": competition.task_type, **_board_context(competition, viewer)},
-        version, cache_key=f"leaderboard:{competition.pk}",
+        request, "leaderboards/_fragment.html",
+        lambda: {"html": render_view(competition, viewer.view, team_id=viewer.team_id)},
+        version,
     )
+
+
+async def leaderboard_events(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    """Server-sent events: the table of this view each time the board changes (podium/events.py)."""
+    competition, viewer = await sync_to_async(_stream_viewer)(request, slug)
+    try:
+        since = int(request.headers.get("Last-Event-ID") or request.GET.get("v") or -1)
+    except ValueError:
+        since = -1
+    return sse_response(board_stream(competition.pk, viewer, since))
+
+
+def _stream_viewer(request: HttpRequest, slug: str) -> tuple[Competition, Viewer]:
+    competition = Competition.objects.filter(slug=slug).first()
+    if competition is None:
+        raise Http404
+    return competition, _viewer(request, competition)[1]

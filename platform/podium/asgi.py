@@ -1,9 +1,38 @@
-"""ASGI entry point."""
+"""The web server's entry point (uvicorn): event streams on the event loop, every other request in threads.
+
+Server-sent event streams (`…/events/`) are Django async views: thousands stay
+open on one process at no cost while idle. Every other request goes to Django's
+WSGI handler in a pool of PODIUM_WEB_THREADS threads (a2wsgi), as under gunicorn:
+Django's own ASGI handler would run sync views one at a time per process.
+"""
 from __future__ import annotations
 
 import os
-
-from django.core.asgi import get_asgi_application
+import re
+from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "podium.settings")
-application = get_asgi_application()
+
+from a2wsgi import WSGIMiddleware  # noqa: E402
+from django.core.asgi import get_asgi_application  # noqa: E402
+from django.core.wsgi import get_wsgi_application  # noqa: E402
+
+STREAMS = re.compile(r"^/(c/[^/]+/(leaderboard|submissions)|submissions/\d+)/events/$")
+
+_streams = get_asgi_application()
+_requests = WSGIMiddleware(get_wsgi_application(), workers=int(os.environ.get("PODIUM_WEB_THREADS", "8")))
+
+
+async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    if scope["type"] == "http" and STREAMS.match(scope["path"]):
+        await _streams(scope, receive, send)
+    else:
+        await _requests(scope, receive, send)

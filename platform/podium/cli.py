@@ -210,15 +210,21 @@ def cmd_submissions(args: argparse.Namespace, client: Client) -> int:
 
 
 def cmd_leaderboard(args: argparse.Namespace, client: Client) -> int:
-    board = client.json("GET", f"/api/v1/competitions/{args.slug}/leaderboard/", params={"board": args.board})
-    if args.download:
+    path = f"/api/v1/competitions/{args.slug}/leaderboard/"
+    if args.download:  # every page, 1,000 teams at a time
         name = f"{args.slug}-{args.board}-leaderboard.csv"
         with open(name, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, ["rank", "team", "score", "submission_count", "last_submission_at"])
+            writer = csv.DictWriter(handle, ["rank", "team", "score", "submission_count", "last_submission_at"],
+                                    extrasaction="ignore")
             writer.writeheader()
-            writer.writerows(board["entries"])
+            page, pages = 1, 1
+            while page <= pages:
+                board = client.json("GET", path, params={"board": args.board, "page": page, "page_size": 1000})
+                writer.writerows(board["entries"])
+                page, pages = page + 1, board["pages"]
         print(f"Wrote {name}")
         return 0
+    board = client.json("GET", path, params={"board": args.board})
     if args.json:
         print(json.dumps(board, indent=2))
     else:

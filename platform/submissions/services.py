@@ -19,6 +19,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from competitions.models import ENDED, MODEL, UPCOMING, Competition, competition_model_inputs_dir
+from leaderboards.standings import standings_refresh, standings_refresh_submission
+from podium import events
 from podium.errors import PodiumError
 from podium.storage import local_path
 from scoring import SubmissionError
@@ -74,6 +76,7 @@ def submission_create(
         )
         if submission.stage != states.WAITING:
             transaction.on_commit(lambda: submission_enqueue(submission_id=submission.pk))
+        transaction.on_commit(lambda: events.publish(events.team_channel(team.pk), str(submission.pk)))
     logger.info("received %s submission from team %s (%d bytes)", kind, team.pk, file.size or 0,
                 extra={"submission": submission.pk})
     return submission
@@ -278,8 +281,18 @@ def _inference_error(error: object) -> dict[str, str] | None:
 
 
 def _transition(*, submission_id: int, condition: Q, **fields: object) -> bool:
-    """Apply `fields` only if the row still matches `condition`; True when it did."""
-    return Submission.objects.filter(condition, pk=submission_id).update(**fields) == 1
+    """Apply `fields` only if the row still matches `condition`; True when it did (and its team's pages are told)."""
+    changed = Submission.objects.filter(condition, pk=submission_id).update(**fields) == 1
+    if changed:
+        transaction.on_commit(lambda: submission_announce(submission_id=submission_id))
+    return changed
+
+
+def submission_announce(*, submission_id: int) -> None:
+    """Tell the open pages of the submission's team (podium/events.py) that it changed."""
+    team_id = Submission.objects.filter(pk=submission_id).values_list("team_id", flat=True).first()
+    if team_id is not None:
+        events.publish(events.team_channel(team_id), str(submission_id))
 
 
 def submission_claim(*, submission_id: int, task_id: str, worker: str = "", now: datetime | None = None) -> Submission | None:
@@ -379,16 +392,21 @@ def submission_finish(
             error_message="",
         )
     condition = Q(status=states.RUNNING, attempt=submission.attempt)
-    recorded = _transition(submission_id=submission.pk, condition=condition, **fields)
-    if not recorded:
-        logger.warning("submission %s: a newer claim exists; result discarded", submission.pk)
-    else:
+    with transaction.atomic():
+        # The team first (standings_refresh locks it too): one lock order with selections and merges.
+        Team.objects.select_for_update().filter(pk=submission.team_id).exists()
+        recorded = _transition(submission_id=submission.pk, condition=condition, **fields)
+        if not recorded:
+            logger.warning("submission %s: a newer claim exists; result discarded", submission.pk)
+            return False
         Rescore.objects.filter(submission_id=submission.pk, finished_at__isnull=True).update(
             new_status=fields["status"], new_public_score=fields.get("public_score"),
             new_private_score=fields.get("private_score"), new_error_code=fields.get("error_code", ""),
             finished_at=fields["scored_at"],
         )
-    return recorded
+        if fields["status"] == states.SCORED:
+            standings_refresh_submission(submission_id=submission.pk)
+    return True
 
 
 def submission_release(*, submission: Submission) -> None:
@@ -497,6 +515,8 @@ def competition_rescore(*, competition: Competition, requested_by: AbstractBaseU
             )
             requeued = _transition(submission_id=submission.pk, condition=Q(status__in=states.FINAL),
                                    status=states.QUEUED, stage="", task_id="")
+            if requeued and submission.status == states.SCORED:
+                standings_refresh(competition=competition, team_ids=[submission.team_id])  # off the board until re-scored
             if requeued:
                 transaction.on_commit(lambda pk=submission.pk: _enqueue_scoring(submission_id=pk))
                 count += 1
@@ -532,5 +552,6 @@ def submission_select(*, submission: Submission, selected: bool) -> Submission:
                 )
         Submission.objects.filter(pk=submission.pk).update(selected=selected)
         Team.objects.filter(pk=submission.team_id).update(updated_at=timezone.now())
+        standings_refresh(competition=submission.competition, team_ids=[submission.team_id])
     submission.selected = selected
     return submission

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from asgiref.sync import sync_to_async
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from competitions.images import IMAGE_TASKS, overlay_png
@@ -11,6 +12,7 @@ from competitions.models import Competition
 from competitions.selectors import competition_model_contract
 from competitions.views import competition_context
 from leaderboards.charts import Series, best_so_far, chart_svg
+from podium import events
 from podium.errors import PodiumError
 from podium.fragments import fragment_response
 from submissions import states
@@ -113,6 +115,7 @@ def submission_detail(request: HttpRequest, submission_id: int) -> HttpResponse:
         has_overlay=submission.status == states.SCORED and competition.task in IMAGE_TASKS,
         private_visible=private_scores_visible(competition=competition, user=request.user),
         metrics=competition.task_type.metrics,
+        state=submission_state(submission),
     )
     return render(request, "submissions/detail.html", context)
 
@@ -129,3 +132,67 @@ def submission_overlay(request: HttpRequest, submission_id: int) -> HttpResponse
     response = HttpResponse(png, content_type="image/png")
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+def _stream_team(request: HttpRequest, *, slug: str | None = None, submission_id: int | None = None) -> int:
+    """The team whose changes this stream carries: the viewer's own (or, for one submission, its team)."""
+    if not request.user.is_authenticated:
+        raise Http404
+    if submission_id is not None:
+        submission = Submission.objects.select_related("competition", "team").filter(pk=submission_id).first()
+        if submission is None or not submission_visible_to(submission=submission, user=request.user):
+            raise Http404("No such submission")
+        return submission.team_id
+    competition = get_object_or_404(Competition, slug=slug)
+    membership = membership_get(competition=competition, user=request.user)
+    if membership is None:
+        raise Http404
+    return membership.team_id
+
+
+async def _changes(team_id: int):  # type: ignore[no-untyped-def]
+    """A `changed` event each time a submission of the team moves; the page then fetches what it shows."""
+    channel = events.team_channel(team_id)
+    mark = events.hub.mark(channel)
+    yield events.sse_frame("", event="changed")  # whatever moved between the page and this stream
+    while True:
+        if await events.hub.wait(channel, mark, events.KEEPALIVE_SECONDS):
+            mark = events.hub.mark(channel)
+            yield events.sse_frame("", event="changed")
+        else:
+            yield b": keepalive\n\n"
+
+
+async def my_submissions_events(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    team_id = await sync_to_async(_stream_team)(request, slug=slug)
+    return events.sse_response(_changes(team_id))
+
+
+def submission_state(submission: Submission) -> str:
+    """What the submission page shows of a pending submission; the page reloads when it moves."""
+    progress = "" if submission.progress is None else f"{submission.progress:.2f}"
+    return f"{submission.status}:{submission.stage}:{progress}"
+
+
+def _state_of(submission_id: int) -> str:
+    submission = Submission.objects.filter(pk=submission_id).only("status", "stage", "progress").first()
+    return submission_state(submission) if submission else "gone"
+
+
+async def submission_events(request: HttpRequest, submission_id: int) -> StreamingHttpResponse:
+    """A `state` event with the submission's state, now and each time it moves."""
+    team_id = await sync_to_async(_stream_team)(request, submission_id=submission_id)
+
+    async def states_of():  # type: ignore[no-untyped-def]
+        channel = events.team_channel(team_id)
+        sent = None
+        while True:
+            mark = events.hub.mark(channel)
+            state = await sync_to_async(_state_of)(submission_id)
+            if state != sent:
+                sent = state
+                yield events.sse_frame(state, event="state")
+            if not await events.hub.wait(channel, mark, events.KEEPALIVE_SECONDS):
+                yield b": keepalive\n\n"
+
+    return events.sse_response(states_of())

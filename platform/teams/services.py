@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from competitions.models import ENDED, Competition
+from leaderboards.standings import standings_refresh
 from podium.errors import PodiumError
 from submissions import states
 from teams.models import Invite, Membership, Team
@@ -124,6 +125,7 @@ def _merge(competition: Competition, *, source: Team, target: Team) -> None:
     Invite.objects.filter(team=source, closed_at__isnull=True).update(closed_at=now)
     source.delete()
     target.save(update_fields=["updated_at"])
+    standings_refresh(competition=competition, team_ids=[target.pk])
 
 
 def _check_room(competition: Competition, size: int) -> None:

@@ -54,7 +54,8 @@ def test_the_production_services_are_all_there(compose: dict) -> None:
 def test_commands_match_the_readme(compose: dict) -> None:
     services = compose["services"]
     readme = (ROOT / "README.md").read_text()
-    assert _command(services["web"]).startswith("gunicorn podium.wsgi:application")
+    assert _command(services["web"]).startswith("uvicorn podium.asgi:application")
+    assert "--no-proxy-headers" in _command(services["web"]), "client addresses come from PODIUM_TRUSTED_PROXIES only"
     for name, queue in (("scoring-worker", "scoring"), ("inference-worker", "inference")):
         command = f"celery -A workers worker -Q {queue}"
         assert _command(services[name]).startswith(command)
@@ -106,7 +107,7 @@ def test_images_build_from_the_repository_with_the_pinned_torch() -> None:
     assert re.search(r"CUDA_IMAGE=nvidia/cuda:\S+", inference) and "FROM ${CUDA_IMAGE}" in inference
     assert "whl/cu" in inference, "the CUDA build of torch"
     web = (DOCKER / "Dockerfile").read_text()
-    assert "collectstatic" in web and '"gunicorn", "podium.wsgi:application"' in web
+    assert "collectstatic" in web and '"uvicorn", "podium.asgi:application"' in web
 
 
 def test_every_setting_is_documented_in_the_env_example(compose: dict) -> None:

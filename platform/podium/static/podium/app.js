@@ -1,7 +1,5 @@
-// Live fragments: an element with data-poll-url is refreshed from that URL every
-// data-poll-ms milliseconds. The server answers 304 when nothing changed, so an
-// idle page costs one cheap request per interval. Times are shown in the viewer's
-// time zone, with UTC on hover.
+// Live fragments: pushed by server-sent events, polled only while the stream is
+// down (see live()). Times are shown in the viewer's time zone, with UTC on hover.
 (function () {
   "use strict";
 
@@ -18,25 +16,66 @@
     });
   }
 
-  function poll(el) {
-    var url = el.dataset.pollUrl;
+  // The viewer's own team is highlighted here: pushed tables are shared by every viewer of a view.
+  function markMine(el) {
+    var team = el.dataset.myTeam;
+    if (!team) return;
+    el.querySelectorAll('tr[data-team="' + team + '"]').forEach(function (row) { row.classList.add("mine"); });
+  }
+
+  // A live element: pushed by server-sent events (data-stream-url), polled from
+  // data-poll-url (If-None-Match, so an unchanged poll is an empty 304) only
+  // while the stream is down. A stream sends either the new content ("board"),
+  // or "changed", after which the element fetches its content once.
+  function live(el) {
+    var pollUrl = el.dataset.pollUrl;
     var interval = parseInt(el.dataset.pollMs || "2000", 10);
-    var etag = null;
-    function tick() {
-      if (document.hidden) { setTimeout(tick, interval); return; }
+    var etag = null, timer = null, polling = false;
+    function show(html) { el.innerHTML = html; localizeTimes(el); markMine(el); }
+    function refresh() {
       var headers = etag ? { "If-None-Match": etag } : {};
-      fetch(url, { headers: headers, credentials: "same-origin" }).then(function (response) {
+      return fetch(pollUrl, { headers: headers, credentials: "same-origin" }).then(function (response) {
         if (response.status === 200) {
           etag = response.headers.get("ETag");
-          return response.text().then(function (html) {
-            el.innerHTML = html;
-            localizeTimes(el);
-          });
+          return response.text().then(show);
         }
-      }).catch(function () { /* a failed poll is retried on the next tick */ })
-        .finally(function () { setTimeout(tick, interval); });
+      }).catch(function () { /* retried on the next tick or event */ });
     }
-    setTimeout(tick, interval);
+    function tick() {
+      timer = null;
+      if (!polling) return;
+      (document.hidden ? Promise.resolve() : refresh()).finally(function () {
+        if (polling && !timer) timer = setTimeout(tick, interval);
+      });
+    }
+    function startPolling() { if (!polling) { polling = true; timer = setTimeout(tick, interval); } }
+    function stopPolling() { polling = false; clearTimeout(timer); timer = null; }
+    markMine(el);
+    var streamUrl = el.dataset.streamUrl;
+    if (!streamUrl || !window.EventSource) { startPolling(); return; }
+    if (el.dataset.version) streamUrl += (streamUrl.indexOf("?") < 0 ? "?" : "&") + "v=" + el.dataset.version;
+    var stream = new EventSource(streamUrl);
+    stream.addEventListener("open", stopPolling);
+    stream.addEventListener("error", startPolling);  // EventSource reconnects by itself; poll meanwhile
+    stream.addEventListener("board", function (event) { etag = null; show(event.data); });
+    stream.addEventListener("changed", refresh);
+    // Queue places move as other teams' submissions finish: a slow refresh while one of ours waits.
+    setInterval(function () {
+      if (!polling && !document.hidden && el.querySelector('[data-pending="1"]')) refresh();
+    }, 5000);
+  }
+
+  // A pending submission's page reloads when its state moves (pushed; a slow reload if the stream is down).
+  function reloadOnState(el) {
+    var fallback = null;
+    function later() { if (!fallback) fallback = setTimeout(function () { window.location.reload(); }, 3000); }
+    if (!window.EventSource) { later(); return; }
+    var stream = new EventSource(el.dataset.streamUrl);
+    stream.addEventListener("state", function (event) {
+      if (event.data !== el.dataset.reloadOnState) { stream.close(); window.location.reload(); }
+    });
+    stream.addEventListener("open", function () { clearTimeout(fallback); fallback = null; });
+    stream.addEventListener("error", later);
   }
 
   // A form with data-upload-progress is sent with XMLHttpRequest so that a large
@@ -89,9 +128,7 @@
     localizeTimes(document);
     document.querySelectorAll("select[data-shows-kind]").forEach(showForKind);
     document.querySelectorAll("form[data-upload-progress]").forEach(uploadWithProgress);
-    document.querySelectorAll("[data-poll-url]").forEach(poll);
-    if (document.querySelector("[data-reload-while-pending]")) {
-      setTimeout(function () { window.location.reload(); }, 1500);
-    }
+    document.querySelectorAll("[data-poll-url]").forEach(live);
+    document.querySelectorAll("[data-reload-on-state]").forEach(reloadOnState);
   });
 })();

@@ -1,0 +1,157 @@
+"""Live leaderboards: one rendering per change and view, pushed to every open page of it.
+
+Each web process keeps a `Feed` per competition with open streams. When the
+board's version moves (a message through podium.events), the feed renders, in
+one pass and one database transaction, every distinct view its streams show
+(board, page, search) and the row of every viewer's team; each stream then sends
+its view with its team's row. A thousand open pages of one board cost one
+rendering per change, not a thousand requests.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from asgiref.sync import sync_to_async
+from django.db import close_old_connections, transaction
+from django.template.loader import render_to_string
+
+from competitions.models import Competition
+from leaderboards.selectors import PER_PAGE, board_page, leaderboard_version, team_entry
+from podium import events
+
+logger = logging.getLogger(__name__)
+
+MINE_MARK = "<!--mine-->"
+
+
+@dataclass(frozen=True)
+class View:
+    board: str
+    page: int
+    query: str
+
+
+@dataclass(frozen=True)
+class Viewer:
+    view: View
+    team_id: int | None
+
+
+def render_view(competition: Competition, view: View, *, team_id: int | None = None) -> str:
+    """The live table of one view; with `team_id`, that team's row below it when it is not on this page."""
+    page = board_page(competition=competition, board=view.board, page=view.page, per_page=PER_PAGE,
+                      query=view.query, team_id=team_id)
+    context = {"competition": competition, "task": competition.task_type, "board_page": page, "my_team_id": team_id}
+    return render_to_string("leaderboards/_table.html", context)
+
+
+def _render_all(competition_id: int, views: set[View], teams: set[tuple[str, int]]) -> tuple[int, dict[object, str]]:
+    """Every view and team row at one version, read in one transaction."""
+    close_old_connections()
+    with transaction.atomic():
+        competition = Competition.objects.get(pk=competition_id)
+        version = leaderboard_version(competition=competition)
+        frames: dict[object, str] = {view: render_view(competition, view) for view in views}
+        for board, team_id in teams:
+            entry = team_entry(competition=competition, board=board, team_id=team_id)
+            if entry is not None:
+                page = board_page(competition=competition, board=board, per_page=1)
+                frames[(board, team_id)] = render_to_string(
+                    "leaderboards/_mine.html", {"e": entry, "board_page": page, "my_team_id": team_id})
+    return version, frames
+
+
+class Feed:
+    """The open streams of one competition in this process."""
+
+    def __init__(self, competition_id: int) -> None:
+        self.competition_id = competition_id
+        self.viewers: dict[int, Viewer] = {}
+        self.version: int | None = None
+        self.frames: dict[object, str] = {}
+        self.changed = asyncio.Condition()
+        self.kick = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    def join(self, key: int, viewer: Viewer) -> None:
+        self.viewers[key] = viewer
+        if viewer.view not in self.frames or (viewer.team_id and (viewer.view.board, viewer.team_id) not in self.frames):
+            self.kick.set()
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._run())
+
+    def leave(self, key: int) -> None:
+        self.viewers.pop(key, None)
+        if not self.viewers:
+            _feeds.pop(self.competition_id, None)
+            if self.task is not None:
+                self.task.cancel()
+
+    async def _run(self) -> None:
+        channel = events.board_channel(self.competition_id)
+        render = sync_to_async(_render_all, thread_sensitive=True)
+        waiting: asyncio.Future[bool] | None = None
+        while self.viewers:
+            views = {viewer.view for viewer in self.viewers.values()}
+            teams = {(viewer.view.board, viewer.team_id) for viewer in self.viewers.values() if viewer.team_id}
+            self.kick.clear()
+            mark = events.hub.mark(channel)
+            try:
+                version, frames = await render(self.competition_id, views, teams)
+            except Exception:  # noqa: BLE001 - the database is away: streams stay open, try again
+                logger.exception("live leaderboard %s: rendering failed", self.competition_id)
+                await asyncio.sleep(2)
+                continue
+            async with self.changed:
+                self.version, self.frames = version, frames
+                self.changed.notify_all()
+            if self.kick.is_set():
+                continue  # a stream joined with a view not rendered yet
+            if waiting is None or waiting.done():
+                waiting = asyncio.ensure_future(events.hub.wait(channel, mark, events.KEEPALIVE_SECONDS))
+            kicked = asyncio.ensure_future(self.kick.wait())
+            try:
+                await asyncio.wait({waiting, kicked}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                kicked.cancel()
+        if waiting is not None:
+            waiting.cancel()
+
+    def frame(self, viewer: Viewer) -> str | None:
+        html = self.frames.get(viewer.view)
+        if html is None:
+            return None
+        if not viewer.team_id or f'data-team="{viewer.team_id}"' in html:
+            return html  # no team, or its row is on this page already
+        return html.replace(MINE_MARK, self.frames.get((viewer.view.board, viewer.team_id), ""), 1)
+
+
+_feeds: dict[int, Feed] = {}
+
+
+async def board_stream(competition_id: int, viewer: Viewer, since: int | None) -> AsyncIterator[bytes]:
+    """The events of one open page: its table whenever the board's version moves past `since`."""
+    feed = _feeds.get(competition_id)
+    if feed is None:
+        feed = _feeds[competition_id] = Feed(competition_id)
+    key = id(object())
+    feed.join(key, viewer)
+    try:
+        sent = since
+        while True:
+            async with feed.changed:
+                try:
+                    await asyncio.wait_for(
+                        feed.changed.wait_for(lambda: feed.version != sent and feed.frame(viewer) is not None),
+                        events.KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    yield b": keepalive\n\n"
+                    continue
+                version, html = feed.version, feed.frame(viewer)
+            sent = version
+            yield events.sse_frame(html or "", event="board", event_id=str(version))
+    finally:
+        feed.leave(key)

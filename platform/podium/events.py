@@ -1,0 +1,158 @@
+"""Server-sent events, fanned out through Redis pub/sub.
+
+`publish` (any process, after a commit) sends a short message on a channel: a
+board's new version, or "a submission of this team changed". Each web process
+holds one subscription for every channel (`Hub`) and wakes the streams that
+listen to that channel in this process; nothing is polled, so an open page costs
+the server nothing until something changes (and a comment every
+KEEPALIVE_SECONDS, so that proxies keep the connection).
+
+A message lost (Redis restarted, the subscription dropped) is made good: the hub
+wakes every stream when it subscribes again, and each stream then compares its
+version with the database. Pages whose stream drops fall back to polling
+(static/podium/app.js).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator
+
+from django.conf import settings
+from django.http import StreamingHttpResponse
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "podium:events:"
+KEEPALIVE_SECONDS = 25
+RETRY_MS = 3000
+
+
+def board_channel(competition_id: int) -> str:
+    return f"{PREFIX}board:{competition_id}"
+
+
+def team_channel(team_id: int) -> str:
+    return f"{PREFIX}team:{team_id}"
+
+
+def _redis_url() -> str:
+    return settings.REDIS_URL.replace("redis+socket://", "unix://")
+
+
+_publishers: dict[str, object] = {}
+
+
+def publish(channel: str, message: str) -> None:
+    """Best effort: a page that misses it catches up on its next wake-up or poll."""
+    import redis
+
+    url = _redis_url()
+    try:
+        client = _publishers.get(url)
+        if client is None:
+            client = _publishers[url] = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        client.publish(channel, message)  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - Redis may be down; live pages fall back to polling
+        logger.warning("could not publish on %s", channel)
+        _publishers.pop(url, None)
+
+
+class Hub:
+    """One Redis subscription per process; streams wait on their channel's next message.
+
+    `mark(channel)` says where a channel stands (messages seen, resubscriptions);
+    `wait(channel, mark)` returns at once when it moved since, so a message that
+    arrives while a stream is busy is not missed.
+    """
+
+    def __init__(self) -> None:
+        self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
+        self._seen: dict[str, int] = defaultdict(int)
+        self._epoch = 0
+        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _ensure_running(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._task is None or self._task.done() or self._loop is not loop:
+            self._loop = loop
+            self._task = loop.create_task(self._run())
+
+    async def _run(self) -> None:
+        import redis.asyncio as aioredis
+
+        delay = 0.5
+        while True:
+            client = aioredis.Redis.from_url(_redis_url(), socket_connect_timeout=2, health_check_interval=30)
+            try:
+                pubsub = client.pubsub(ignore_subscribe_messages=True)
+                await pubsub.psubscribe(PREFIX + "*")
+                self._epoch += 1  # what was published while unsubscribed: every stream checks
+                self._wake(list(self._waiters))
+                delay = 0.5
+                async for message in pubsub.listen():
+                    if message.get("type") == "pmessage":
+                        channel = message["channel"].decode()
+                        self._seen[channel] += 1
+                        self._wake([channel])
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - Redis restarted or unreachable: try again, streams stay open
+                logger.warning("event subscription lost; retrying in %.1f s", delay)
+            finally:
+                try:
+                    await client.aclose()
+                except Exception:  # noqa: BLE001 - closing a broken connection
+                    pass
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+    def _wake(self, channels: list[str]) -> None:
+        for channel in channels:
+            for event in self._waiters.get(channel, ()):
+                event.set()
+
+    def mark(self, channel: str) -> tuple[int, int]:
+        return self._epoch, self._seen.get(channel, 0)
+
+    async def wait(self, channel: str, since: tuple[int, int], timeout: float) -> bool:
+        """True when the channel moved past `since`; False after `timeout` of silence."""
+        self._ensure_running()
+        if self.mark(channel) != since:
+            return True
+        event = asyncio.Event()
+        self._waiters[channel].add(event)
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            self._waiters[channel].discard(event)
+            if not self._waiters[channel]:
+                del self._waiters[channel]
+
+
+hub = Hub()
+
+
+def sse_frame(data: str, *, event: str = "message", event_id: str | None = None) -> bytes:
+    lines = [f"event: {event}"]
+    if event_id is not None:
+        lines.append(f"id: {event_id}")
+    lines += [f"data: {line}" for line in data.split("\n")]
+    return ("\n".join(lines) + "\n\n").encode()
+
+
+def sse_response(stream: AsyncIterator[bytes]) -> StreamingHttpResponse:
+    async def framed() -> AsyncIterator[bytes]:
+        yield f"retry: {RETRY_MS}\n\n".encode()
+        async for chunk in stream:
+            yield chunk
+
+    response = StreamingHttpResponse(framed(), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
+    return response
