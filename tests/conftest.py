@@ -229,3 +229,31 @@ def inference_worker(celery_worker, redis_url: str, tmp_path_factory: pytest.Tem
     env = _worker_env(redis_url, "postgres://nobody:nothing@127.0.0.1:1/no-database", tmp_path_factory)
     with _worker("inference", env, tmp_path_factory.getbasetemp() / "inference-worker.log") as process:
         yield process
+
+
+@pytest.fixture
+def web_server(celery_worker, redis_url: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The production web server (uvicorn, podium.asgi) on the test database, with a scoring worker; yields its URL.
+
+    (Django's test server queues only five connections and cannot hold event streams.)
+    """
+    import requests
+
+    from podium.devstack import start_web, stop_process
+
+    port = free_port()
+    env = _worker_env(redis_url, _database_url(), tmp_path_factory)
+    process = start_web(bind=f"127.0.0.1:{port}", workers=3, env=env, log_path=tmp_path / "web.log")
+    url = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            return requests.get(f"{url}/api/v1/competitions/", timeout=5).ok
+        except requests.RequestException:
+            return False
+
+    try:
+        wait_for(answers, timeout=60)
+        yield url
+    finally:
+        stop_process(process)

@@ -20,7 +20,8 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 
 from django.conf import settings
-from django.http import StreamingHttpResponse
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,19 @@ def publish(channel: str, message: str) -> None:
         _publishers.pop(url, None)
 
 
+def _pubsub_class() -> type:
+    from redis.asyncio.client import PubSub
+
+    class ResubscribingPubSub(PubSub):
+        hub: Hub
+
+        async def on_connect(self, connection: object) -> None:
+            await super().on_connect(connection)
+            self.hub.resubscribed()
+
+    return ResubscribingPubSub
+
+
 class Hub:
     """One Redis subscription per process; streams wait on their channel's next message.
 
@@ -88,9 +102,10 @@ class Hub:
             client = aioredis.Redis.from_url(_redis_url(), socket_connect_timeout=2, health_check_interval=30)
             try:
                 pubsub = client.pubsub(ignore_subscribe_messages=True)
+                pubsub.__class__ = _PubSub  # redis-py reconnects by itself: be told, as after our own retry
+                pubsub.hub = self  # type: ignore[attr-defined]
                 await pubsub.psubscribe(PREFIX + "*")
-                self._epoch += 1  # what was published while unsubscribed: every stream checks
-                self._wake(list(self._waiters))
+                self.resubscribed()
                 delay = 0.5
                 async for message in pubsub.listen():
                     if message.get("type") == "pmessage":
@@ -108,6 +123,11 @@ class Hub:
                     pass
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10.0)
+
+    def resubscribed(self) -> None:
+        """What was published while unsubscribed is lost: every stream checks."""
+        self._epoch += 1
+        self._wake(list(self._waiters))
 
     def _wake(self, channels: list[str]) -> None:
         for channel in channels:
@@ -136,6 +156,7 @@ class Hub:
 
 
 hub = Hub()
+_PubSub = _pubsub_class()
 
 
 def sse_frame(data: str, *, event: str = "message", event_id: str | None = None) -> bytes:
@@ -144,6 +165,17 @@ def sse_frame(data: str, *, event: str = "message", event_id: str | None = None)
         lines.append(f"id: {event_id}")
     lines += [f"data: {line}" for line in data.split("\n")]
     return ("\n".join(lines) + "\n\n").encode()
+
+
+def streams_served(request: HttpRequest) -> bool:
+    """Streams need the ASGI server (uvicorn); under a WSGI server (runserver, tests' live server)
+    an endless response would hold a thread for ever, so the page is told to poll instead."""
+    return isinstance(request, ASGIRequest)
+
+
+def no_stream() -> HttpResponse:
+    """204: EventSource stops reconnecting, and the page polls (static/podium/app.js)."""
+    return HttpResponse(status=204)
 
 
 def sse_response(stream: AsyncIterator[bytes]) -> StreamingHttpResponse:

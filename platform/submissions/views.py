@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from asgiref.sync import sync_to_async
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from competitions.images import IMAGE_TASKS, overlay_png
@@ -163,7 +163,9 @@ async def _changes(team_id: int):  # type: ignore[no-untyped-def]
             yield b": keepalive\n\n"
 
 
-async def my_submissions_events(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+async def my_submissions_events(request: HttpRequest, slug: str) -> HttpResponse:
+    if not events.streams_served(request):
+        return events.no_stream()
     team_id = await sync_to_async(_stream_team)(request, slug=slug)
     return events.sse_response(_changes(team_id))
 
@@ -179,8 +181,10 @@ def _state_of(submission_id: int) -> str:
     return submission_state(submission) if submission else "gone"
 
 
-async def submission_events(request: HttpRequest, submission_id: int) -> StreamingHttpResponse:
+async def submission_events(request: HttpRequest, submission_id: int) -> HttpResponse:
     """A `state` event with the submission's state, now and each time it moves."""
+    if not events.streams_served(request):
+        return events.no_stream()
     team_id = await sync_to_async(_stream_team)(request, submission_id=submission_id)
 
     async def states_of():  # type: ignore[no-untyped-def]

@@ -120,7 +120,8 @@ def test_another_teams_submission_is_not_found(alice_api: APIClient, competition
 def test_the_private_leaderboard_is_refused_before_the_reveal(alice_api: APIClient, competition) -> None:
     assert_error(alice_api.get("/api/v1/competitions/topic/leaderboard/?board=private"), 403, "not-revealed")
     public = alice_api.get("/api/v1/competitions/topic/leaderboard/").json()
-    assert public == {"metric": "accuracy", "board": "public", "higher_is_better": True, "entries": []}
+    assert public == {"metric": "accuracy", "board": "public", "higher_is_better": True, "entries": [], "mine": None,
+                      "count": 0, "page": 1, "pages": 1, "page_size": 100, "next": None, "previous": None}
 
 
 def test_the_openapi_schema_and_docs_are_served(api: APIClient) -> None:
