@@ -110,10 +110,11 @@ def test_final_selection_and_the_private_board_after_the_reveal(
     page.goto(f"{live_server.url}/c/topic/leaderboard/")
     assert page.locator(".segmented .disabled:has-text('Private')").count() == 1  # not before the reveal
     # Move the clock: the competition ended and its private scores are revealed.
+    # (The submissions are dated back first: saving the new end rebuilds the standings from them.)
+    Submission.objects.filter(pk__in=ids).update(created_at=timezone.now() - timedelta(days=1))
     competition.start_at, competition.end_at = timezone.now() - timedelta(days=10), timezone.now() - timedelta(minutes=5)
     competition.reveal_at = timezone.now() - timedelta(minutes=1)
     competition.save()
-    Submission.objects.filter(pk__in=ids).update(created_at=timezone.now() - timedelta(days=1))
     page.goto(f"{live_server.url}/c/topic/leaderboard/?board=private")
     selected = Submission.objects.get(pk=ids[1])
     assert f"{selected.private_score:.5f}" in page.inner_text(".leaderboard")  # the selected one counts

@@ -157,3 +157,36 @@ def test_an_idle_version_read_does_not_look_at_submissions(competition, alice, d
         leaderboard_version(competition=competition)
     assert len(queries) == 1
     assert "submission" not in queries[0]["sql"].lower()
+
+
+def test_the_page_at_ten_thousand_teams_stays_small_and_shows_the_viewers_team(competition, alice) -> None:
+    from django.test import Client
+
+    from leaderboards.models import Standing
+    from leaderboards.standings import board_touch
+
+    count = 10_000
+    teams = Team.objects.bulk_create([Team(competition=competition, name=f"Team number {i:05d}") for i in range(count)])
+    now = timezone.now()
+    submissions = Submission.objects.bulk_create([
+        Submission(competition=competition, team=team, file="x.csv", status=states.SCORED, public_score=i / count,
+                   private_score=i / count) for i, team in enumerate(teams)])
+    Standing.objects.bulk_create([
+        Standing(competition=competition, board="public", team=team, score=s.public_score, sort_key=-s.public_score,
+                 submission=s, decided_at=now, submission_count=1, last_submission_at=now)
+        for team, s in zip(teams, submissions)])
+    board_touch(competition_id=competition.pk)
+    Membership.objects.create(team=teams[500], user=alice, competition=competition)  # rank 9,500
+    client = Client()
+    client.force_login(alice)
+    page = client.get("/c/topic/leaderboard/")
+    html = page.content.decode()
+    assert page.status_code == 200 and len(page.content) < 300_000, len(page.content)
+    assert html.count('<tr data-team="') == 101  # the top 100 and the viewer's own row
+    assert "Team number 00500" in html and '<td class="rank">9500</td>' in html
+    assert "Page 1 of 100" in html and 'rel="next"' in html
+    found = client.get("/c/topic/leaderboard/?q=number 09999").content.decode()
+    assert '<td class="rank">1</td>' in found and found.count('<tr data-team="') == 2  # the match and the viewer
+    api = client.get("/api/v1/competitions/topic/leaderboard/?page=2").json()
+    assert api["count"] == count and api["pages"] == 100 and [e["rank"] for e in api["entries"]] == list(range(101, 201))
+    assert api["mine"]["rank"] == 9500 and api["next"].endswith("page=3")
