@@ -1,4 +1,4 @@
-"""Run every benchmark and print its table: `make bench` (or `python bench/run.py [latency|scoring|inference|runtime|sandbox|load]`)."""
+"""Run every benchmark and print its table: `make bench` (or `python bench/run.py [latency|scoring|inference|runtime|sandbox|boards|load]`)."""
 from __future__ import annotations
 
 import sys
@@ -6,6 +6,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import boards  # noqa: E402
 import inference  # noqa: E402
 import latency  # noqa: E402
 import load  # noqa: E402
@@ -15,7 +16,7 @@ import scoring_speed  # noqa: E402
 
 
 def main(argv: list[str]) -> None:
-    chosen = set(argv) or {"latency", "scoring", "inference", "runtime", "sandbox", "load"}
+    chosen = set(argv) or {"latency", "scoring", "inference", "runtime", "sandbox", "boards", "load"}
     if "scoring" in chosen:
         scoring_speed.main()
     if "inference" in chosen:
@@ -26,6 +27,8 @@ def main(argv: list[str]) -> None:
         sandbox_cost.main()
     if "latency" in chosen:
         latency.main()
+    if "boards" in chosen:
+        boards.main()
     if "load" in chosen:
         load.main([])
 

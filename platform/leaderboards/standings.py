@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 
 from competitions.models import Competition
 from leaderboards.models import BoardVersion, Standing
@@ -75,17 +75,33 @@ def standings_refresh(*, competition: Competition, team_ids: Iterable[int]) -> i
     with transaction.atomic():
         teams = list(Team.objects.select_for_update().filter(pk__in=wanted, competition=competition)
                      .order_by("pk").values_list("pk", flat=True))
-        rows: dict[int, list[Scored]] = defaultdict(list)
-        ranked = (Submission.objects.filter(team_id__in=teams, competition=competition, status=states.SCORED,
-                                            public_score__isnull=False,
-                                            created_at__lt=competition.end_at)
-                  .order_by("created_at", "id")
-                  .values_list("team_id", "id", "public_score", "private_score", "created_at", "selected"))
-        for team_id, *fields in ranked.iterator(chunk_size=2000):
-            rows[team_id].append(Scored(*fields))
-        Standing.objects.filter(competition=competition, team_id__in=wanted).delete()
-        Standing.objects.bulk_create(_standings(competition, rows), batch_size=1000)
+        # By team alone: the planner takes the (team, created_at) index, whatever the competition's history.
+        _rewrite(competition, Submission.objects.filter(team_id__in=teams),
+                 Standing.objects.filter(competition=competition, team_id__in=wanted))
         return board_touch(competition_id=competition.pk)
+
+
+def standings_rebuild(*, competition: Competition) -> int:
+    """Every team of the competition: after a change to the rules themselves (or to build them the first time)."""
+    with transaction.atomic():
+        list(Team.objects.select_for_update().filter(competition=competition).order_by("pk").values_list("pk", flat=True))
+        _rewrite(competition, Submission.objects.filter(competition=competition),
+                 Standing.objects.filter(competition=competition))
+        return board_touch(competition_id=competition.pk)
+
+
+def _rewrite(competition: Competition, submissions: QuerySet[Submission], standings: QuerySet[Standing]) -> None:
+    rows: dict[int, list[Scored]] = defaultdict(list)
+    # Status and date are checked here, not in SQL: a condition on another index would tempt the planner away
+    # from the team's (or the competition's) own rows.
+    ranked = (submissions.order_by("created_at", "id")
+              .values_list("team_id", "status", "id", "public_score", "private_score", "created_at", "selected"))
+    for team_id, status, *fields in ranked.iterator(chunk_size=2000):
+        scored = Scored(*fields)
+        if status == states.SCORED and scored.public is not None and scored.created_at < competition.end_at:
+            rows[team_id].append(scored)
+    standings.delete()
+    Standing.objects.bulk_create(_standings(competition, rows), batch_size=1000)
 
 
 def _standings(competition: Competition, rows: dict[int, list[Scored]]) -> Iterable[Standing]:
@@ -98,14 +114,6 @@ def _standings(competition: Competition, rows: dict[int, list[Scored]]) -> Itera
                 sort_key=-score if higher else score, submission_id=pick.id, decided_at=pick.created_at,
                 submission_count=len(submissions), last_submission_at=submissions[-1].created_at,
             )
-
-
-def standings_rebuild(*, competition: Competition) -> int:
-    """Every team of the competition: after a change to the rules themselves."""
-    with transaction.atomic():
-        Standing.objects.filter(competition=competition).delete()
-        return standings_refresh(competition=competition,
-                                 team_ids=Team.objects.filter(competition=competition).values_list("pk", flat=True))
 
 
 def standings_refresh_submission(*, submission_id: int) -> None:

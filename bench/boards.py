@@ -1,0 +1,183 @@
+"""Leaderboards at Kaggle scale: what a board costs with 10,000 teams and 100,000 submissions against 100 and 1,000.
+
+`python bench/run.py boards` builds both competitions in one database — on
+SQLite, and on PostgreSQL when one answers at DATABASE_URL or
+postgres://postgres@127.0.0.1:5432/test (a fresh database beside it) — and
+measures, through Django in-process (no network, so the figures are the
+server's own cost): an idle poll (304), the API's first page, the HTML page,
+and a new score (the standings of one team refreshed, through the scoring
+service). Each backend runs in its own child process; the small competition,
+measured in the same run, is the reference.
+"""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from common import ROOT, print_table
+
+SIZES = {"small": (100, 1_000), "large": (10_000, 100_000)}
+POSTGRES = "postgres://postgres@127.0.0.1:5432/test"
+
+
+def build(slug: str, teams: int, submissions: int) -> None:
+    """A text competition with `teams` teams and `submissions` scored submissions among them, standings built."""
+    import random
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from competitions.models import Competition
+    from leaderboards.standings import standings_rebuild
+    from submissions import states
+    from submissions.models import Submission
+    from teams.models import Membership, Team
+
+    rng = random.Random(slug)
+    now = timezone.now()
+    competition = Competition.objects.create(slug=slug, title=slug, task="text-classification", classes=["a", "b"],
+                                             start_at=now - timedelta(days=60), end_at=now + timedelta(days=30))
+    made = Team.objects.bulk_create([Team(competition=competition, name=f"{slug} team {i:05d}") for i in range(teams)],
+                                    batch_size=2000)
+    viewer = get_user_model().objects.create_user(f"{slug}-viewer", password="bench-pass-1")
+    Membership.objects.create(team=made[teams // 2], user=viewer, competition=competition)
+    rows = []
+    for i in range(submissions):
+        score = rng.random()
+        rows.append(Submission(competition=competition, team=made[i % teams], file="x.csv", status=states.SCORED,
+                               public_score=score, private_score=min(1.0, score + rng.uniform(-0.05, 0.05)),
+                               public_scores={"accuracy": score}, private_scores={"accuracy": score},
+                               scored_at=now))
+    Submission.objects.bulk_create(rows, batch_size=5000)
+    Submission.objects.filter(competition=competition).update(created_at=now - timedelta(days=1))
+    started = time.perf_counter()
+    standings_rebuild(competition=competition)
+    print(f"  {slug}: standings built from {submissions:,} submissions in {time.perf_counter() - started:.1f} s",
+          file=sys.stderr)
+
+
+def _timed(call, repeat: int) -> float:  # type: ignore[no-untyped-def]
+    """Median milliseconds of `call` over `repeat` runs (after one warm-up)."""
+    call()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def measure(slug: str) -> dict[str, float]:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from competitions.models import Competition
+    from submissions.models import Submission
+    from submissions.services import submission_claim, submission_finish
+
+    anonymous, viewer = Client(), Client()
+    viewer.force_login(get_user_model().objects.get(username=f"{slug}-viewer"))
+    table = f"/c/{slug}/leaderboard/table/"
+    etag = viewer.get(table)["ETag"]
+    page = viewer.get(f"/c/{slug}/leaderboard/")
+    assert page.status_code == 200
+    competition = Competition.objects.get(slug=slug)
+    team_id = competition.teams.order_by("pk").values_list("pk", flat=True)[7]
+
+    def new_score() -> None:
+        submission = Submission.objects.create(competition=competition, team_id=team_id, file="x.csv")
+        claimed = submission_claim(submission_id=submission.pk, task_id=f"bench-{submission.pk}")
+        submission_finish(submission=claimed, started=time.perf_counter(),
+                          scores={"public": {"accuracy": 0.5}, "private": {"accuracy": 0.5}})
+
+    return {
+        "idle poll (304)": _timed(lambda: viewer.get(table, HTTP_IF_NONE_MATCH=etag), 300),
+        "API first page": _timed(lambda: anonymous.get(f"/api/v1/competitions/{slug}/leaderboard/"), 40),
+        "HTML page (logged in)": _timed(lambda: viewer.get(f"/c/{slug}/leaderboard/"), 40),
+        "a new score (scoring service)": _timed(new_score, 40),
+        "page weight (KB)": len(page.content) / 1024,
+    }
+
+
+def child() -> None:
+    """In a fresh process: migrate, build both competitions, print the figures as JSON."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    for slug, (teams, submissions) in SIZES.items():
+        build(slug, teams, submissions)
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # as autovacuum would have, on a database that has been running
+    print(json.dumps({slug: measure(slug) for slug in SIZES}))
+
+
+def _postgres() -> str | None:
+    """A fresh database beside the configured PostgreSQL, or None where none answers."""
+    url = os.environ.get("DATABASE_URL", POSTGRES)
+    if not url.startswith("postgres"):
+        return None
+    try:
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True, connect_timeout=3) as connection:
+            connection.execute("DROP DATABASE IF EXISTS podium_boards")
+            connection.execute("CREATE DATABASE podium_boards")
+    except Exception as exc:  # noqa: BLE001 - no PostgreSQL here: SQLite only
+        print(f"  PostgreSQL not measured ({exc.__class__.__name__})", file=sys.stderr)
+        return None
+    return url.rpartition("/")[0] + "/podium_boards"
+
+
+def _run(database: str | None) -> dict[str, dict[str, float]]:
+    var = Path(tempfile.mkdtemp(prefix="podium-boards-"))
+    env = dict(os.environ, PODIUM_VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="podium.settings",
+               PYTHONPATH=os.pathsep.join([str(ROOT / "platform"), str(ROOT), str(ROOT / "bench")]),
+               # No Redis needed: announcing a change is best effort, and this measures the database's side.
+               REDIS_URL="redis://127.0.0.1:1/0")
+    env.pop("DATABASE_URL", None)
+    if database:
+        env["DATABASE_URL"] = database
+    result = subprocess.run([sys.executable, str(Path(__file__)), "--child"], env=env, cwd=ROOT, capture_output=True,
+                            text=True)
+    sys.stderr.write("\n".join(line for line in result.stderr.splitlines() if line.startswith("  ")) + "\n")
+    if result.returncode != 0:
+        raise RuntimeError(result.stderr[-3000:])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]]:
+    backends = {"SQLite": _run(None)}
+    postgres = _postgres()
+    if postgres:
+        backends["PostgreSQL"] = _run(postgres)
+    rows = []
+    for backend, figures in backends.items():
+        small, large = figures["small"], figures["large"]
+        for measure_name in small:
+            ratio = large[measure_name] / small[measure_name] if small[measure_name] else float("nan")
+            rows.append([backend, measure_name, f"{small[measure_name]:.2f}", f"{large[measure_name]:.2f}", f"{ratio:.2f}×",
+                         f"{large[measure_name] - small[measure_name]:+.2f}"])
+    print_table(
+        "Leaderboards at scale: median ms through Django in-process (page weight in KB); reference: the small competition",
+        ["database", "measure", "100 teams / 1,000 subs", "10,000 teams / 100,000 subs", "ratio", "difference"], rows)
+    return backends
+
+
+if __name__ == "__main__":
+    if "--child" in sys.argv:
+        child()
+    else:
+        main(sys.argv[1:])
