@@ -29,21 +29,31 @@ POSTGRES = "postgres://postgres@127.0.0.1:5432/test"
 
 def build(slug: str, teams: int, submissions: int) -> None:
     """A text competition with `teams` teams and `submissions` scored submissions among them, standings built."""
+    from django.utils import timezone
+
+    from competitions.models import Competition
+
+    now = timezone.now()
+    competition = Competition.objects.create(slug=slug, title=slug, task="text-classification", classes=["a", "b"],
+                                             start_at=now - timedelta(days=60), end_at=now + timedelta(days=30))
+    populate(competition, teams, submissions)
+
+
+def populate(competition, teams: int, submissions: int) -> None:  # type: ignore[no-untyped-def]
+    """Add `teams` teams (one with a viewer account, `<slug>-viewer`) and `submissions` scored submissions."""
     import random
 
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from competitions.models import Competition
     from leaderboards.standings import standings_rebuild
     from submissions import states
     from submissions.models import Submission
     from teams.models import Membership, Team
 
+    slug = competition.slug
     rng = random.Random(slug)
     now = timezone.now()
-    competition = Competition.objects.create(slug=slug, title=slug, task="text-classification", classes=["a", "b"],
-                                             start_at=now - timedelta(days=60), end_at=now + timedelta(days=30))
     made = Team.objects.bulk_create([Team(competition=competition, name=f"{slug} team {i:05d}") for i in range(teams)],
                                     batch_size=2000)
     viewer = get_user_model().objects.create_user(f"{slug}-viewer", password="bench-pass-1")
@@ -56,7 +66,7 @@ def build(slug: str, teams: int, submissions: int) -> None:
                                public_scores={"accuracy": score}, private_scores={"accuracy": score},
                                scored_at=now))
     Submission.objects.bulk_create(rows, batch_size=5000)
-    Submission.objects.filter(competition=competition).update(created_at=now - timedelta(days=1))
+    Submission.objects.filter(competition=competition, team__in=made).update(created_at=now - timedelta(days=1))
     started = time.perf_counter()
     standings_rebuild(competition=competition)
     print(f"  {slug}: standings built from {submissions:,} submissions in {time.perf_counter() - started:.1f} s",

@@ -1,4 +1,4 @@
-"""Upload-to-scored latency through the real stack: gunicorn, Redis, one Celery worker.
+"""Upload-to-scored latency through the real stack: uvicorn, Redis, one Celery worker.
 
 100 sequential 10,000-row text-classification submissions, each uploaded with
 the API and polled (every 5 ms) until scored. Reference points measured in the

@@ -1,7 +1,7 @@
-"""Load: many users uploading at once while hundreds of clients poll the live leaderboard.
+"""Load: many users uploading at once while hundreds of clients poll the live leaderboard; then live boards at scale.
 
 `python bench/run.py load` (defaults: 200 concurrent uploads from 200 users, 500
-pollers for 60 s) starts the real stack (gunicorn, Redis, Celery scoring workers;
+pollers for 60 s) starts the real stack (uvicorn, Redis, Celery scoring workers;
 PostgreSQL when DATABASE_URL is set, else SQLite) and reports: uploads answered
 without a 5xx, every submission scored exactly once, and the leaderboard's
 response times. Pollers behave like the live page (one request a second,
@@ -9,6 +9,10 @@ If-None-Match); a tenth of them send no ETag and get the full table every time:
 the reference measured in the same run. The load generator shares this
 machine's cores with the server, so the table also gives the server's own
 cost of one poll, measured unloaded through Django in-process.
+
+Then (bench/push.py) a 10,000-team competition with 1,000 open leaderboards:
+the delay from each new score to every open page, pushed by server-sent events,
+and with today's polling as the reference in the same run.
 
 `run_load()` is also what tests/integration/test_load.py runs, scaled down.
 """
@@ -161,7 +165,7 @@ def _wait_final(base: str, tokens: list[str], ids: list[int | None], timeout: fl
     return finals, (time.monotonic() if not pending else None)
 
 
-def create_world(*, users: int, rows: int = 2_000, slug: str = "load") -> tuple[list[str], bytes]:
+def create_world(*, users: int, rows: int = 2_000, slug: str = "load", prefix: str = "load") -> tuple[list[str], bytes]:
     """A text competition, `users` participants on their own teams with API tokens, and a predictions file."""
     from datetime import timedelta
 
@@ -184,7 +188,7 @@ def create_world(*, users: int, rows: int = 2_000, slug: str = "load") -> tuple[
     competition.truth_file.save("truth.csv", ContentFile(truth.encode()), save=True)
     password = make_password("load-pass-1")
     people = get_user_model().objects.bulk_create(
-        [get_user_model()(username=f"load{i:04d}", password=password) for i in range(users)])
+        [get_user_model()(username=f"{prefix}{i:04d}", password=password) for i in range(users)])
     tokens = []
     for user in people:
         membership_join(competition=competition, user=user, accept_rules=True)
@@ -198,6 +202,8 @@ def main(argv: list[str]) -> LoadResult:
     parser.add_argument("--pollers", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--web-processes", type=int, default=(os.cpu_count() or 1) * 2 + 1)
+    parser.add_argument("--pages", type=int, default=1000, help="open leaderboards in the 10,000-team run (0: skip it)")
+    parser.add_argument("--scores", type=int, default=10, help="scores made while they are open")
     args = parser.parse_args(argv)
 
     var = Path(tempfile.mkdtemp(prefix="podium-load-"))
@@ -216,6 +222,12 @@ def main(argv: list[str]) -> LoadResult:
 
     call_command("migrate", verbosity=0)
     tokens, submission = create_world(users=args.uploads)
+    if args.pages:  # the 10,000-team competition of the pushed-pages run, built before the servers start
+        import boards
+        from competitions.models import Competition
+
+        big_tokens, _ = create_world(users=args.scores, slug="big", prefix="big")
+        boards.populate(Competition.objects.get(slug="big"), 10_000, 100_000)
     env = {"PODIUM_VAR_DIR": str(var), "REDIS_URL": os.environ["REDIS_URL"], **({"DATABASE_URL": database} if database else {})}
     from latency import _free_port
 
@@ -231,12 +243,27 @@ def main(argv: list[str]) -> LoadResult:
         _wait_ready(base, var / "worker.log")
         result = run_load(base=base, slug="load", tokens=tokens, submission=submission, pollers=args.pollers,
                           seconds=args.seconds, upload_after=5.0, poller_processes=4)
+        deliveries = []
+        if args.pages:
+            from push import deliver
+
+            for mode in ("pushed", "polled"):
+                deliveries.append(deliver(mode=mode, base=base, slug="big", web_pid=processes[0].pid,
+                                          tokens=big_tokens, submission=submission, pages=args.pages,
+                                          scores=args.scores))
     finally:
         for process in processes:
             stop_process(process)
         if redis_server:
             redis_server.stop()
     _report(result, args, database, _server_cost_per_poll("load"))
+    if deliveries:
+        print_table(
+            f"Live boards: a new score reaching {args.pages} open leaderboards of a 10,000-team competition "
+            f"(100,000 submissions; {args.scores} scores; {'PostgreSQL' if database else 'SQLite'}, "
+            f"{args.web_processes} uvicorn processes, {os.cpu_count()} cores shared with the clients)",
+            ["pages", "open", "idle server CPU (%)", "p50 (s)", "p95 (s)", "p99 (s)", "max (s)", "missed", "errors"],
+            [delivery.row() for delivery in deliveries])
     return result
 
 
@@ -276,7 +303,7 @@ def _report(result: LoadResult, args: argparse.Namespace, database: str | None, 
     upload_errors = sum(n for status, n in result.upload_statuses.items() if not (isinstance(status, int) and status < 500))
     print_table(
         f"Load: {args.uploads} concurrent uploads + {args.pollers} leaderboard pollers for {args.seconds:.0f} s "
-        f"({'PostgreSQL' if database else 'SQLite'}, {args.web_processes} gunicorn processes, {os.cpu_count()} cores)",
+        f"({'PostgreSQL' if database else 'SQLite'}, {args.web_processes} uvicorn processes, {os.cpu_count()} cores)",
         ["measure", "result"],
         [
             ["uploads answered 201", result.upload_statuses.get(201, 0)],
