@@ -2,7 +2,7 @@
 
 Server-sent event streams (`…/events/`) are Django async views: thousands stay
 open on one process at no cost while idle. Every other request goes to Django's
-WSGI handler in a pool of PODIUM_WEB_THREADS threads (a2wsgi), as under gunicorn:
+WSGI handler in a pool of PODIUM_WEB_THREADS threads (a2wsgi), as under a WSGI server:
 Django's own ASGI handler would run sync views one at a time per process.
 """
 from __future__ import annotations

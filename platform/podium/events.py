@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections import defaultdict
 from collections.abc import AsyncIterator
 
@@ -159,11 +160,15 @@ hub = Hub()
 _PubSub = _pubsub_class()
 
 
+_LINE_ENDS = re.compile(r"\r\n|\r|\n")
+
+
 def sse_frame(data: str, *, event: str = "message", event_id: str | None = None) -> bytes:
     lines = [f"event: {event}"]
     if event_id is not None:
         lines.append(f"id: {event_id}")
-    lines += [f"data: {line}" for line in data.split("\n")]
+    # Every line ending SSE knows (\r\n, \r, \n): a \r left in a team's name must not end the event early.
+    lines += [f"data: {line}" for line in _LINE_ENDS.split(data)]
     return ("\n".join(lines) + "\n\n").encode()
 
 

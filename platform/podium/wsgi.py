@@ -1,4 +1,4 @@
-"""WSGI entry point (gunicorn podium.wsgi)."""
+"""WSGI entry point: what podium.asgi runs in its threads for every request but event streams (or any WSGI server)."""
 from __future__ import annotations
 
 import os

@@ -1,6 +1,6 @@
 """Production settings, outside docker: what docker/compose.yaml runs, as processes on this machine.
 
-DEBUG off and the TLS settings of docker/.env.example, gunicorn serving the app
+DEBUG off and the TLS settings of docker/.env.example, uvicorn serving the app
 and its static files on the test database (PostgreSQL in CI's second pass), a
 scoring worker and an inference worker on Redis, files in S3-compatible object
 storage (a real S3 API server from moto), and one submission of each kind
@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "podium-smoke"
 HEALTH_TOKEN = "probe-" + "t" * 30
-HTTPS = {"X-Forwarded-Proto": "https"}  # as the TLS proxy in front of gunicorn sends
+HTTPS = {"X-Forwarded-Proto": "https"}  # as the TLS proxy in front of the web server sends
 
 
 
@@ -101,7 +101,7 @@ def _manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
 
 @contextmanager
 def _running_stack(production_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
-    """gunicorn, a scoring worker and an inference worker with production settings; yields the base URL."""
+    """uvicorn, a scoring worker and an inference worker with production settings; yields the base URL."""
     from podium.devstack import start_web, start_worker, stop_process
 
     logs = tmp_path / "logs"

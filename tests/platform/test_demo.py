@@ -82,7 +82,7 @@ def test_runstack_serves_and_stops_on_ctrl_c_leaving_no_process(tmp_path: Path) 
                 time.sleep(0.3)
         else:
             pytest.fail("the web server did not answer")
-        assert len(_processes_with(str(var))) >= 4  # runstack, redis, worker, gunicorn (and their children)
+        assert len(_processes_with(str(var))) >= 4  # runstack, redis, worker, uvicorn (and their children)
         stack.send_signal(signal.SIGINT)
         output = stack.communicate(timeout=60)[0].decode()
         assert stack.returncode == 0, output

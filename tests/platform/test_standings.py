@@ -190,3 +190,12 @@ def test_the_page_at_ten_thousand_teams_stays_small_and_shows_the_viewers_team(c
     api = client.get("/api/v1/competitions/topic/leaderboard/?page=2").json()
     assert api["count"] == count and api["pages"] == 100 and [e["rank"] for e in api["entries"]] == list(range(101, 201))
     assert api["mine"]["rank"] == 9500 and api["next"].endswith("page=3")
+
+
+def test_an_event_carries_a_name_with_carriage_returns_as_one_event() -> None:
+    from podium.events import sse_frame
+
+    frame = sse_frame('<td>a\rb\r\nevent: forged\r\rc</td>', event="board", event_id="7").decode()
+    lines = frame.split("\n")
+    assert frame.endswith("\n\n") and "\r" not in frame
+    assert lines[:2] == ["event: board", "id: 7"] and all(line.startswith("data: ") for line in lines[2:-2])

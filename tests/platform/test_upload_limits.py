@@ -1,6 +1,6 @@
 """Uploads above the limit are refused from their headers, before the body is read.
 
-(Against gunicorn, with a body never sent: tests/integration/test_production_stack.py.)
+(Against uvicorn, with a body never sent: tests/integration/test_production_stack.py.)
 """
 from __future__ import annotations
 
