@@ -262,7 +262,7 @@ def main(argv: list[str]) -> LoadResult:
             f"Live boards: a new score reaching {args.pages} open leaderboards of a 10,000-team competition "
             f"(100,000 submissions; {args.scores} scores; {'PostgreSQL' if database else 'SQLite'}, "
             f"{args.web_processes} uvicorn processes, {os.cpu_count()} cores shared with the clients)",
-            ["pages", "open", "idle server CPU (%)", "p50 (s)", "p95 (s)", "p99 (s)", "max (s)", "missed", "errors"],
+            ["pages", "open", "idle server CPU (%)", "web server RSS (MB)", "p50 (s)", "p95 (s)", "p99 (s)", "max (s)", "missed", "errors"],
             [delivery.row() for delivery in deliveries])
     return result
 

@@ -26,6 +26,7 @@ class Delivery:
     mode: str
     pages: int
     idle_cpu_percent: float  # the web server's CPU while the pages are open and nothing changes
+    web_mb: float  # the web server's memory (all its processes) with the pages open
     latencies: list[float] = field(default_factory=list)  # seconds, one per (score, page)
     missed: int = 0  # (score, page) pairs never delivered
     upload_statuses: dict[int, int] = field(default_factory=dict)
@@ -33,7 +34,7 @@ class Delivery:
 
     def row(self) -> list[object]:
         p = (lambda q: f"{percentile(self.latencies, q):.3f}") if self.latencies else (lambda q: "n/a")
-        return [self.mode, self.pages, f"{self.idle_cpu_percent:.1f}", p(50), p(95), p(99),
+        return [self.mode, self.pages, f"{self.idle_cpu_percent:.1f}", f"{self.web_mb:.0f}", p(50), p(95), p(99),
                 f"{max(self.latencies):.3f}" if self.latencies else "n/a", self.missed, self.errors]
 
 
@@ -112,18 +113,36 @@ def _pollers(base: str, path: str, count: int, seconds: float, out: multiprocess
 
 # --- one run -------------------------------------------------------------------------------------------------------
 
-def _cpu_seconds(pid: int) -> float:
+def _web(pid: int):  # type: ignore[no-untyped-def]
     import psutil
 
     process = psutil.Process(pid)
+    return [process, *process.children(recursive=True)]
+
+
+def _cpu_seconds(pid: int) -> float:
+    import psutil
+
     total = 0.0
-    for member in [process, *process.children(recursive=True)]:
+    for member in _web(pid):
         try:
             times = member.cpu_times()
             total += times.user + times.system
         except psutil.NoSuchProcess:
             continue
     return total
+
+
+def _memory_mb(pid: int) -> float:
+    import psutil
+
+    total = 0
+    for member in _web(pid):
+        try:
+            total += member.memory_info().rss
+        except psutil.NoSuchProcess:
+            continue
+    return total / 2**20
 
 
 def deliver(*, mode: str, base: str, slug: str, web_pid: int, tokens: list[str], submission: bytes, pages: int,
@@ -153,6 +172,7 @@ def deliver(*, mode: str, base: str, slug: str, web_pid: int, tokens: list[str],
     cpu_before, idle_started = _cpu_seconds(web_pid), time.monotonic()
     time.sleep(idle_seconds)
     idle = (_cpu_seconds(web_pid) - cpu_before) / (time.monotonic() - idle_started) * 100
+    memory = _memory_mb(web_pid)
     statuses: dict[int, int] = {}
     ids = []
     for index in range(scores):
@@ -171,7 +191,8 @@ def deliver(*, mode: str, base: str, slug: str, web_pid: int, tokens: list[str],
     for child in children:
         child.join()
     scored = sorted(Submission.objects.filter(pk__in=ids, scored_at__isnull=False).values_list("scored_at", flat=True))
-    delivery = Delivery(mode=mode, pages=pages, idle_cpu_percent=idle, upload_statuses=statuses, errors=errors)
+    delivery = Delivery(mode=mode, pages=pages, idle_cpu_percent=idle, web_mb=memory, upload_statuses=statuses,
+                        errors=errors)
     delivery.missed += (len(ids) - len(scored)) * pages
     for when in (moment.timestamp() for moment in scored):
         for seen in results:

@@ -14,8 +14,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from asgiref.sync import sync_to_async
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 
 from competitions.models import Competition
@@ -50,7 +49,6 @@ def render_view(competition: Competition, view: View, *, team_id: int | None = N
 
 def _render_all(competition_id: int, views: set[View], teams: set[tuple[str, int]]) -> tuple[int, dict[object, str]]:
     """Every view and team row at one version, read in one transaction."""
-    close_old_connections()
     with transaction.atomic():
         competition = Competition.objects.get(pk=competition_id)
         version = leaderboard_version(competition=competition)
@@ -81,7 +79,7 @@ class Feed:
         if viewer.view not in self.frames or (viewer.team_id and (viewer.view.board, viewer.team_id) not in self.frames):
             self.kick.set()
         if self.task is None or self.task.done():
-            self.task = asyncio.get_running_loop().create_task(self._run())
+            self.task = events.detached_task(self._run())
 
     def leave(self, key: int) -> None:
         self.viewers.pop(key, None)
@@ -92,7 +90,7 @@ class Feed:
 
     async def _run(self) -> None:
         channel = events.board_channel(self.competition_id)
-        render = sync_to_async(_render_all, thread_sensitive=True)
+        render = events.database_call(_render_all)
         waiting: asyncio.Future[bool] | None = None
         while self.viewers:
             views = {viewer.view for viewer in self.viewers.values()}

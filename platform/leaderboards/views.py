@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from asgiref.sync import sync_to_async
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
@@ -12,7 +11,7 @@ from competitions.views import competition_context
 from leaderboards.charts import Series, best_so_far, chart_svg
 from leaderboards.live import View, Viewer, board_stream, render_view
 from leaderboards.selectors import PRIVATE, PUBLIC, board_page, leaderboard_version, score_history
-from podium.events import no_stream, sse_response, streams_served
+from podium.events import database_call, no_stream, sse_response, streams_served
 from podium.fragments import fragment_response
 from submissions.selectors import private_scores_visible
 
@@ -86,7 +85,7 @@ async def leaderboard_events(request: HttpRequest, slug: str) -> HttpResponse:
     """Server-sent events: the table of this view each time the board changes (podium/events.py)."""
     if not streams_served(request):
         return no_stream()
-    competition, viewer = await sync_to_async(_stream_viewer)(request, slug)
+    competition, viewer = await database_call(_stream_viewer)(request, slug)
     try:
         since = int(request.headers.get("Last-Event-ID") or request.GET.get("v") or -1)
     except ValueError:

@@ -15,16 +15,23 @@ version with the database. Pages whose stream drops fall back to polling
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import re
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
+from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 PREFIX = "podium:events:"
 KEEPALIVE_SECONDS = 25
@@ -93,7 +100,7 @@ class Hub:
         loop = asyncio.get_running_loop()
         if self._task is None or self._task.done() or self._loop is not loop:
             self._loop = loop
-            self._task = loop.create_task(self._run())
+            self._task = detached_task(self._run())
 
     async def _run(self) -> None:
         import redis.asyncio as aioredis
@@ -158,6 +165,26 @@ class Hub:
 
 hub = Hub()
 _PubSub = _pubsub_class()
+
+
+def detached_task(coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+    """A task of this process, not of the request that happened to start it: Django runs each request's
+    sync code in a thread of its own (with its own database connection) until that request ends."""
+    return asyncio.get_running_loop().create_task(coroutine, context=contextvars.Context())
+
+
+_database_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="podium-streams")
+
+
+def database_call(function: Callable[..., T]) -> Callable[..., Awaitable[T]]:
+    """`function` in one of this process's few stream threads: however many pages open at once, streams hold
+    at most four database connections per process (Django would give each open request a thread and a
+    connection of its own for as long as it lasts: a thousand pages, a thousand PostgreSQL connections)."""
+    def call(*args: Any, **kwargs: Any) -> T:
+        close_old_connections()  # CONN_MAX_AGE and broken connections, as between requests
+        return function(*args, **kwargs)
+
+    return sync_to_async(call, thread_sensitive=False, executor=_database_threads)
 
 
 _LINE_ENDS = re.compile(r"\r\n|\r|\n")

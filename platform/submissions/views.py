@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from asgiref.sync import sync_to_async
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
@@ -166,7 +165,7 @@ async def _changes(team_id: int):  # type: ignore[no-untyped-def]
 async def my_submissions_events(request: HttpRequest, slug: str) -> HttpResponse:
     if not events.streams_served(request):
         return events.no_stream()
-    team_id = await sync_to_async(_stream_team)(request, slug=slug)
+    team_id = await events.database_call(_stream_team)(request, slug=slug)
     return events.sse_response(_changes(team_id))
 
 
@@ -185,14 +184,14 @@ async def submission_events(request: HttpRequest, submission_id: int) -> HttpRes
     """A `state` event with the submission's state, now and each time it moves."""
     if not events.streams_served(request):
         return events.no_stream()
-    team_id = await sync_to_async(_stream_team)(request, submission_id=submission_id)
+    team_id = await events.database_call(_stream_team)(request, submission_id=submission_id)
 
     async def states_of():  # type: ignore[no-untyped-def]
         channel = events.team_channel(team_id)
         sent = None
         while True:
             mark = events.hub.mark(channel)
-            state = await sync_to_async(_state_of)(submission_id)
+            state = await events.database_call(_state_of)(submission_id)
             if state != sent:
                 sent = state
                 yield events.sse_frame(state, event="state")
