@@ -27,10 +27,14 @@ sandbox:
 		echo "Installing bubblewrap for the model sandbox (Debian package bubblewrap)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; }
 
+# The demo's address: `make demo PORT=8080` (HOST=0.0.0.0 to reach it from other machines).
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
 demo: install sandbox
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	$(PY) manage.py runstack
+	$(PY) manage.py runstack --bind $(HOST):$(PORT)
 
 test: install chromium sandbox
 	$(PY) -m pytest

@@ -63,7 +63,17 @@ def load_json(path: Path, error: type[ScoringError]) -> Any:
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise error(BAD_JSON, f"The file is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.") from None
+        raise error(BAD_JSON, f"The file is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
+                              f"{_csv_hint(data)}") from None
+
+
+def _csv_hint(data: bytes) -> str:
+    """A CSV sent where JSON is expected: say so, and what the JSON looks like."""
+    first = data.lstrip()[:200].split(b"\n", 1)[0]
+    if first[:1] not in (b"[", b"{") and first.count(b",") >= 1:
+        return (" It looks like a CSV file; this competition takes COCO results JSON: a list of detections "
+                '[{"image_id": 1, "category_id": 3, "bbox": [x, y, width, height], "score": 0.9}, ...].')
+    return ""
 
 
 # --- truth -----------------------------------------------------------------
@@ -231,6 +241,16 @@ def _check_values(boxes: np.ndarray, scores: np.ndarray, image_ids: np.ndarray) 
         raise SubmissionError(BAD_SCORE, f"Detection at index {k} (image_id {image_ids[k]}): score {scores[k]} is not a finite number.")
 
 
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
+
+
+def _file_name_hint(value: object) -> str:
+    if isinstance(value, str) and value.lower().endswith(_IMAGE_SUFFIXES):
+        return (" It looks like an image's file name: use the numeric \"id\" that test.json's \"images\" list gives "
+                "for that \"file_name\".")
+    return ""
+
+
 def _raise_first_problem(items: list[Any]) -> None:
     for index, item in enumerate(items):
         where = f"Detection at index {index}"
@@ -240,7 +260,8 @@ def _raise_first_problem(items: list[Any]) -> None:
         if missing:
             raise SubmissionError(MISSING_FIELD, f"{where} has no {', '.join(repr(m) for m in missing)}; each needs {', '.join(FIELDS)}.")
         if type(item["image_id"]) is not int:
-            raise SubmissionError(UNKNOWN_IMAGE, f"{where}: image_id {quote(item['image_id'])} is not an integer image id.")
+            raise SubmissionError(UNKNOWN_IMAGE, f"{where}: image_id {quote(item['image_id'])} is not an integer image id."
+                                                 f"{_file_name_hint(item['image_id'])}")
         if type(item["category_id"]) is not int:
             raise SubmissionError(UNKNOWN_CATEGORY, f"{where}: category_id {quote(item['category_id'])} is not an integer category id.")
         problem = _bbox_problem(item["bbox"])

@@ -68,8 +68,18 @@ class CsvRows:
             raise self.error(
                 BAD_HEADER,
                 f"The header is {quote(','.join(header))} but must be exactly {self._header_text()} "
-                "(same names, same order, no extra columns).",
+                f"(same names, same order, no extra columns).{self._header_hint(cleaned)}",
             )
+
+    def _header_hint(self, header: list[str]) -> str:
+        """The likely cause of the two most common wrong headers."""
+        if header[1:] == self.expected_header and header[0].lower() in ("", "unnamed: 0", "index"):
+            return (" The first column looks like the row index that pandas writes by default: "
+                    "save with df.to_csv(path, index=False).")
+        if len(header) == 1 and [name.strip() for name in header[0].split(";")] == self.expected_header:
+            return (" The values are separated by ';' (as spreadsheets save CSV in some languages); "
+                    "separate them with commas, e.g. df.to_csv(path, index=False) in pandas.")
+        return ""
 
     def _bad_width(self, row: list[str], width: int) -> ScoringError:
         if "\x00" in "".join(row):
