@@ -5,9 +5,13 @@ A chart is a set of series over time; each is drawn as dots, as a step line
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
+
+# Every metric Podium ranks by (accuracy, F1, mAP, Dice, IoU) lies in [0, 1]: no axis runs outside it.
+SCORE_BOUNDS = (0.0, 1.0)
 
 PALETTE = ["#3b5bdb", "#12b886", "#f08c00", "#e64980", "#7048e8", "#1098ad", "#868e96"]
 
@@ -28,17 +32,35 @@ def best_so_far(points: list[tuple[datetime, float]], higher_is_better: bool) ->
     return best
 
 
-def chart_svg(series: list[Series], *, title: str, width: int = 720, height: int = 240) -> str:
+def axis(low: float, high: float, *, bounds: tuple[float, float] | None = None, count: int = 5) -> tuple[list[float], int]:
+    """Round ticks (steps of 1, 2, 2.5 or 5 × 10^k) spanning [low, high] within `bounds`, and their decimals."""
+    if high - low < 1e-9:
+        low, high = low - 0.05, high + 0.05
+    pad = (high - low) * 0.08
+    low, high = low - pad, high + pad
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    raw = (high - low) / (count - 1)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw * 0.999)
+    first, last = math.floor(low / step + 1e-9), math.ceil(high / step - 1e-9)
+    ticks = [round(k * step, 12) for k in range(first, last + 1)]
+    if bounds is not None:
+        ticks = [t for t in ticks if bounds[0] - 1e-12 <= t <= bounds[1] + 1e-12]
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9)) + (1 if round(step / magnitude, 6) == 2.5 else 0)
+    return ticks, decimals
+
+
+def chart_svg(series: list[Series], *, title: str, width: int = 720, height: int = 240,
+              bounds: tuple[float, float] | None = None) -> str:
+    """`bounds`: the metric's range (most are within [0, 1]): the axis never runs outside it."""
     points = [p for s in series for p in s.points]
     if not points:
         return ""
     left, right, top, bottom = 56, 150, 28, 34
     t0, t1 = min(p[0] for p in points), max(p[0] for p in points)
-    v0, v1 = min(p[1] for p in points), max(p[1] for p in points)
-    if v1 - v0 < 1e-9:
-        v0, v1 = v0 - 0.05, v1 + 0.05
-    pad = (v1 - v0) * 0.08
-    v0, v1 = v0 - pad, v1 + pad
+    ticks, decimals = axis(min(p[1] for p in points), max(p[1] for p in points), bounds=bounds)
+    v0, v1 = ticks[0], ticks[-1]
     span = max((t1 - t0).total_seconds(), 1.0)
 
     def x(when: datetime) -> float:
@@ -49,13 +71,14 @@ def chart_svg(series: list[Series], *, title: str, width: int = 720, height: int
 
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="chart" role="img" '
              f'aria-label="{escape(title)}"><title>{escape(title)}</title>']
-    for k in range(5):
-        value = v0 + (v1 - v0) * k / 4
+    for value in ticks:
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" y2="{y(value):.1f}" class="grid"/>'
-                     f'<text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end" class="tick">{value:.3f}</text>')
-    for when, anchor in ((t0, "start"), (t1, "end")):
+                     f'<text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end" class="tick">{value:.{decimals}f}</text>')
+    # Time labels: the first and the last, or one where every point is within the same minute.
+    labels = ((t0, "start"), (t1, "end")) if span >= 60 else ((t0, "start"),)
+    for when, anchor in labels:
         parts.append(f'<text x="{x(when):.1f}" y="{height - 12}" text-anchor="{anchor}" class="tick">'
-                     f'{when:%Y-%m-%d %H:%M}</text>')
+                     f'{when:%Y-%m-%d %H:%M} UTC</text>')
     for index, item in enumerate(series):
         color = PALETTE[index % len(PALETTE)]
         ordered = sorted(item.points)

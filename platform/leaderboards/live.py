@@ -18,7 +18,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 
 from competitions.models import Competition
-from leaderboards.selectors import PER_PAGE, board_page, leaderboard_version, team_entry
+from leaderboards.charts import SCORE_BOUNDS, Series, best_so_far, chart_svg
+from leaderboards.selectors import PER_PAGE, PUBLIC, BoardPage, board_page, leaderboard_version, score_history, team_entry
 from podium import events
 
 logger = logging.getLogger(__name__)
@@ -40,11 +41,25 @@ class Viewer:
 
 
 def render_view(competition: Competition, view: View, *, team_id: int | None = None) -> str:
-    """The live table of one view; with `team_id`, that team's row below it when it is not on this page."""
+    """The live table of one view (and on the first page, the top teams' chart, which follows it);
+    with `team_id`, that team's row below it when it is not on this page."""
     page = board_page(competition=competition, board=view.board, page=view.page, per_page=PER_PAGE,
                       query=view.query, team_id=team_id)
-    context = {"competition": competition, "task": competition.task_type, "board_page": page, "my_team_id": team_id}
+    context = {"competition": competition, "task": competition.task_type, "board_page": page, "my_team_id": team_id,
+               "progress_chart": top_teams_chart(competition, page)}
     return render_to_string("leaderboards/_table.html", context)
+
+
+def top_teams_chart(competition: Competition, page: BoardPage) -> str:
+    """The top five teams' best public score so far, over time: on the public board's first page only."""
+    if page.page != 1 or page.query or page.board != PUBLIC or not page.entries:
+        return ""
+    top = page.entries[:5]
+    history = score_history(competition=competition, team_ids=[e.team_id for e in top])
+    higher = competition.task_type.higher_is_better
+    series = [Series(e.team, best_so_far(history[e.team_id], higher)) for e in top if history.get(e.team_id)]
+    return chart_svg(series, title=f"Top teams' best public {competition.task_type.primary_metric} over time",
+                     bounds=SCORE_BOUNDS)
 
 
 def _render_all(competition_id: int, views: set[View], teams: set[tuple[str, int]]) -> tuple[int, dict[object, str]]:

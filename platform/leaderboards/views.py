@@ -8,9 +8,8 @@ from django.shortcuts import get_object_or_404, render
 
 from competitions.models import Competition
 from competitions.views import competition_context
-from leaderboards.charts import Series, best_so_far, chart_svg
-from leaderboards.live import View, Viewer, board_stream, render_view
-from leaderboards.selectors import PRIVATE, PUBLIC, board_page, leaderboard_version, score_history
+from leaderboards.live import View, Viewer, board_stream, render_view, top_teams_chart
+from leaderboards.selectors import PRIVATE, PUBLIC, board_page, leaderboard_version
 from podium.events import database_call, no_stream, sse_response, streams_served
 from podium.fragments import fragment_response
 from submissions.selectors import private_scores_visible
@@ -53,20 +52,9 @@ def leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
         "board": page.board, "board_page": page, "private_visible": private_visible, "my_team_id": viewer.team_id,
         "version": leaderboard_version(competition=competition),
         "view_query": _view_query(View(page.board, page.page, page.query)),
-        "progress_chart": _top_teams_chart(competition, page.entries if page.page == 1 and not page.query else None),
+        "progress_chart": top_teams_chart(competition, page),
     })
     return render(request, "leaderboards/leaderboard.html", context)
-
-
-def _top_teams_chart(competition: Competition, entries: list | None) -> str:  # type: ignore[type-arg]
-    """The top five teams' best public score so far, over time (on the first page)."""
-    if not entries:
-        return ""
-    top = entries[:5]
-    history = score_history(competition=competition, team_ids=[e.team_id for e in top])
-    higher = competition.task_type.higher_is_better
-    series = [Series(e.team, best_so_far(history[e.team_id], higher)) for e in top if history.get(e.team_id)]
-    return chart_svg(series, title=f"Top teams' best public {competition.task_type.primary_metric} over time")
 
 
 def leaderboard_fragment(request: HttpRequest, slug: str) -> HttpResponse:

@@ -10,7 +10,7 @@ from competitions.images import IMAGE_TASKS, overlay_png
 from competitions.models import Competition
 from competitions.selectors import competition_model_contract
 from competitions.views import competition_context
-from leaderboards.charts import Series, best_so_far, chart_svg
+from leaderboards.charts import SCORE_BOUNDS, Series, best_so_far, chart_svg
 from podium import events
 from podium.errors import PodiumError
 from podium.fragments import fragment_response
@@ -70,7 +70,7 @@ def _history_chart(competition: Competition, submissions: list[Submission]) -> s
     higher = competition.task_type.higher_is_better
     metric = competition.task_type.primary_metric
     return chart_svg([Series("best so far", best_so_far(points, higher)), Series("submissions", points, dots=True, step=False)],
-                     title=f"Your public {metric} over time")
+                     title=f"Your public {metric} over time", bounds=SCORE_BOUNDS)
 
 
 @login_required

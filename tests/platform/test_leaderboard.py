@@ -140,3 +140,18 @@ def test_the_version_moves_with_every_change_a_live_board_must_show(competition,
     versions.append(leaderboard_version(competition=competition))
     assert len(set(versions)) == len(versions)
     assert leaderboard_version(competition=competition) == versions[-1]  # and stays put while nothing happens
+
+
+def test_chart_axes_have_round_ticks_within_the_metric_range() -> None:
+    from datetime import datetime, timezone as tz
+
+    from leaderboards.charts import SCORE_BOUNDS, Series, axis, chart_svg
+
+    ticks, decimals = axis(0.193, 0.378)
+    assert ticks == [0.1, 0.2, 0.3, 0.4] and decimals == 1  # not 0.193, 0.239, …
+    ticks, _ = axis(0.0, 0.04, bounds=SCORE_BOUNDS)  # an mAP near zero: the axis stops at 0
+    assert ticks[0] == 0.0 and all(0 <= t <= 1 for t in ticks)
+    assert axis(0.99, 1.0, bounds=SCORE_BOUNDS)[0][-1] == 1.0
+    one = chart_svg([Series("x", [(datetime(2026, 1, 1, tzinfo=tz.utc), 0.5)])], title="t", bounds=SCORE_BOUNDS)
+    assert one.count("2026-01-01 00:00 UTC") == 1  # one point: one time label, not two on top of each other
+    assert ">0.50<" in one and ">0.45<" in one  # ticks every 0.05, printed to the step's precision
