@@ -60,3 +60,15 @@ def test_no_page_scrolls_sideways_on_a_phone(live_server, browser, competition, 
         problems += _check(page, live_server.url + path)
     context.close()
     assert not problems, "\n".join(problems)
+
+
+def test_accessible_names_and_states(live_server, page, competition) -> None:
+    """The sign-up form's descriptions exist, the active tab is marked current, live regions are announced."""
+    page.goto(f"{live_server.url}/accounts/signup/")
+    described = page.evaluate("""() => [...document.querySelectorAll('[aria-describedby]')].flatMap(el =>
+        el.getAttribute('aria-describedby').split(' ').filter(id => !document.getElementById(id)))""")
+    assert described == [], f"aria-describedby points at missing elements: {described}"
+    assert page.locator("label[for=id_username]").count() == 1
+    page.goto(f"{live_server.url}/c/topic/leaderboard/")
+    assert page.locator('.tabs a[aria-current="page"]').inner_text() == "Leaderboard"
+    assert page.locator('[aria-live="polite"]').count() >= 1
