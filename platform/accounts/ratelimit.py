@@ -62,18 +62,21 @@ class AccountPasswordThrottle(PasswordThrottle):
         return self.cache_format % {"scope": self.scope, "ident": account} if account else None
 
 
-def limit_login_attempts(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """At most PODIUM_AUTH_ATTEMPTS_PER_MINUTE login POSTs a minute from one address, and for one account."""
+def limit_login_attempts(view: Callable[..., HttpResponse], *, account_field: str = "username",
+                         what: str = "login") -> Callable[..., HttpResponse]:
+    """At most PODIUM_AUTH_ATTEMPTS_PER_MINUTE POSTs a minute from one address, and for one account (named by
+    `account_field` of the form, or the logged-in user): the login form, password changes and resets."""
 
     @wraps(view)
     def limited(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         if request.method == "POST":
-            limit = settings.PODIUM_AUTH_ATTEMPTS_PER_MINUTE
-            by_address = _attempts(f"login-attempts:{client_address(request)}")
-            account = _account(request.POST.get("username"))
-            by_account = _attempts(f"login-account:{account}") if account else 0
+            limit, key = settings.PODIUM_AUTH_ATTEMPTS_PER_MINUTE, what.replace(" ", "-")
+            by_address = _attempts(f"{key}-attempts:{client_address(request)}")
+            named = request.POST.get(account_field) or (request.user.get_username() if request.user.is_authenticated else "")
+            account = _account(named)
+            by_account = _attempts(f"{key}-account:{account}") if account else 0
             if by_address > limit or by_account > limit:
-                response = render(request, "error.html", {"status": 429, "message": "Too many login attempts; wait a minute and try again."}, status=429)
+                response = render(request, "error.html", {"status": 429, "message": f"Too many {what} attempts; wait a minute and try again."}, status=429)
                 response["Retry-After"] = str(WINDOW_SECONDS)
                 return response
         return view(request, *args, **kwargs)

@@ -236,6 +236,17 @@ CACHES = {
 # Password guesses allowed per client address and minute (login form and token endpoint).
 PODIUM_AUTH_ATTEMPTS_PER_MINUTE = env_int("PODIUM_AUTH_ATTEMPTS_PER_MINUTE", 10, minimum=1)
 
+# Email (password resets): SMTP when PODIUM_EMAIL_HOST is set; else printed to the web server's log (the demo).
+EMAIL_HOST = env_str("PODIUM_EMAIL_HOST", "")
+EMAIL_BACKEND = ("django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+                 else "django.core.mail.backends.console.EmailBackend")
+EMAIL_PORT = env_int("PODIUM_EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("PODIUM_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("PODIUM_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("PODIUM_EMAIL_TLS", True)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("PODIUM_EMAIL_FROM", "Podium <podium@localhost>")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.ApiTokenAuthentication",

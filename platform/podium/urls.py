@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, reverse_lazy
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.ratelimit import limit_login_attempts
@@ -36,6 +36,17 @@ urlpatterns = [
     path("accounts/login/", limit_login_attempts(auth_views.LoginView.as_view()), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", signup, name="signup"),
+    path("accounts/password/", limit_login_attempts(auth_views.PasswordChangeView.as_view(
+        success_url=reverse_lazy("password_change_done")), what="password change"), name="password_change"),
+    path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("accounts/password/reset/", limit_login_attempts(auth_views.PasswordResetView.as_view(
+        success_url=reverse_lazy("password_reset_done")), account_field="email", what="password reset"),
+        name="password_reset"),
+    path("accounts/password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path("accounts/password/reset/<uidb64>/<token>/", limit_login_attempts(auth_views.PasswordResetConfirmView.as_view(
+        success_url=reverse_lazy("password_reset_complete")), what="password reset"), name="password_reset_confirm"),
+    path("accounts/password/reset/complete/", auth_views.PasswordResetCompleteView.as_view(),
+         name="password_reset_complete"),
     path("accounts/profile/", profile, name="profile"),
     path("health/", health, name="health"),
     path("admin/", admin.site.urls),

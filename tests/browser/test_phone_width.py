@@ -11,8 +11,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_d
 
 PHONE = {"width": 390, "height": 844}
 PUBLIC_PAGES = ["/", "/c/topic/", "/c/topic/data/", "/c/topic/evaluation/", "/c/topic/rules/", "/c/topic/leaderboard/",
-                "/accounts/login/", "/accounts/signup/"]
-MEMBER_PAGES = ["/c/topic/submit/", "/c/topic/submissions/", "/c/topic/team/", "/accounts/profile/"]
+                "/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"]
+MEMBER_PAGES = ["/c/topic/submit/", "/c/topic/submissions/", "/c/topic/team/", "/accounts/profile/", "/accounts/password/"]
 
 WIDE = """() => {
   const width = document.documentElement.clientWidth;
