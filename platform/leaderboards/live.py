@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -19,7 +20,9 @@ from django.template.loader import render_to_string
 
 from competitions.models import Competition
 from leaderboards.charts import SCORE_BOUNDS, Series, best_so_far, chart_svg
-from leaderboards.selectors import PER_PAGE, PUBLIC, BoardPage, board_page, leaderboard_version, score_history, team_entry
+from leaderboards.selectors import (
+    PER_PAGE, PRIVATE, PUBLIC, BoardPage, board_page, leaderboard_version, ranks_of, score_history, team_entries,
+)
 from podium import events
 
 logger = logging.getLogger(__name__)
@@ -68,12 +71,18 @@ def _render_all(competition_id: int, views: set[View], teams: set[tuple[str, int
         competition = Competition.objects.get(pk=competition_id)
         version = leaderboard_version(competition=competition)
         frames: dict[object, str] = {view: render_view(competition, view) for view in views}
+        by_board: dict[str, list[int]] = defaultdict(list)
         for board, team_id in teams:
-            entry = team_entry(competition=competition, board=board, team_id=team_id)
-            if entry is not None:
-                page = board_page(competition=competition, board=board, per_page=1)
-                frames[(board, team_id)] = render_to_string(
-                    "leaderboards/_mine.html", {"e": entry, "board_page": page, "my_team_id": team_id})
+            by_board[board].append(team_id)
+        for board, team_ids in by_board.items():  # every viewer's own row: a few queries, however many viewers
+            entries = team_entries(competition=competition, board=board, team_ids=team_ids)
+            moves: dict[int, int] = {}
+            if board == PRIVATE:
+                public = ranks_of(competition=competition, board=PUBLIC, team_ids=list(entries))
+                moves = {team_id: public[team_id] - entry.rank for team_id, entry in entries.items() if team_id in public}
+            for team_id, entry in entries.items():
+                frames[(board, team_id)] = render_to_string("leaderboards/_mine.html", {
+                    "e": entry, "board_page": {"board": board, "moves": moves}, "my_team_id": team_id})
     return version, frames
 
 

@@ -20,7 +20,7 @@ from submissions import states
 from submissions.models import Submission
 
 __all__ = ["BOARDS", "PRIVATE", "PUBLIC", "LeaderboardEntry", "BoardPage", "board_page", "leaderboard_rows",
-           "leaderboard_version", "ranks_of", "score_history", "PER_PAGE", "MAX_PER_PAGE"]
+           "leaderboard_version", "ranks_of", "score_history", "team_entries", "team_entry", "PER_PAGE", "MAX_PER_PAGE"]
 
 PER_PAGE = 100
 MAX_PER_PAGE = 1000
@@ -121,6 +121,13 @@ def team_entry(*, competition: Competition, board: str, team_id: int) -> Leaderb
     if row is None:
         return None
     return _entry(row, 1 + _ahead(competition, board, row))
+
+
+def team_entries(*, competition: Competition, board: str, team_ids: list[int]) -> dict[int, LeaderboardEntry]:
+    """Many teams' rows with their ranks: one query for the rows, one pass for the ranks (live pages' own rows)."""
+    rows = {row["team_id"]: row for row in _standings(competition, board).filter(team_id__in=team_ids).values(*_FIELDS)}
+    ranks = ranks_of(competition=competition, board=board, team_ids=list(rows))
+    return {team_id: _entry(row, ranks[team_id]) for team_id, row in rows.items() if team_id in ranks}
 
 
 def _ahead(competition: Competition, board: str, row: dict[str, object]) -> int:

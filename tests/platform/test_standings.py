@@ -199,3 +199,25 @@ def test_an_event_carries_a_name_with_carriage_returns_as_one_event() -> None:
     lines = frame.split("\n")
     assert frame.endswith("\n\n") and "\r" not in frame
     assert lines[:2] == ["event: board", "id: 7"] and all(line.startswith("data: ") for line in lines[2:-2])
+
+
+def test_a_pushed_frame_carries_each_viewers_own_row_below_the_page(competition, django_user_model, monkeypatch) -> None:
+    from leaderboards import live
+
+    users = [django_user_model.objects.create_user(f"v{i:02d}", password="pw-12345678") for i in range(6)]
+    teams = [membership_join(competition=competition, user=u, accept_rules=True).team for u in users]
+    for i, team in enumerate(teams):
+        score_through_the_service(Submission.objects.create(competition=competition, team=team, file="x.csv"),
+                                  i / 10, 1 - i / 10)
+    monkeypatch.setattr(live, "PER_PAGE", 2)
+    view = live.View(board="public", page=1, query="")
+    version, frames = live._render_all(competition.pk, {view}, {("public", teams[0].pk), ("public", teams[5].pk),
+                                                               ("private", teams[5].pk)})
+    assert version == leaderboard_version(competition=competition)
+    feed = live.Feed(competition.pk)
+    feed.frames = frames
+    low = feed.frame(live.Viewer(view=view, team_id=teams[0].pk))  # 6th of 6: shown below the page
+    top = feed.frame(live.Viewer(view=view, team_id=teams[5].pk))  # 1st: on the page, not repeated
+    assert low.count('data-team="') == 3 and '<td class="rank">6</td>' in low and 'class="mine"' in low
+    assert top.count('data-team="') == 2 and "gap" not in top
+    assert '<span class="down">▼5</span>' in frames[("private", teams[5].pk)]  # public 1st, private 6th
