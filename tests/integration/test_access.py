@@ -85,6 +85,7 @@ def _urls(world: dict, competition: Competition) -> list[str]:
         "name": ["train.csv", "test.csv", competition.truth_file.name, "../truth/" + Path(competition.truth_file.name).name,
                  "../../../" + competition.truth_file.name, "truth.csv", "%2e%2e/truth/truth.csv"],
         "token": ["not-a-token"],
+        "uidb64": ["MQ", "Mg"],  # password-reset links: user ids 1 and 2, with a token that is not theirs
     }
     urls = []
     for route in _routes():
