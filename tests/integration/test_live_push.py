@@ -76,6 +76,8 @@ def test_a_score_is_pushed_to_every_open_board_and_an_idle_stream_sends_nothing(
     tokens, submission = create_world(users=2, rows=200, slug="push")
     version = leaderboard_version(competition=Competition.objects.get(slug="push"))
     streams = [Stream(f"{web_server}/c/push/leaderboard/events/?board=public&v={version}") for _ in range(30)]
+    # Before the reveal, asking for the private board gets the public one (never a private score).
+    streams.append(Stream(f"{web_server}/c/push/leaderboard/events/?board=private&v={version}"))
     try:
         time.sleep(3)
         assert all(bytes(s.raw).strip() == b"retry: 3000" for s in streams), "an idle board sends nothing"
@@ -84,6 +86,7 @@ def test_a_score_is_pushed_to_every_open_board_and_an_idle_stream_sends_nothing(
                  timeout=60)
         table = streams[0].events[-1][1]
         assert 'data-team="' in table and "<table" in table
+        assert streams[-1].events[-1][1] == table and "Shake-up" not in table
         # Polling, the fallback, still answers 304 while nothing changes.
         first = requests.get(f"{web_server}/c/push/leaderboard/table/", timeout=10)
         again = requests.get(f"{web_server}/c/push/leaderboard/table/", headers={"If-None-Match": first.headers["ETag"]},
@@ -98,10 +101,12 @@ def test_the_submission_pages_are_told_when_a_submission_moves(web_server: str) 
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    tokens, submission = create_world(users=1, rows=200, slug="push")
-    client = Client()
+    tokens, submission = create_world(users=2, rows=200, slug="push")
+    client, other = Client(), Client()
     client.force_login(get_user_model().objects.get(username="load0000"))
+    other.force_login(get_user_model().objects.get(username="load0001"))
     cookies = {"sessionid": client.cookies["sessionid"].value}
+    others = {"sessionid": other.cookies["sessionid"].value}
     listing = Stream(f"{web_server}/c/push/submissions/events/", cookies=cookies)
     try:
         wait_for(lambda: listing.events, timeout=10)  # the catch-up event on connecting
@@ -113,8 +118,10 @@ def test_the_submission_pages_are_told_when_a_submission_moves(web_server: str) 
         wait_for(lambda: len(listing.events) > before, timeout=10)
         assert {name for name, _ in listing.events} == {"changed"}
         detail.close()
-        # Another participant's submission is not theirs to follow.
-        assert requests.get(f"{web_server}/submissions/{submission_id}/events/", timeout=10).status_code in (302, 404)
+        # Another participant's submission is not theirs to follow, nor anyone's when logged out.
+        assert requests.get(f"{web_server}/submissions/{submission_id}/events/", cookies=others,
+                            timeout=10).status_code == 404
+        assert requests.get(f"{web_server}/submissions/{submission_id}/events/", timeout=10).status_code == 404
     finally:
         listing.close()
 
