@@ -96,4 +96,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    # Leave without the interpreter's teardown: the outputs are written and reported by now, and a native
+    # library's threads (torch's inter-op pool after torch.jit.fork, say) can abort a process as it unwinds.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
