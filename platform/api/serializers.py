@@ -87,6 +87,7 @@ class JoinResultSerializer(serializers.Serializer):
 class CompetitionFileSerializer(serializers.Serializer):
     name = serializers.CharField()
     size = serializers.IntegerField()
+    description = serializers.CharField()
     url = serializers.CharField()
 
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("competitions/<slug:slug>/", views.CompetitionDetailView.as_view(), name="api-competition"),
     path("competitions/<slug:slug>/join/", views.JoinView.as_view(), name="api-join"),
     path("competitions/<slug:slug>/files/", views.FileListView.as_view(), name="api-files"),
+    path("competitions/<slug:slug>/files.zip", views.FileArchiveView.as_view(), name="api-files-zip"),
     # File names keep their folder (images/0001.png); the name is only a lookup key, never a path.
     path("competitions/<slug:slug>/files/<path:name>", views.FileDownloadView.as_view(), name="api-file"),
     path("competitions/<slug:slug>/submissions/", views.SubmissionListView.as_view(), name="api-submissions"),

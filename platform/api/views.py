@@ -18,6 +18,7 @@ from accounts.services import token_issue
 from api import serializers as s
 from api.pagination import PARAMETERS as PAGE_PARAMETERS
 from api.pagination import paginated
+from competitions.data_files import data_zip_response, file_description
 from competitions.models import Competition
 from competitions.selectors import competition_files, competitions_visible
 from leaderboards.selectors import BOARDS, MAX_PER_PAGE, PER_PAGE, PRIVATE, board_page
@@ -118,7 +119,8 @@ class FileListView(APIView):
         competition = _competition(slug)
         _require_access(competition, request)
         files = [
-            {"name": f.name, "size": f.size, "url": request.build_absolute_uri(f"/api/v1/competitions/{slug}/files/{f.name}")}
+            {"name": f.name, "size": f.size, "description": file_description(f),
+             "url": request.build_absolute_uri(f"/api/v1/competitions/{slug}/files/{f.name}")}
             for f in competition_files(competition=competition)
         ]
         return Response(s.CompetitionFileSerializer(files, many=True).data)
@@ -133,6 +135,17 @@ class FileDownloadView(APIView):
         _require_access(competition, request)
         public_file = get_object_or_404(competition.files, name=name)
         return FileResponse(public_file.file.open("rb"), as_attachment=True, filename=public_file.name)
+
+
+class FileArchiveView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses={(200, "application/zip"): bytes, **ERRORS})
+    def get(self, request: Request, slug: str) -> Any:
+        """Every public file in one zip, streamed as it is written."""
+        competition = _competition(slug)
+        _require_access(competition, request)
+        return data_zip_response(competition)
 
 
 class SubmissionListView(APIView):

@@ -6,11 +6,12 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from PIL import UnidentifiedImageError
 
+from competitions.data_files import data_entries, data_zip_response
 from competitions.evaluation import default_evaluation
 from competitions.images import IMAGE_TASKS, test_image_files, thumbnail_png
 from competitions.models import ACTIVE, ENDED, Competition
@@ -51,7 +52,10 @@ def competition_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def competition_data(request: HttpRequest, slug: str) -> HttpResponse:
     competition = get_object_or_404(Competition, slug=slug)
     context = competition_context(request, competition, "data")
-    context["files"] = competition_files(competition=competition)
+    files = list(competition_files(competition=competition))
+    context["entries"] = data_entries(files=files, previews=context["has_access"])
+    context["total_size"] = sum(item.size for item in files)
+    context["file_count"] = len(files)
     context["thumbnails"] = test_image_files(competition=competition) if context["has_access"] else []
     context["image_task"] = competition.task in IMAGE_TASKS
     return render(request, "competitions/data.html", context)
@@ -71,6 +75,15 @@ def competition_thumbnail(request: HttpRequest, slug: str, name: str) -> HttpRes
     response = HttpResponse(thumbnail, content_type="image/png")
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+def competition_data_zip(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    """Every public file in one zip, streamed as it is written, for members who accepted the rules."""
+    competition = get_object_or_404(Competition, slug=slug)
+    membership = membership_get(competition=competition, user=request.user)
+    if not membership_has_access(competition=competition, membership=membership):
+        raise Http404("Join the competition to download its data")
+    return data_zip_response(competition)
 
 
 def competition_evaluation(request: HttpRequest, slug: str) -> HttpResponse:

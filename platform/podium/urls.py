@@ -17,6 +17,7 @@ urlpatterns = [
     path("", competitions.competition_list, name="competition-list"),
     path("c/<slug:slug>/", competitions.competition_detail, name="competition-detail"),
     path("c/<slug:slug>/data/", competitions.competition_data, name="competition-data"),
+    path("c/<slug:slug>/data/all.zip", competitions.competition_data_zip, name="competition-data-zip"),
     path("c/<slug:slug>/evaluation/", competitions.competition_evaluation, name="competition-evaluation"),
     path("c/<slug:slug>/rules/", competitions.competition_rules, name="competition-rules"),
     path("c/<slug:slug>/thumbnails/<path:name>", competitions.competition_thumbnail, name="competition-thumbnail"),
