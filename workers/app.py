@@ -57,7 +57,12 @@ app.conf.update(
             "task": "workers.tasks.requeue_stale_submissions",
             "schedule": float(settings.PODIUM_SWEEP_INTERVAL),
             "options": {"queue": "scoring", "expires": max(settings.PODIUM_SWEEP_INTERVAL - 1, 1)},
-        }
+        },
+        "notify-ending-competitions": {
+            "task": "workers.tasks.notify_ending_competitions",
+            "schedule": float(settings.PODIUM_ENDING_SWEEP_INTERVAL),
+            "options": {"queue": "scoring", "expires": max(settings.PODIUM_ENDING_SWEEP_INTERVAL - 1, 1)},
+        },
     },
     imports=["workers.tasks"],
 )

@@ -46,6 +46,20 @@ def requeue_stale_submissions() -> int:
     return submissions_requeue_stale()
 
 
+@app.task(name="workers.tasks.notify_ending_competitions")
+def notify_ending_competitions() -> int:
+    from notifications.services import notify_ending_soon
+
+    return notify_ending_soon()
+
+
+@app.task(name="workers.tasks.send_notification_email", **RETRYING)
+def send_notification_email(notification_id: int) -> bool:
+    from notifications.services import notification_email_send
+
+    return notification_email_send(notification_id=notification_id)
+
+
 @app.task(bind=True, name="workers.tasks.run_inference", **RETRYING)
 def run_inference(self: Task, job: dict[str, object]) -> None:
     """Run a model over the test inputs in a sandbox and hand its predictions to the scoring queue."""

@@ -1,4 +1,4 @@
-"""Sign-up and the profile page (API tokens); login, logout, password change and reset are Django's own views
+"""Sign-up and the profile page (email, notification emails, API tokens); login, logout, password change and reset are Django's own views
 (podium/urls.py), with sign-in's rate limits."""
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from django.urls import reverse
 
 from accounts.models import ApiToken
 from accounts.services import token_issue, token_revoke
+from notifications.models import KINDS
+from notifications.services import email_kinds_of, notification_settings_update
 from podium.redirects import safe_next
 
 
@@ -42,10 +44,46 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/signup.html", {"form": form})
 
 
+class EmailForm(forms.Form):
+    """A new address (or none), confirmed with the password: the address is what resets the password."""
+
+    email = forms.EmailField(required=False, label="Email address")
+    password = forms.CharField(widget=forms.PasswordInput, label="Your password", strip=False)
+
+    def __init__(self, user: object, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password.")
+        return password
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data.get("email", "").strip()
+        taken = get_user_model().objects.filter(email__iexact=email).exclude(pk=self.user.pk).exists()
+        if email and taken:
+            raise forms.ValidationError("Another account uses this email address.")
+        return email
+
+
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    """API tokens: create one (its key is shown this once), see when each was last used, revoke."""
+    """Email, notification emails and API tokens (a token's key is shown once, when it is created)."""
     new_key = None
+    action = request.POST.get("action") if request.method == "POST" else None
+    email_form = EmailForm(request.user, request.POST if action == "email" else None,
+                           initial={"email": request.user.email})
+    if action == "email" and email_form.is_valid():
+        request.user.email = email_form.cleaned_data["email"]
+        request.user.save(update_fields=["email"])
+        messages.success(request, "Email address saved." if request.user.email else "Email address removed.")
+        return redirect("profile")
+    if action == "notifications":
+        notification_settings_update(user=request.user, email_kinds=request.POST.getlist("email_kinds"))
+        messages.success(request, "Notification emails saved.")
+        return redirect(reverse("profile") + "#notifications")
     if request.method == "POST" and request.POST.get("action") == "create":
         _, new_key = token_issue(user=request.user, name=request.POST.get("name", "").strip() or "token")
     elif request.method == "POST" and request.POST.get("action") == "revoke":
@@ -55,4 +93,7 @@ def profile(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Token revoked. Scripts using it now get 401.")
         return redirect("profile")
     tokens = ApiToken.objects.filter(user=request.user)
-    return render(request, "registration/profile.html", {"tokens": tokens, "new_key": new_key})
+    chosen = email_kinds_of(user_id=request.user.pk)
+    kinds = [{"value": kind, "label": label, "checked": kind in chosen} for kind, label in KINDS.items()]
+    return render(request, "registration/profile.html",
+                  {"tokens": tokens, "new_key": new_key, "email_form": email_form, "email_kinds": kinds})

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "teams",
     "submissions",
     "leaderboards",
+    "notifications",
     "api",
 ]
 
@@ -101,6 +102,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notifications.context.inbox",
             ],
         },
     },
@@ -246,6 +248,10 @@ EMAIL_HOST_PASSWORD = env_str("PODIUM_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("PODIUM_EMAIL_TLS", True)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env_str("PODIUM_EMAIL_FROM", "Podium <podium@localhost>")
+# The site's address as participants reach it: links in emails sent by workers, which see no request.
+PODIUM_SITE_URL = env_str("PODIUM_SITE_URL", "http://127.0.0.1:8000")
+# How often the sweep tells members that a competition ends within 24 hours (Celery beat), in seconds.
+PODIUM_ENDING_SWEEP_INTERVAL = env_int("PODIUM_ENDING_SWEEP_INTERVAL", 600, minimum=10)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -10,6 +10,7 @@ from podium.health import health
 from accounts.views import profile, signup
 from competitions import views as competitions
 from leaderboards import views as leaderboards
+from notifications.views import inbox
 from submissions import views as submissions
 from teams import views as teams
 
@@ -49,6 +50,7 @@ urlpatterns = [
     path("accounts/password/reset/complete/", auth_views.PasswordResetCompleteView.as_view(),
          name="password_reset_complete"),
     path("accounts/profile/", profile, name="profile"),
+    path("inbox/", inbox, name="inbox"),
     path("health/", health, name="health"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from competitions.models import ENDED, MODEL, UPCOMING, Competition, competition_model_inputs_dir
 from leaderboards.standings import standings_refresh, standings_refresh_submission
+from notifications.services import notify_submission_done
 from podium import events
 from podium.errors import PodiumError
 from podium.storage import local_path
@@ -284,6 +285,8 @@ def _transition(*, submission_id: int, condition: Q, **fields: object) -> bool:
     """Apply `fields` only if the row still matches `condition`; True when it did (and its team's pages are told)."""
     changed = Submission.objects.filter(condition, pk=submission_id).update(**fields) == 1
     if changed:
+        if fields.get("status") in states.FINAL:
+            notify_submission_done(submission_id=submission_id)
         transaction.on_commit(lambda: submission_announce(submission_id=submission_id))
     return changed
 

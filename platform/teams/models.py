@@ -39,6 +39,10 @@ class Membership(models.Model):
         return f"{self.user} in {self.team}"
 
 
+ACCEPTED, DECLINED, WITHDRAWN, MERGED = "accepted", "declined", "withdrawn", "merged"
+INVITE_OUTCOMES = (ACCEPTED, DECLINED, WITHDRAWN, MERGED)
+
+
 def new_invite_token() -> str:
     return secrets.token_urlsafe(24)  # 32 characters
 
@@ -53,6 +57,7 @@ class Invite(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True, help_text="Accepted, declined or withdrawn.")
+    outcome = models.CharField(max_length=12, blank=True, choices=[(o, o) for o in INVITE_OUTCOMES])
 
     def __str__(self) -> str:
         return f"invite to {self.team}"

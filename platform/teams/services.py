@@ -12,13 +12,15 @@ import math
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from competitions.models import ENDED, Competition
 from leaderboards.standings import standings_refresh
 from podium.errors import PodiumError
 from submissions import states
-from teams.models import Invite, Membership, Team
+from notifications.services import notify_invite
+from teams.models import ACCEPTED, DECLINED, MERGED, WITHDRAWN, Invite, Membership, Team
 
 
 def membership_join(*, competition: Competition, user: AbstractBaseUser, accept_rules: bool) -> Membership:
@@ -82,7 +84,31 @@ def invite_create(*, membership: Membership, username: str | None = None) -> Inv
             raise PodiumError("unknown-user", f"There is no user called {username!r}.", status=404)
         if team.memberships.filter(user=invited).exists():
             raise PodiumError("already-member", f"{username} is already on your team.", status=409)
-    return Invite.objects.create(team=team, invited_user=invited, created_by=membership.user)
+    invite = Invite.objects.create(team=team, invited_user=invited, created_by=membership.user)
+    if invited is not None:
+        notify_invite(invite=invite)
+    return invite
+
+
+def invite_decline(*, invite_id: int, user: AbstractBaseUser) -> Invite:
+    """The invited user says no; the inviting team sees the invitation closed."""
+    return _invite_close(Invite.objects.filter(pk=invite_id, invited_user=user), DECLINED)
+
+
+def invite_withdraw(*, invite_id: int, user: AbstractBaseUser) -> Invite:
+    """A member of the inviting team takes an open invitation (to a user or a link) back."""
+    return _invite_close(Invite.objects.filter(pk=invite_id, team__memberships__user=user), WITHDRAWN)
+
+
+def _invite_close(invites: QuerySet[Invite], outcome: str) -> Invite:
+    with transaction.atomic():
+        invite = invites.select_for_update(of=("self",)).filter(closed_at__isnull=True).first()
+        if invite is None:
+            raise PodiumError("invalid-invite", "This invitation is not open (any more).", status=404)
+        invite.closed_at = timezone.now()
+        invite.outcome = outcome
+        invite.save(update_fields=["closed_at", "outcome"])
+    return invite
 
 
 def invite_accept(*, token: str, user: AbstractBaseUser) -> Membership:
@@ -101,7 +127,8 @@ def invite_accept(*, token: str, user: AbstractBaseUser) -> Membership:
         _merge(competition, source=Team.objects.select_for_update().get(pk=mine.team_id), target=target)
         if invite.invited_user_id:
             invite.closed_at = timezone.now()
-            invite.save(update_fields=["closed_at"])
+            invite.outcome = ACCEPTED
+            invite.save(update_fields=["closed_at", "outcome"])
     return Membership.objects.select_related("team").get(competition=competition, user=user)
 
 
@@ -122,7 +149,7 @@ def _merge(competition: Competition, *, source: Team, target: Team) -> None:
         )
     source.memberships.update(team=target)
     source.submissions.update(team=target, selected=False)
-    Invite.objects.filter(team=source, closed_at__isnull=True).update(closed_at=now)
+    Invite.objects.filter(team=source, closed_at__isnull=True).update(closed_at=now, outcome=MERGED)
     source.delete()
     target.save(update_fields=["updated_at"])
     standings_refresh(competition=competition, team_ids=[target.pk])

@@ -11,7 +11,7 @@ from competitions.models import Competition
 from competitions.views import competition_context
 from podium.errors import PodiumError
 from teams.models import Invite
-from teams.services import invite_accept, invite_create, team_leave, team_rename
+from teams.services import invite_accept, invite_create, invite_decline, invite_withdraw, team_leave, team_rename
 
 
 @login_required
@@ -49,11 +49,20 @@ def _act(request: HttpRequest, membership) -> None:  # type: ignore[no-untyped-d
             messages.error(request, "Type the username of the person to invite.")
             return
         invite = invite_create(membership=membership, username=username)
-        messages.success(request, f"Invited {invite.invited_user.username}; they accept from their team page.")
+        messages.success(request, f"Invited {invite.invited_user.username}; they find the invitation in their inbox.")
     elif action == "link":
         invite = invite_create(membership=membership)
         url = request.build_absolute_uri(reverse("invite", kwargs={"token": invite.token}))
         messages.success(request, f"Share this link to invite anyone: {url}")
+    elif action in ("withdraw", "decline"):
+        raw = request.POST.get("invite", "")
+        invite_id = int(raw) if raw.isdigit() and len(raw) <= 18 else 0
+        if action == "withdraw":
+            invite_withdraw(invite_id=invite_id, user=request.user)
+            messages.success(request, "Invitation withdrawn: its link no longer works.")
+        else:
+            invite_decline(invite_id=invite_id, user=request.user)
+            messages.success(request, "Invitation declined.")
     elif action == "leave":
         team_leave(membership=membership)
         messages.success(request, "You left the team; you are now on a team of your own.")

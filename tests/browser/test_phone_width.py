@@ -12,7 +12,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_d
 PHONE = {"width": 390, "height": 844}
 PUBLIC_PAGES = ["/", "/c/topic/", "/c/topic/data/", "/c/topic/evaluation/", "/c/topic/rules/", "/c/topic/leaderboard/",
                 "/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"]
-MEMBER_PAGES = ["/c/topic/submit/", "/c/topic/submissions/", "/c/topic/team/", "/accounts/profile/", "/accounts/password/"]
+MEMBER_PAGES = ["/c/topic/submit/", "/c/topic/submissions/", "/c/topic/team/", "/accounts/profile/", "/accounts/password/",
+                "/inbox/"]
 
 WIDE = """() => {
   const width = document.documentElement.clientWidth;
@@ -38,7 +39,8 @@ def _check(page, url: str) -> list[str]:
 
 def test_no_page_scrolls_sideways_on_a_phone(live_server, browser, competition, alice, bob) -> None:
     team = membership_join(competition=competition, user=alice, accept_rules=True).team
-    membership_join(competition=competition, user=bob, accept_rules=True)
+    bobs = membership_join(competition=competition, user=bob, accept_rules=True)
+    invite_create(membership=bobs, username="alice")  # alice's inbox: an invitation with its buttons
     long_name = "A team with a very long name that goes on and on " * 2
     team.name = long_name[:100]
     team.save()

@@ -1,0 +1,16 @@
+"""Reading inboxes."""
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from notifications.models import Notification
+
+INBOX_PAGE = 50
+
+
+def unread_count(*, user: object) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def inbox_notifications(*, user: object) -> QuerySet[Notification]:
+    return Notification.objects.filter(user=user).select_related("invite__team", "competition", "submission")

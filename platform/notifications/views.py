@@ -1,0 +1,46 @@
+"""The inbox page: notifications newest first, invitations answered in place."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from notifications.selectors import INBOX_PAGE, inbox_notifications
+from notifications.services import notifications_mark_read
+from podium.errors import PodiumError
+from teams.models import Invite
+from teams.services import invite_accept, invite_decline
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            _act(request)
+        except PodiumError as exc:
+            messages.error(request, exc.message)
+        return redirect("inbox")
+    page = Paginator(inbox_notifications(user=request.user), INBOX_PAGE).get_page(request.GET.get("page"))
+    unread = [item.pk for item in page if item.read_at is None]
+    response = render(request, "notifications/inbox.html", {"page": page, "unread": set(unread)})
+    notifications_mark_read(user=request.user, ids=unread)  # seen now: shown as new this once
+    return response
+
+
+def _act(request: HttpRequest) -> None:
+    action = request.POST.get("action")
+    raw = request.POST.get("invite", "")
+    invite_id = int(raw) if raw.isdigit() and len(raw) <= 18 else 0
+    if action == "accept":
+        invite = Invite.objects.filter(pk=invite_id, invited_user=request.user).select_related("team").first()
+        if invite is None:
+            raise PodiumError("invalid-invite", "This invitation is not valid (any more) for you.", status=404)
+        invite_accept(token=invite.token, user=request.user)
+        messages.success(request, f"You are now on team {invite.team.name}.")
+    elif action == "decline":
+        invite = invite_decline(invite_id=invite_id, user=request.user)
+        messages.success(request, f"You declined the invitation to team {invite.team.name}.")
+    elif action == "read-all":
+        notifications_mark_read(user=request.user)
