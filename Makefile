@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --quiet --disable-pip-version-check
 
-.PHONY: install demo test bench screenshots chromium sandbox clean
+.PHONY: install demo test bench screenshots chromium sandbox axe clean
 
 install: $(VENV)/.installed
 
@@ -21,6 +21,13 @@ chromium:
 		echo "Installing Chromium for the browser tests (Debian packages chromium, chromium-driver)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
+# axe-core (npm) checks every page's accessibility in the browser tests; package-lock.json pins it.
+axe: node_modules/axe-core/axe.min.js
+
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 # Models run under bubblewrap (docs/security.md); an inference worker without it runs no models.
 sandbox:
 	@command -v bwrap >/dev/null 2>&1 || { \
@@ -36,14 +43,14 @@ demo: install sandbox
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runstack --bind $(HOST):$(PORT)
 
-test: install chromium sandbox
+test: install chromium sandbox axe
 	$(PY) -m pytest
 
-screenshots: install chromium
+screenshots: install chromium axe
 	PODIUM_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/browser -q
 
 bench: install sandbox
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var node_modules

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import dataclass
 
 import pytest
 
@@ -34,3 +35,43 @@ def page(browser):
     page.set_default_timeout(20000)
     yield page
     context.close()
+
+
+@dataclass
+class ParticipantPages:
+    public: list[str]  # every page someone logged out reaches
+    member: list[str]  # every page alice reaches once logged in
+
+
+PUBLIC_PAGES = ["/", "/c/topic/", "/c/topic/data/", "/c/topic/evaluation/", "/c/topic/rules/", "/c/topic/leaderboard/",
+                "/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"]
+MEMBER_PAGES = ["/c/topic/submit/", "/c/topic/submissions/", "/c/topic/team/", "/accounts/profile/", "/accounts/password/",
+                "/inbox/"]
+
+
+@pytest.fixture
+def participant_pages(competition, alice, bob) -> ParticipantPages:
+    """A small world with something on every page (a long team name, a scored submission, invitations both ways)."""
+    from submissions import states
+    from submissions.models import Submission
+    from teams.services import invite_create, membership_join
+
+    team = membership_join(competition=competition, user=alice, accept_rules=True).team
+    bobs = membership_join(competition=competition, user=bob, accept_rules=True)
+    invite_create(membership=bobs, username="alice")  # alice's inbox: an invitation with its buttons
+    team.name = ("A team with a very long name that goes on and on " * 2)[:100]
+    team.save()
+    submission = Submission.objects.create(competition=competition, team=team, submitted_by=alice, file="x.csv",
+                                           status=states.SCORED, public_score=0.123456789, private_score=0.5,
+                                           public_scores={"accuracy": 0.123456789}, private_scores={"accuracy": 0.5})
+    invite = invite_create(membership=team.memberships.first())
+    member = [*PUBLIC_PAGES[:6], *MEMBER_PAGES, f"/submissions/{submission.pk}/", f"/invites/{invite.token}/"]
+    return ParticipantPages(public=PUBLIC_PAGES, member=member)
+
+
+def log_in(page, base_url: str, username: str = "alice", password: str = "alice-pass-1") -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")

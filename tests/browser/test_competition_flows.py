@@ -51,7 +51,7 @@ def test_sign_up_join_download_submit_and_watch_scores_arrive_live(
     page.wait_for_selector("text=You have joined")
     page.click("nav.tabs >> text=Data")
     with page.expect_download() as download:
-        page.click("tr:has-text('test.csv') >> text=Download")
+        page.click(".data-file:has-text('test.csv') >> text=Download")
     saved = tmp_path / "test.csv"
     download.value.save_as(saved)
     assert saved.read_text().startswith("id,text")

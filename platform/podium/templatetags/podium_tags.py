@@ -1,9 +1,13 @@
-"""Template helpers: safe Markdown and score formatting."""
+"""Template helpers: safe Markdown, score and date formatting."""
 from __future__ import annotations
+
+from datetime import datetime, timezone as dt_timezone
 
 import markdown as markdown_lib
 import nh3
 from django import template
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
@@ -23,6 +27,18 @@ def score(value: float | None, digits: int = 5) -> str:
     if value == -1.0:
         return "n/a"  # COCO's marker for a metric with nothing to measure (no large boxes, say)
     return f"{value:.{digits}f}"
+
+
+UTC_FORMAT = "%Y-%m-%d %H:%M UTC"
+
+
+@register.filter
+def when(value: datetime | None) -> SafeString | str:
+    """The one way a time is shown: UTC in the page, the viewer's own time zone once app.js runs, UTC on hover."""
+    if value is None:
+        return "—"
+    utc = timezone.localtime(value, dt_timezone.utc) if timezone.is_aware(value) else value
+    return format_html('<time datetime="{}">{}</time>', utc.isoformat(), utc.strftime(UTC_FORMAT))
 
 
 @register.filter

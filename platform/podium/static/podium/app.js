@@ -3,16 +3,35 @@
 (function () {
   "use strict";
 
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  // The server's format (2026-11-30 16:56 UTC) in the viewer's own time zone: 2026-11-30 17:56.
+  function localTime(when) {
+    return when.getFullYear() + "-" + pad(when.getMonth() + 1) + "-" + pad(when.getDate()) + " " +
+      pad(when.getHours()) + ":" + pad(when.getMinutes());
+  }
+
   function localizeTimes(root) {
     root.querySelectorAll("time[datetime]").forEach(function (el) {
       if (el.dataset.localized) return;
       var when = new Date(el.getAttribute("datetime"));
       if (isNaN(when)) return;
       el.title = el.textContent.trim();
-      el.textContent = when.toLocaleString(undefined, {
-        year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
-      });
+      el.textContent = localTime(when);
       el.dataset.localized = "1";
+    });
+  }
+
+  // A box that scrolls sideways (a wide table on a phone) takes the keyboard focus, so it can be scrolled
+  // without a mouse; one that fits stays out of the tab order.
+  function focusableScrollers(root) {
+    root.querySelectorAll(".table, .table-scroll").forEach(function (el) {
+      if (el.scrollWidth > el.clientWidth + 1) {
+        el.tabIndex = 0;
+        if (!el.getAttribute("aria-label")) el.setAttribute("aria-label", "Table (scrolls sideways)");
+      } else if (el.tabIndex === 0) {
+        el.removeAttribute("tabindex");
+      }
     });
   }
 
@@ -31,7 +50,7 @@
     var pollUrl = el.dataset.pollUrl;
     var interval = parseInt(el.dataset.pollMs || "2000", 10);
     var etag = null, timer = null, polling = false;
-    function show(html) { el.innerHTML = html; localizeTimes(el); markMine(el); }
+    function show(html) { el.innerHTML = html; localizeTimes(el); markMine(el); focusableScrollers(el); }
     function refresh() {
       var headers = etag ? { "If-None-Match": etag } : {};
       return fetch(pollUrl, { headers: headers, credentials: "same-origin" }).then(function (response) {
@@ -126,6 +145,9 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     localizeTimes(document);
+    focusableScrollers(document);
+    window.addEventListener("resize", function () { focusableScrollers(document); });
+    document.addEventListener("toggle", function () { focusableScrollers(document); }, true);
     document.querySelectorAll("select[data-shows-kind]").forEach(showForKind);
     document.querySelectorAll("form[data-upload-progress]").forEach(uploadWithProgress);
     document.querySelectorAll("[data-poll-url]").forEach(live);
