@@ -42,6 +42,15 @@ class ParticipantPages:
     public: list[str]  # every page someone logged out reaches
     member: list[str]  # every page alice reaches once logged in
 
+    def problems(self, context, base_url: str, check) -> list[str]:  # type: ignore[no-untyped-def]
+        """check(page, url) on every page, logged out then in as alice; what each check found, in one list."""
+        page = context.new_page()
+        found = [problem for path in self.public for problem in check(page, base_url + path)]
+        log_in(page, base_url)
+        found += [problem for path in self.member for problem in check(page, base_url + path)]
+        context.close()
+        return found
+
 
 PUBLIC_PAGES = ["/", "/c/topic/", "/c/topic/data/", "/c/topic/evaluation/", "/c/topic/rules/", "/c/topic/leaderboard/",
                 "/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"]

@@ -31,14 +31,7 @@ def test_no_page_has_a_serious_accessibility_violation(live_server, browser, par
     if not AXE.is_file():
         pytest.fail("axe-core is required for this test: `make axe` (make test does) installs it with npm")
     context = browser.new_context(viewport=viewport, bypass_csp=True)  # axe is injected as a script
-    page = context.new_page()
-    problems = []
-    for path in participant_pages.public:
-        problems += _violations(page, live_server.url + path)
-    log_in(page, live_server.url)
-    for path in participant_pages.member:
-        problems += _violations(page, live_server.url + path)
-    context.close()
+    problems = participant_pages.problems(context, live_server.url, _violations)
     assert not problems, "\n".join(problems)
 
 

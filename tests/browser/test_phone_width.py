@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import log_in
-
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
@@ -31,15 +29,7 @@ def _check(page, url: str) -> list[str]:
 
 
 def test_no_page_scrolls_sideways_on_a_phone(live_server, browser, participant_pages) -> None:
-    context = browser.new_context(viewport=PHONE, is_mobile=True)
-    page = context.new_page()
-    problems = []
-    for path in participant_pages.public:
-        problems += _check(page, live_server.url + path)
-    log_in(page, live_server.url)
-    for path in participant_pages.member:
-        problems += _check(page, live_server.url + path)
-    context.close()
+    problems = participant_pages.problems(browser.new_context(viewport=PHONE, is_mobile=True), live_server.url, _check)
     assert not problems, "\n".join(problems)
 
 
