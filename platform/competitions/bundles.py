@@ -7,20 +7,22 @@ transaction, so a bad bundle never leaves a half-updated competition.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import tempfile
 import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone as dt_timezone
-from pathlib import Path
+from datetime import date, datetime, time, timedelta, timezone as dt_timezone
+from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
 import yaml
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime
 
 from competitions.models import SUBMISSION_KINDS, Competition, CompetitionFile, competition_model_inputs_dir, public_storage
 from podium.storage import copy_folder_out, delete_folder
@@ -31,7 +33,7 @@ MAX_BUNDLE_BYTES = 2 * 1024**3
 BOMB_RATIO, BOMB_MIN_BYTES = 200, 16 * 1024**2
 FIELDS: dict[str, type | tuple[type, ...]] = {
     "slug": str, "title": str, "task": str, "subtitle": str,
-    "start": (str, datetime), "end": (str, datetime), "reveal": (str, datetime),
+    "start": (str, date, datetime), "end": (str, date, datetime), "reveal": (str, date, datetime),
     "daily_submission_limit": int, "max_team_size": int, "final_selection_limit": int,
     "submission_kinds": list, "classes": list, "model_limits": dict, "max_submission_mb": int, "max_model_mb": int,
     "late_submissions": bool, "max_pending_submissions": int,
@@ -51,6 +53,8 @@ class BundleSpec:
     meta: dict[str, Any]
     truth_path: Path
     public_files: list[Path] = field(default_factory=list)
+    # Files stored with other content than the bundle's: test.csv with image names made relative to its folder.
+    rewrites: dict[Path, bytes] = field(default_factory=dict)
 
 
 @contextmanager
@@ -113,11 +117,12 @@ def bundle_validate(folder: Path) -> BundleSpec:
             truth = task.load_truth(truth_path, ScoringOptions(classes=tuple(meta.get("classes") or ())))
         except ScoringError as exc:
             problems.append(f"{task.truth_filename}: {exc.code}: {exc.message}")
+    rewrites: dict[Path, bytes] = {}
     if truth is not None:
-        _check_against_truth(task.name, truth, public_dir, problems)
+        _check_against_truth(task.name, truth, public_dir, problems, rewrites)
     if problems:
         raise BundleError(problems)
-    return BundleSpec(folder=folder, meta=meta, truth_path=truth_path, public_files=public_files)
+    return BundleSpec(folder=folder, meta=meta, truth_path=truth_path, public_files=public_files, rewrites=rewrites)
 
 
 def _read_meta(folder: Path, problems: list[str]) -> dict[str, Any]:
@@ -140,17 +145,20 @@ def _read_meta(folder: Path, problems: list[str]) -> dict[str, Any]:
         if expected is None:
             problems.append(f"competition.yaml: unknown field {name!r} (known: {', '.join(FIELDS)})")
         elif not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-            problems.append(f"competition.yaml: {name} has the wrong type ({type(value).__name__})")
+            problems.append(f"competition.yaml: {name} has the wrong type ({type(value).__name__}); "
+                            f"expected {_type_names(expected)}")
     for name in ("start", "end", "reveal"):
-        if isinstance(meta.get(name), str) and parse_datetime(meta[name]) is None:
-            problems.append(f"competition.yaml: {name} {meta[name]!r} is not an ISO date-time")
+        if isinstance(meta.get(name), str) and _parse_moment(meta[name]) is None:
+            problems.append(f"competition.yaml: {name} {meta[name][:40]!r} is not a date (YYYY-MM-DD, midnight UTC) "
+                            "or an ISO 8601 date-time (2026-11-29T12:00:00Z)")
     kinds = meta.get("submission_kinds")
     if isinstance(kinds, list) and (not kinds or any(k not in SUBMISSION_KINDS for k in kinds)):
         problems.append(f"competition.yaml: submission_kinds must be a non-empty list drawn from {SUBMISSION_KINDS}")
     return meta
 
 
-def _check_against_truth(task_name: str, truth: Any, public_dir: Path, problems: list[str]) -> None:
+def _check_against_truth(task_name: str, truth: Any, public_dir: Path, problems: list[str],
+                         rewrites: dict[Path, bytes]) -> None:
     task = get_task(task_name)
     samples = sorted(public_dir.glob("sample_submission.*")) if public_dir.is_dir() else []
     for sample in samples:
@@ -158,10 +166,10 @@ def _check_against_truth(task_name: str, truth: Any, public_dir: Path, problems:
             task.score(truth, sample, ScoringOptions())
         except ScoringError as exc:
             problems.append(f"public/{sample.name} does not score: {exc.code}: {exc.message}")
-    TEST_INPUT_CHECKS[task_name](truth, public_dir, problems)
+    TEST_INPUT_CHECKS[task_name](truth, public_dir, problems, rewrites)
     model_inputs = public_dir.parent / "test_inputs"
     if model_inputs.is_dir():  # what models read, when it differs from public/
-        TEST_INPUT_CHECKS[task_name](truth, model_inputs, problems)
+        TEST_INPUT_CHECKS[task_name](truth, model_inputs, problems, rewrites)
 
 
 def _csv_rows(path: Path, problems: list[str]) -> list[dict[str, str]] | None:
@@ -180,13 +188,13 @@ def _compare_ids(name: str, found: set[Any], expected: set[Any], problems: list[
         )
 
 
-def _check_text_inputs(truth: Any, public_dir: Path, problems: list[str]) -> None:
+def _check_text_inputs(truth: Any, public_dir: Path, problems: list[str], rewrites: dict[Path, bytes]) -> None:
     rows = _csv_rows(public_dir / "test.csv", problems)
     if rows is not None:
         _compare_ids(f"{public_dir.name}/test.csv", {row.get("id") for row in rows}, set(truth.ids), problems)
 
 
-def _check_detection_inputs(truth: Any, public_dir: Path, problems: list[str]) -> None:
+def _check_detection_inputs(truth: Any, public_dir: Path, problems: list[str], rewrites: dict[Path, bytes]) -> None:
     test_json = public_dir / "test.json"
     if not test_json.is_file():
         problems.append(f"{public_dir.name}/test.json is missing: the test images' list is needed")
@@ -202,7 +210,7 @@ def _check_detection_inputs(truth: Any, public_dir: Path, problems: list[str]) -
         problems.append(f"{public_dir.name}/images/ lacks {len(missing)} test images, e.g. {missing[0]!r}")
 
 
-def _check_segmentation_inputs(truth: Any, public_dir: Path, problems: list[str]) -> None:
+def _check_segmentation_inputs(truth: Any, public_dir: Path, problems: list[str], rewrites: dict[Path, bytes]) -> None:
     rows = _csv_rows(public_dir / "test.csv", problems)
     if rows is None:
         return
@@ -211,9 +219,30 @@ def _check_segmentation_inputs(truth: Any, public_dir: Path, problems: list[str]
     wrong = [r["id"] for r in rows if r.get("id") in sizes and _pixels(r) != sizes[r["id"]]]
     if wrong:
         problems.append(f"{public_dir.name}/test.csv gives a height x width that differs from the truth for {len(wrong)} ids, e.g. {wrong[0]!r}")
-    missing = [r.get("image") for r in rows if not (public_dir / str(r.get("image"))).is_file()]
-    if missing:
-        problems.append(f"{public_dir.name}/ lacks {len(missing)} test images named in test.csv, e.g. {missing[0]!r}")
+    names = [str(r.get("image") or "") for r in rows]
+    unsafe = [name for name in names if not name or name.startswith("/") or ".." in PurePosixPath(name).parts]
+    if unsafe:
+        problems.append(f"{public_dir.name}/test.csv: image names must be relative paths inside the bundle, "
+                        f"not {unsafe[0][:80]!r}")
+        return
+    # As COCO's file_name is relative to images/, a test.csv may name images relative to public/ or to public/images/.
+    missing = {prefix: [n for n in names if not (public_dir / f"{prefix}{n}").is_file()] for prefix in ("", "images/")}
+    if not missing[""]:
+        return
+    if not missing["images/"]:
+        rewrites[public_dir / "test.csv"] = _prefixed_images(rows, "images/")
+        return
+    problems.append(f"{public_dir.name}/test.csv names {len(missing[''])} images found neither in {public_dir.name}/ nor in "
+                    f"{public_dir.name}/images/, e.g. {missing[''][0][:80]!r}")
+
+
+def _prefixed_images(rows: list[dict[str, str]], prefix: str) -> bytes:
+    """test.csv again, each image name relative to the folder test.csv lies in."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({**row, "image": prefix + row["image"]} for row in rows)
+    return out.getvalue().encode("utf-8")
 
 
 def _pixels(row: dict[str, str]) -> int:
@@ -230,10 +259,30 @@ TEST_INPUT_CHECKS = {
 }
 
 
-def _as_datetime(value: str | datetime | None, default: datetime) -> datetime:
+def _type_names(expected: type | tuple[type, ...]) -> str:
+    names = {str: "text", int: "a whole number", bool: "true or false", list: "a list", dict: "a mapping",
+             date: "a date (YYYY-MM-DD)", datetime: "an ISO 8601 date-time"}
+    kinds = expected if isinstance(expected, tuple) else (expected,)
+    return " or ".join(dict.fromkeys(names.get(kind, kind.__name__) for kind in kinds if kind is not str or len(kinds) == 1))
+
+
+def _parse_moment(value: str) -> datetime | None:
+    """An ISO 8601 date-time, or a date (YYYY-MM-DD) meaning its midnight UTC."""
+    try:
+        return parse_datetime(value) or (datetime.combine(parsed, time()) if (parsed := parse_date(value)) else None)
+    except ValueError:
+        return None
+
+
+def _as_datetime(value: str | date | datetime | None, default: datetime) -> datetime:
     if value is None:
         return default
-    moment = value if isinstance(value, datetime) else parse_datetime(value)
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime.combine(value, time())
+    else:
+        moment = _parse_moment(value)
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment, dt_timezone.utc)
 
 
@@ -281,15 +330,24 @@ def _apply(spec: BundleSpec) -> tuple[Competition, bool]:
         public_dir = folder / "public"
         for path in spec.public_files:
             name = path.relative_to(public_dir).as_posix()
-            with open(path, "rb") as handle:
+            with _stored_content(spec, path) as handle:
                 item = CompetitionFile(competition=competition, name=name)
-                item.file.save(name, File(handle), save=False)
+                item.file.save(name, handle, save=False)
                 item.save()
-        _store_model_inputs(competition, folder / "test_inputs")
+        _store_model_inputs(competition, folder / "test_inputs", spec)
     return competition, created
 
 
-def _store_model_inputs(competition: Competition, source: Path) -> None:
+@contextmanager
+def _stored_content(spec: BundleSpec, path: Path) -> Iterator[File]:
+    if path in spec.rewrites:
+        yield ContentFile(spec.rewrites[path], name=path.name)
+        return
+    with open(path, "rb") as handle:
+        yield File(handle)
+
+
+def _store_model_inputs(competition: Competition, source: Path, spec: BundleSpec) -> None:
     """Copy test_inputs/ to storage, replacing what an earlier import left there."""
     storage = public_storage()
     root = f"competitions/{competition.slug}/test_inputs"
@@ -297,8 +355,8 @@ def _store_model_inputs(competition: Competition, source: Path) -> None:
     if not source.is_dir():
         return
     for path in sorted(p for p in source.rglob("*") if p.is_file()):
-        with open(path, "rb") as handle:
-            storage.save(f"{root}/{path.relative_to(source).as_posix()}", File(handle))
+        with _stored_content(spec, path) as handle:
+            storage.save(f"{root}/{path.relative_to(source).as_posix()}", handle)
 
 
 def _read_text(path: Path) -> str:
