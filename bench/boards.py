@@ -35,7 +35,8 @@ def build(slug: str, teams: int, submissions: int) -> None:
 
     now = timezone.now()
     competition = Competition.objects.create(slug=slug, title=slug, task="text-classification", classes=["a", "b"],
-                                             start_at=now - timedelta(days=60), end_at=now + timedelta(days=30))
+                                             start_at=now - timedelta(days=60), end_at=now + timedelta(days=30),
+                                             published_at=now)
     populate(competition, teams, submissions)
 
 

@@ -85,6 +85,7 @@ def _world(var: Path) -> tuple[str, list[Path]]:
     competition = Competition.objects.create(
         slug="bench", title="Bench", task="text-classification", start_at=timezone.now() - timedelta(days=1),
         end_at=timezone.now() + timedelta(days=1), classes=classes, daily_submission_limit=N_SUBMISSIONS + 10,
+        published_at=timezone.now(),
     )
     with open(truth, "rb") as handle:
         competition.truth_file.save("truth.csv", File(handle), save=True)

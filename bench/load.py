@@ -184,7 +184,7 @@ def create_world(*, users: int, rows: int = 2_000, slug: str = "load", prefix: s
     now = timezone.now()
     competition = Competition.objects.create(slug=slug, title="Load", task="text-classification", classes=classes,
                                              start_at=now - timedelta(days=1), end_at=now + timedelta(days=1),
-                                             daily_submission_limit=10)
+                                             daily_submission_limit=10, published_at=now)
     competition.truth_file.save("truth.csv", ContentFile(truth.encode()), save=True)
     password = make_password("load-pass-1")
     people = get_user_model().objects.bulk_create(

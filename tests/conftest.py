@@ -69,6 +69,7 @@ def competition(text_bundle: Bundle, organizer):
         end_at=now + timedelta(days=30),
         classes=["food", "sports", "technology", "travel"],
         daily_submission_limit=3,
+        published_at=now - timedelta(days=1),
     )
     competition.organizers.add(organizer)
     with open(text_bundle.path / "truth.csv", "rb") as handle:

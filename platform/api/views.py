@@ -20,7 +20,7 @@ from api.pagination import PARAMETERS as PAGE_PARAMETERS
 from api.pagination import paginated
 from competitions.data_files import data_zip_response, file_description
 from competitions.models import Competition
-from competitions.selectors import competition_files, competitions_visible
+from competitions.selectors import competition_files, competition_visible, competitions_visible
 from leaderboards.selectors import BOARDS, MAX_PER_PAGE, PER_PAGE, PRIVATE, board_page
 from podium.errors import PodiumError
 from submissions.models import Submission
@@ -39,8 +39,8 @@ ERRORS = {400: s.ErrorSerializer, 401: s.ErrorSerializer, 403: s.ErrorSerializer
           415: s.ErrorSerializer}
 
 
-def _competition(slug: str) -> Competition:
-    competition = Competition.objects.filter(slug=slug).first()
+def _competition(slug: str, request: Request) -> Competition:
+    competition = competition_visible(slug=slug, user=request.user)
     if competition is None:
         raise PodiumError("not-found", f"No competition {slug!r}; GET /api/v1/competitions/ lists them.", status=404)
     return competition
@@ -79,7 +79,7 @@ class CompetitionListView(APIView):
 
     @extend_schema(parameters=PAGE_PARAMETERS, responses={200: s.CompetitionSerializer(many=True), 400: s.ErrorSerializer})
     def get(self, request: Request) -> Response:
-        return paginated(request, competitions_visible(), lambda page: s.CompetitionSerializer(page, many=True).data)
+        return paginated(request, competitions_visible(user=request.user), lambda page: s.CompetitionSerializer(page, many=True).data)
 
 
 class CompetitionDetailView(APIView):
@@ -87,7 +87,7 @@ class CompetitionDetailView(APIView):
 
     @extend_schema(responses={200: s.CompetitionDetailSerializer, 404: s.ErrorSerializer})
     def get(self, request: Request, slug: str) -> Response:
-        competition = _competition(slug)
+        competition = _competition(slug, request)
         membership = membership_get(competition=competition, user=request.user)
         quota = quota_for_team(competition=competition, team=membership.team) if membership else None
         context = {"quota": quota, "membership": membership}
@@ -99,7 +99,7 @@ class JoinView(APIView):
 
     @extend_schema(request=s.JoinSerializer, responses={200: s.JoinResultSerializer, **ERRORS})
     def post(self, request: Request, slug: str) -> Response:
-        competition = _competition(slug)
+        competition = _competition(slug, request)
         data = s.JoinSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         membership = membership_join(
@@ -116,7 +116,7 @@ class FileListView(APIView):
 
     @extend_schema(responses={200: s.CompetitionFileSerializer(many=True), **ERRORS})
     def get(self, request: Request, slug: str) -> Response:
-        competition = _competition(slug)
+        competition = _competition(slug, request)
         _require_access(competition, request)
         files = [
             {"name": f.name, "size": f.size, "description": file_description(f),
@@ -131,7 +131,7 @@ class FileDownloadView(APIView):
 
     @extend_schema(responses={(200, "application/octet-stream"): bytes, **ERRORS})
     def get(self, request: Request, slug: str, name: str) -> FileResponse:
-        competition = _competition(slug)
+        competition = _competition(slug, request)
         _require_access(competition, request)
         public_file = get_object_or_404(competition.files, name=name)
         return FileResponse(public_file.file.open("rb"), as_attachment=True, filename=public_file.name)
@@ -143,7 +143,7 @@ class FileArchiveView(APIView):
     @extend_schema(responses={(200, "application/zip"): bytes, **ERRORS})
     def get(self, request: Request, slug: str) -> Any:
         """Every public file in one zip, streamed as it is written."""
-        competition = _competition(slug)
+        competition = _competition(slug, request)
         _require_access(competition, request)
         return data_zip_response(competition)
 
@@ -154,7 +154,7 @@ class SubmissionListView(APIView):
 
     @extend_schema(parameters=PAGE_PARAMETERS, responses={200: s.SubmissionSerializer(many=True), **ERRORS})
     def get(self, request: Request, slug: str) -> Response:
-        competition = _competition(slug)
+        competition = _competition(slug, request)
         membership = membership_get(competition=competition, user=request.user)
         submissions = (
             submissions_for_team(competition=competition, team=membership.team).select_related("team", "competition")
@@ -169,7 +169,7 @@ class SubmissionListView(APIView):
         responses={201: s.SubmissionSerializer, 413: s.ErrorSerializer, 429: s.ErrorSerializer, **ERRORS},
     )
     def post(self, request: Request, slug: str) -> Response:
-        competition = _competition(slug)
+        competition = _competition(slug, request)
         data = s.SubmissionCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         submission = submission_create(user=request.user, competition=competition, **data.validated_data)
@@ -222,7 +222,7 @@ class LeaderboardView(APIView):
         responses={200: s.LeaderboardSerializer, **ERRORS},
     )
     def get(self, request: Request, slug: str) -> Response:
-        competition = _competition(slug)
+        competition = _competition(slug, request)
         board = request.query_params.get("board", "public")
         if board not in BOARDS:
             raise PodiumError("invalid", "board must be 'public' or 'private'.")

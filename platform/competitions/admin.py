@@ -24,7 +24,9 @@ from competitions.bundles import BundleError, competition_import_bundle
 from competitions.exports import leaderboard_csv, submissions_csv
 from competitions.models import Competition, CompetitionFile, model_limits_problem
 from competitions.selectors import competitions_managed_by
-from competitions.services import competition_write_sample_submission, truth_validate
+from competitions.services import (competition_publish, competition_readiness, competition_write_sample_submission,
+                                   truth_validate)
+from podium.errors import PodiumError
 from scoring import TruthError, get_task
 from submissions.services import competition_rescore
 
@@ -73,15 +75,16 @@ class BundleUploadForm(forms.Form):
 class CompetitionAdmin(admin.ModelAdmin):
     form = CompetitionForm
     change_list_template = "admin/competitions/competition/change_list.html"
-    actions = ["generate_sample_submission", "rescore_all_submissions", "export_leaderboards", "export_submissions"]
-    readonly_fields = ["evaluation_preview"]
-    list_display = ["title", "slug", "task", "start_at", "end_at", "state_label", "submission_count"]
+    actions = ["publish", "generate_sample_submission", "rescore_all_submissions", "export_leaderboards",
+               "export_submissions"]
+    readonly_fields = ["publication", "evaluation_preview"]
+    list_display = ["title", "slug", "task", "start_at", "end_at", "published_label", "state_label", "submission_count"]
     list_filter = ["task"]
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
     inlines = [CompetitionFileInline]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "subtitle", "task", "organizers"]}),
+        (None, {"fields": ["publication", "title", "slug", "subtitle", "task", "organizers"]}),
         ("Pages (Markdown)", {"fields": ["overview", "evaluation", "evaluation_preview", "rules"]}),
         ("Schedule", {"fields": ["start_at", "end_at", "reveal_at", "merger_deadline"]}),
         ("Submissions", {"fields": ["submission_kinds", "daily_submission_limit", "max_pending_submissions",
@@ -89,6 +92,34 @@ class CompetitionAdmin(admin.ModelAdmin):
                                     "max_team_size", "final_selection_limit", "classes", "model_limits"]}),
         ("Ground truth", {"fields": ["truth_file"]}),
     ]
+
+    @admin.display(description="Published", boolean=True)
+    def published_label(self, competition: Competition) -> bool:
+        return not competition.is_draft
+
+    @admin.display(description="Publication")
+    def publication(self, competition: Competition) -> str:
+        if not competition.pk:
+            return "A draft: only its organizers will see it until it is published."
+        preview = reverse("competition-detail", kwargs={"slug": competition.slug})
+        if not competition.is_draft:
+            return format_html('Published {} UTC. <a href="{}" target="_blank">See its pages</a>.',
+                               f"{competition.published_at:%Y-%m-%d %H:%M}", preview)
+        missing = competition_readiness(competition=competition)
+        needs = format_html("Needs before publishing: {}.", "; ".join(missing)) if missing else \
+            "Ready: publish it with the action “Publish” on the list of competitions."
+        return format_html('A draft, seen only by its organizers. <a href="{}" target="_blank">Preview its pages</a> '
+                           "as participants will see them. {}", preview, needs)
+
+    @admin.action(description="Publish (after the readiness check)")
+    def publish(self, request: HttpRequest, queryset: QuerySet[Competition]) -> None:
+        for competition in queryset:
+            try:
+                competition_publish(competition=competition)
+            except PodiumError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                self.message_user(request, f"{competition.slug} is published.", messages.SUCCESS)
 
     @admin.display(description="State")
     def state_label(self, competition: Competition) -> str:

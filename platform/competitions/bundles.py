@@ -24,7 +24,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from competitions.services import competition_publish
 from competitions.models import SUBMISSION_KINDS, Competition, CompetitionFile, competition_model_inputs_dir, public_storage
+from podium.errors import PodiumError
 from podium.storage import copy_folder_out, delete_folder
 from scoring import TASKS, ScoringError, ScoringOptions, get_task
 
@@ -36,7 +38,7 @@ FIELDS: dict[str, type | tuple[type, ...]] = {
     "start": (str, date, datetime), "end": (str, date, datetime), "reveal": (str, date, datetime),
     "daily_submission_limit": int, "max_team_size": int, "final_selection_limit": int,
     "submission_kinds": list, "classes": list, "model_limits": dict, "max_submission_mb": int, "max_model_mb": int,
-    "late_submissions": bool, "max_pending_submissions": int,
+    "late_submissions": bool, "max_pending_submissions": int, "published": bool,
 }
 REQUIRED = ("slug", "title", "task")
 
@@ -286,11 +288,22 @@ def _as_datetime(value: str | date | datetime | None, default: datetime) -> date
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment, dt_timezone.utc)
 
 
-def competition_import_bundle(*, path: Path) -> tuple[Competition, bool]:
-    """Create or update (by slug) the competition a bundle describes; returns it and whether it is new."""
+def competition_import_bundle(*, path: Path, publish: bool = False) -> tuple[Competition, bool]:
+    """Create or update (by slug) the competition a bundle describes; returns it and whether it is new.
+
+    A new competition is a draft unless the bundle says `published: true` or `publish` is set; then it
+    is published after the readiness check, and if that fails nothing is imported.
+    """
     with bundle_folder(path) as folder:
         spec = bundle_validate(folder)
-        return _apply(spec)
+        with transaction.atomic():
+            competition, created = _apply(spec)
+            if publish or spec.meta.get("published"):
+                try:
+                    competition_publish(competition=competition)
+                except PodiumError as exc:
+                    raise BundleError([exc.message]) from None
+        return competition, created
 
 
 def _apply(spec: BundleSpec) -> tuple[Competition, bool]:
@@ -385,6 +398,7 @@ def _write_bundle(competition: Competition, folder: Path) -> Path:
         "daily_submission_limit": competition.daily_submission_limit, "max_team_size": competition.max_team_size,
         "final_selection_limit": competition.final_selection_limit, "submission_kinds": list(competition.submission_kinds),
         "max_submission_mb": competition.max_submission_mb, "max_model_mb": competition.max_model_mb,
+        "published": not competition.is_draft,
         "late_submissions": competition.late_submissions,
     }
     if competition.max_pending_submissions is not None:

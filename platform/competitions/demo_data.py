@@ -253,7 +253,7 @@ def segmentation_bundle(folder: Path, *, slug: str = "blob-tracer", n_train: int
 def _write_meta(folder: Path, *, slug: str, title: str, task: str, subtitle: str, overview: str, **extra: object) -> None:
     (folder / "competition.yaml").write_text(yaml.safe_dump({
         "slug": slug, "title": title, "subtitle": subtitle, "task": task,
-        "daily_submission_limit": 10, "submission_kinds": ["predictions", "model"], **extra,
+        "daily_submission_limit": 10, "submission_kinds": ["predictions", "model"], "published": True, **extra,
     }, sort_keys=False))
     (folder / "overview.md").write_text(overview)
     (folder / "rules.md").write_text(

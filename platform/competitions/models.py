@@ -127,6 +127,10 @@ class Competition(models.Model):
     )
     truth_file = models.FileField(upload_to=truth_upload_path, blank=True, max_length=255, help_text="Hidden from participants.")
     organizers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="organized_competitions")
+    published_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="Empty: a draft, seen only by its organizers. Set by publishing, after the readiness check.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -138,6 +142,10 @@ class Competition(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("competition-detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_draft(self) -> bool:
+        return self.published_at is None
 
     @property
     def task_type(self) -> TaskType:

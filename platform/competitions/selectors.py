@@ -1,13 +1,33 @@
 """Reads about competitions."""
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.http import Http404
 
 from competitions.models import Competition, CompetitionFile
 
 
-def competitions_visible() -> QuerySet[Competition]:
-    return Competition.objects.all()
+def competitions_visible(*, user: object = None) -> QuerySet[Competition]:
+    """Published competitions, and the drafts this user organizes (every draft for a superuser)."""
+    published = Competition.objects.filter(published_at__isnull=False)
+    if not getattr(user, "is_authenticated", False):
+        return published
+    return Competition.objects.filter(Q(published_at__isnull=False) | Q(pk__in=competitions_managed_by(user=user).values("pk")))
+
+
+def competition_visible(*, slug: str, user: object) -> Competition | None:
+    """The competition at `slug` if this user may see it: published, or a draft they organize."""
+    competition = Competition.objects.filter(slug=slug).first()
+    if competition is None or (competition.is_draft and not competition_managed_by(competition=competition, user=user)):
+        return None
+    return competition
+
+
+def competition_or_404(*, slug: str, user: object) -> Competition:
+    competition = competition_visible(slug=slug, user=user)
+    if competition is None:
+        raise Http404("No such competition")  # a draft answers as if it did not exist
+    return competition
 
 
 def competition_files(*, competition: Competition) -> QuerySet[CompetitionFile]:

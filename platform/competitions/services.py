@@ -1,4 +1,4 @@
-"""Writes about competitions: validating a truth file, generating a sample submission."""
+"""Writes about competitions: validating a truth file, generating a sample submission, the readiness check, publishing."""
 from __future__ import annotations
 
 import shutil
@@ -45,3 +45,51 @@ def competition_write_sample_submission(*, competition: "Competition") -> "Compe
     item.file.save(name, ContentFile(content), save=False)
     item.save()
     return item
+
+
+# The file participants predict for, by task: what "test inputs" means for the readiness check.
+TEST_INPUT_FILES = {"text-classification": "test.csv", "detection": "test.json", "segmentation": "test.csv"}
+
+
+def competition_readiness(*, competition: "Competition") -> list[str]:
+    """What a competition still lacks before participants may see it; empty when it is ready to publish."""
+    from scoring import ScoringError
+    from submissions.truth_cache import load_truth
+
+    missing = []
+    if not competition.truth_file:
+        missing.append("a ground-truth file (Ground truth)")
+    else:
+        try:
+            load_truth(competition)
+        except (ScoringError, ValueError, OSError) as exc:
+            missing.append(f"a valid ground-truth file: {getattr(exc, 'message', exc)}"[:200])
+    test_file = TEST_INPUT_FILES.get(competition.task)
+    if test_file and not competition.files.filter(name=test_file).exists():
+        missing.append(f"the test inputs: a public file named {test_file}")
+    for field, label in (("overview", "an overview"), ("rules", "rules")):
+        if not getattr(competition, field).strip():
+            missing.append(f"{label} (Pages)")
+    if competition.start_at >= competition.end_at:
+        missing.append("dates in order: the start must come before the end")
+    if competition.reveal_at and competition.reveal_at < competition.end_at:
+        missing.append("a reveal at or after the end")
+    if competition.merger_deadline and competition.merger_deadline > competition.end_at:
+        missing.append("a merger deadline at or before the end")
+    return missing
+
+
+def competition_publish(*, competition: "Competition") -> "Competition":
+    """Make a draft visible to everyone, if it is ready; else a PodiumError listing what is missing."""
+    from django.utils import timezone
+
+    from podium.errors import PodiumError
+
+    if competition.published_at is not None:
+        return competition
+    missing = competition_readiness(competition=competition)
+    if missing:
+        raise PodiumError("not-ready", f"{competition.slug} cannot be published yet; it needs " + "; ".join(missing) + ".")
+    competition.published_at = timezone.now()
+    competition.save(update_fields=["published_at", "updated_at"])
+    return competition

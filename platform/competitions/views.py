@@ -13,9 +13,10 @@ from PIL import UnidentifiedImageError
 
 from competitions.data_files import data_entries, data_zip_response
 from competitions.evaluation import default_evaluation
+from competitions.services import competition_readiness
 from competitions.images import IMAGE_TASKS, test_image_files, thumbnail_png
 from competitions.models import ACTIVE, ENDED, Competition
-from competitions.selectors import competition_files, competitions_visible
+from competitions.selectors import competition_files, competition_or_404, competitions_visible
 from podium.errors import PodiumError
 from podium.redirects import safe_next
 from submissions.selectors import quota_for_team
@@ -36,21 +37,23 @@ def competition_context(request: HttpRequest, competition: Competition, tab: str
         "has_access": membership_has_access(competition=competition, membership=membership),
         "can_submit": state == ACTIVE or (state == ENDED and competition.late_submissions),
         "quota": quota_for_team(competition=competition, team=membership.team) if membership else None,
+        # Only organizers reach a draft's pages: they see what publishing still needs.
+        "readiness": competition_readiness(competition=competition) if competition.is_draft else [],
     }
 
 
 def competition_list(request: HttpRequest) -> HttpResponse:
-    competitions = list(competitions_visible())
+    competitions = list(competitions_visible(user=request.user))
     return render(request, "competitions/list.html", {"competitions": competitions})
 
 
 def competition_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    competition = get_object_or_404(Competition, slug=slug)
+    competition = competition_or_404(slug=slug, user=request.user)
     return render(request, "competitions/overview.html", competition_context(request, competition, "overview"))
 
 
 def competition_data(request: HttpRequest, slug: str) -> HttpResponse:
-    competition = get_object_or_404(Competition, slug=slug)
+    competition = competition_or_404(slug=slug, user=request.user)
     context = competition_context(request, competition, "data")
     files = list(competition_files(competition=competition))
     context["entries"] = data_entries(files=files, previews=context["has_access"])
@@ -63,7 +66,7 @@ def competition_data(request: HttpRequest, slug: str) -> HttpResponse:
 
 def competition_thumbnail(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     """A small PNG of one public image, for members who accepted the rules."""
-    competition = get_object_or_404(Competition, slug=slug)
+    competition = competition_or_404(slug=slug, user=request.user)
     membership = membership_get(competition=competition, user=request.user)
     if not membership_has_access(competition=competition, membership=membership):
         raise Http404("Join the competition to see its images")
@@ -79,7 +82,7 @@ def competition_thumbnail(request: HttpRequest, slug: str, name: str) -> HttpRes
 
 def competition_data_zip(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     """Every public file in one zip, streamed as it is written, for members who accepted the rules."""
-    competition = get_object_or_404(Competition, slug=slug)
+    competition = competition_or_404(slug=slug, user=request.user)
     membership = membership_get(competition=competition, user=request.user)
     if not membership_has_access(competition=competition, membership=membership):
         raise Http404("Join the competition to download its data")
@@ -87,21 +90,21 @@ def competition_data_zip(request: HttpRequest, slug: str) -> StreamingHttpRespon
 
 
 def competition_evaluation(request: HttpRequest, slug: str) -> HttpResponse:
-    competition = get_object_or_404(Competition, slug=slug)
+    competition = competition_or_404(slug=slug, user=request.user)
     context = competition_context(request, competition, "evaluation")
     context["evaluation"] = competition.evaluation or default_evaluation(competition.task_type)
     return render(request, "competitions/evaluation.html", context)
 
 
 def competition_rules(request: HttpRequest, slug: str) -> HttpResponse:
-    competition = get_object_or_404(Competition, slug=slug)
+    competition = competition_or_404(slug=slug, user=request.user)
     return render(request, "competitions/rules.html", competition_context(request, competition, "rules"))
 
 
 @login_required
 @require_POST
 def competition_join(request: HttpRequest, slug: str) -> HttpResponse:
-    competition = get_object_or_404(Competition, slug=slug)
+    competition = competition_or_404(slug=slug, user=request.user)
     try:
         membership_join(competition=competition, user=request.user, accept_rules=request.POST.get("accept_rules") == "on")
     except PodiumError as exc:

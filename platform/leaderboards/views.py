@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from competitions.models import Competition
+from competitions.selectors import competition_or_404
 from competitions.views import competition_context
 from leaderboards.live import View, Viewer, board_stream, render_view, top_teams_chart
 from leaderboards.selectors import PRIVATE, PUBLIC, board_page, leaderboard_version
@@ -43,7 +44,7 @@ def _view_query(view: View) -> str:
 
 
 def leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
-    competition = get_object_or_404(Competition, slug=slug)
+    competition = competition_or_404(slug=slug, user=request.user)
     context = competition_context(request, competition, "leaderboard")
     private_visible, viewer = _viewer(request, competition)
     page = board_page(competition=competition, board=viewer.view.board, page=viewer.view.page,
@@ -59,7 +60,7 @@ def leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
 
 def leaderboard_fragment(request: HttpRequest, slug: str) -> HttpResponse:
     """The table alone, for polling (when the stream is down): 304 from one lookup while the board is unchanged."""
-    competition = get_object_or_404(Competition, slug=slug)
+    competition = competition_or_404(slug=slug, user=request.user)
     _, viewer = _viewer(request, competition)
     version = (leaderboard_version(competition=competition), competition.updated_at, viewer)
     return fragment_response(
@@ -82,7 +83,5 @@ async def leaderboard_events(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _stream_viewer(request: HttpRequest, slug: str) -> tuple[Competition, Viewer]:
-    competition = Competition.objects.filter(slug=slug).first()
-    if competition is None:
-        raise Http404
+    competition = competition_or_404(slug=slug, user=request.user)
     return competition, _viewer(request, competition)[1]

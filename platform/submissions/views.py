@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from competitions.images import IMAGE_TASKS, overlay_png
 from competitions.models import Competition
-from competitions.selectors import competition_model_contract
+from competitions.selectors import competition_model_contract, competition_or_404
 from competitions.views import competition_context
 from leaderboards.charts import SCORE_BOUNDS, Series, best_so_far, chart_svg
 from podium import events
@@ -23,7 +23,7 @@ from teams.selectors import membership_get
 
 @login_required
 def submission_new(request: HttpRequest, slug: str) -> HttpResponse:
-    competition = get_object_or_404(Competition, slug=slug)
+    competition = competition_or_404(slug=slug, user=request.user)
     context = competition_context(request, competition, "submit")
     if "model" in (competition.submission_kinds or []):
         context["contract"] = competition_model_contract(competition=competition)
@@ -57,7 +57,7 @@ def _my_submissions(request: HttpRequest, competition: Competition) -> list[Subm
 
 @login_required
 def my_submissions(request: HttpRequest, slug: str) -> HttpResponse:
-    competition = get_object_or_404(Competition, slug=slug)
+    competition = competition_or_404(slug=slug, user=request.user)
     context = competition_context(request, competition, "submissions")
     context.update(_submissions_table(request, competition))
     context["history_chart"] = _history_chart(competition, context["submissions"])
@@ -76,7 +76,7 @@ def _history_chart(competition: Competition, submissions: list[Submission]) -> s
 @login_required
 def my_submissions_fragment(request: HttpRequest, slug: str) -> HttpResponse:
     """The table alone, for live polling; answers 304 when nothing changed."""
-    competition = get_object_or_404(Competition, slug=slug)
+    competition = competition_or_404(slug=slug, user=request.user)
     table = _submissions_table(request, competition)
     return fragment_response(request, "submissions/_table.html", {"competition": competition, **table}, table["fingerprint"])
 
@@ -142,7 +142,7 @@ def _stream_team(request: HttpRequest, *, slug: str | None = None, submission_id
         if submission is None or not submission_visible_to(submission=submission, user=request.user):
             raise Http404("No such submission")
         return submission.team_id
-    competition = get_object_or_404(Competition, slug=slug)
+    competition = competition_or_404(slug=slug, user=request.user)
     membership = membership_get(competition=competition, user=request.user)
     if membership is None:
         raise Http404

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from competitions.models import Competition
+from competitions.selectors import competition_or_404
 from competitions.views import competition_context
 from podium.errors import PodiumError
 from teams.models import Invite
@@ -16,7 +16,7 @@ from teams.services import invite_accept, invite_create, invite_decline, invite_
 
 @login_required
 def team_page(request: HttpRequest, slug: str) -> HttpResponse:
-    competition = get_object_or_404(Competition, slug=slug)
+    competition = competition_or_404(slug=slug, user=request.user)
     context = competition_context(request, competition, "team")
     membership = context["membership"]
     if membership is None:

@@ -45,7 +45,7 @@ def world(competition, alice, bob, alice_joined, django_user_model, text_bundle)
     now = timezone.now()
     other = Competition.objects.create(slug="other", title="Other Contest", task="text-classification", rules="",
                                        start_at=now - timedelta(days=1), end_at=now + timedelta(days=5),
-                                       classes=competition.classes)
+                                       classes=competition.classes, published_at=now)
     oscar = django_user_model.objects.create_user("oscar", password="oscar-pass-1", is_staff=True)
     oscar.user_permissions.set(Permission.objects.filter(content_type__app_label__in=["competitions", "submissions", "teams"]))
     other.organizers.add(oscar)

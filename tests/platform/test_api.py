@@ -138,7 +138,8 @@ def test_lists_are_paginated_with_link_headers(api: APIClient, competition, orga
 
     for k in range(4):
         Competition.objects.create(slug=f"extra-{k}", title=f"Extra {k}", task="detection", start_at=competition.start_at,
-                                   end_at=competition.end_at + timedelta(days=k))
+                                   end_at=competition.end_at + timedelta(days=k),
+                                   published_at=competition.published_at)
     first = api.get("/api/v1/competitions/?page_size=2")
     assert len(first.json()) == 2 and first["X-Total-Count"] == "5" and 'rel="next"' in first["Link"]
     last = api.get("/api/v1/competitions/?page_size=2&page=3")
