@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# {"public": {metric: value}, "private": {metric: value}}
-Scores = dict[str, dict[str, float]]
+# {"public": {metric: value}, "private": {metric: value}}, and for some tasks PER_CLASS:
+# {"public": {class: {name: value}}}, numbers per class (or category) of the public subset, for the team's eyes.
+Scores = dict[str, dict[str, Any]]
+PER_CLASS = "per_class"
 
 
 @dataclass(frozen=True)
@@ -30,3 +32,12 @@ class TaskType:
     load_truth: Callable[[Path, ScoringOptions], Any]
     score: Callable[[Any, Path, ScoringOptions], Scores]
     sample_submission: Callable[[Any], str]
+    # The metrics an organizer may rank by (the primary first); each ranks in its own direction.
+    ranking_metrics: tuple[str, ...] = ()
+    lower_is_better: frozenset[str] = frozenset()
+
+    def rankable(self) -> tuple[str, ...]:
+        return self.ranking_metrics or (self.primary_metric,)
+
+    def higher_is_better_for(self, metric: str) -> bool:
+        return metric not in self.lower_is_better

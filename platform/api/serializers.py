@@ -32,7 +32,7 @@ class CompetitionSerializer(serializers.ModelSerializer):
         fields = ["slug", "title", "task", "metric", "start", "end", "state"]
 
     def get_metric(self, competition: Competition) -> str:
-        return competition.task_type.primary_metric
+        return competition.ranking_metric
 
     def get_state(self, competition: Competition) -> str:
         return competition.state()
@@ -57,7 +57,7 @@ class CompetitionDetailSerializer(CompetitionSerializer):
         ]
 
     def get_higher_is_better(self, competition: Competition) -> bool:
-        return competition.task_type.higher_is_better
+        return competition.higher_is_better
 
     def get_metrics(self, competition: Competition) -> list[str]:
         return list(competition.task_type.metrics)
@@ -160,6 +160,7 @@ class LeaderboardEntrySerializer(serializers.Serializer):
     rank = serializers.IntegerField()
     team = serializers.CharField()
     score = serializers.FloatField()
+    scores = serializers.DictField(child=serializers.FloatField(), help_text="Every metric of the deciding submission.")
     submission_count = serializers.IntegerField()
     last_submission_at = serializers.DateTimeField()
 

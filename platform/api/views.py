@@ -247,7 +247,7 @@ class LeaderboardView(APIView):
             return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
 
         payload = {
-            "metric": task.primary_metric, "board": board, "higher_is_better": task.higher_is_better,
+            "metric": competition.ranking_metric, "board": board, "higher_is_better": competition.higher_is_better,
             "count": page.count, "page": page.page, "pages": page.pages, "page_size": page.per_page,
             "next": link(page.page + 1) if page.has_next else None,
             "previous": link(page.page - 1) if page.has_previous else None,

@@ -48,6 +48,10 @@ class CompetitionForm(forms.ModelForm):
         kinds = cleaned.get("submission_kinds") or []
         if not isinstance(kinds, list) or not kinds or any(k not in ("predictions", "model") for k in kinds):
             self.add_error("submission_kinds", 'Use a list drawn from "predictions" and "model".')
+        metric, task = cleaned.get("metric"), cleaned.get("task")
+        if metric and task and metric not in get_task(task).rankable():
+            self.add_error("metric", f"{metric} does not rank {task} competitions; choose among "
+                                     f"{', '.join(get_task(task).rankable())} (or leave it empty for the primary).")
         problem = model_limits_problem(cleaned.get("model_limits"))
         if problem:
             self.add_error("model_limits", problem)
@@ -84,7 +88,7 @@ class CompetitionAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     inlines = [CompetitionFileInline]
     fieldsets = [
-        (None, {"fields": ["publication", "title", "slug", "subtitle", "task", "organizers"]}),
+        (None, {"fields": ["publication", "title", "slug", "subtitle", "task", "metric", "organizers"]}),
         ("Pages (Markdown)", {"fields": ["overview", "evaluation", "evaluation_preview", "rules"]}),
         ("Schedule", {"fields": ["start_at", "end_at", "reveal_at", "merger_deadline"]}),
         ("Submissions", {"fields": ["submission_kinds", "daily_submission_limit", "max_pending_submissions",

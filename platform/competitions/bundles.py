@@ -38,7 +38,7 @@ FIELDS: dict[str, type | tuple[type, ...]] = {
     "start": (str, date, datetime), "end": (str, date, datetime), "reveal": (str, date, datetime),
     "daily_submission_limit": int, "max_team_size": int, "final_selection_limit": int,
     "submission_kinds": list, "classes": list, "model_limits": dict, "max_submission_mb": int, "max_model_mb": int,
-    "late_submissions": bool, "max_pending_submissions": int, "published": bool,
+    "late_submissions": bool, "max_pending_submissions": int, "published": bool, "metric": str,
 }
 REQUIRED = ("slug", "title", "task")
 
@@ -106,6 +106,10 @@ def bundle_validate(folder: Path) -> BundleSpec:
             problems.append(f"competition.yaml: task {task_name!r} is not one of {', '.join(sorted(TASKS))}")
         raise BundleError(problems or ["competition.yaml: task is missing"])
     task = get_task(task_name)
+    metric = meta.get("metric")
+    if isinstance(metric, str) and metric not in task.rankable():
+        problems.append(f"competition.yaml: metric {metric[:40]!r} does not rank {task_name} competitions; "
+                        f"choose among {', '.join(task.rankable())}")
     truth_path = folder / task.truth_filename
     public_dir = folder / "public"
     public_files = sorted(p for p in public_dir.rglob("*") if p.is_file()) if public_dir.is_dir() else []
@@ -315,6 +319,7 @@ def _apply(spec: BundleSpec) -> tuple[Competition, bool]:
         "title": meta["title"],
         "subtitle": meta.get("subtitle", ""),
         "task": meta["task"],
+        "metric": meta.get("metric", ""),
         "start_at": start,
         "end_at": end,
         "reveal_at": _as_datetime(meta["reveal"], end) if meta.get("reveal") else None,
@@ -398,7 +403,7 @@ def _write_bundle(competition: Competition, folder: Path) -> Path:
         "daily_submission_limit": competition.daily_submission_limit, "max_team_size": competition.max_team_size,
         "final_selection_limit": competition.final_selection_limit, "submission_kinds": list(competition.submission_kinds),
         "max_submission_mb": competition.max_submission_mb, "max_model_mb": competition.max_model_mb,
-        "published": not competition.is_draft,
+        "published": not competition.is_draft, "metric": competition.ranking_metric,
         "late_submissions": competition.late_submissions,
     }
     if competition.max_pending_submissions is not None:

@@ -36,7 +36,7 @@ def leaderboard_csv(*, competitions: Iterable[Competition]) -> str:
     writer = SafeWriter(buffer)
     writer.writerow(["competition", "board", "metric", "rank", "team", "score", "submission_count", "last_submission_at"])
     for competition in competitions:
-        metric = competition.task_type.primary_metric
+        metric = competition.ranking_metric
         for board in BOARDS:
             for entry in leaderboard_rows(competition=competition, board=board):
                 writer.writerow([competition.slug, board, metric, entry.rank, entry.team, entry.score,

@@ -93,6 +93,12 @@ class Competition(models.Model):
     title = models.CharField(max_length=200)
     subtitle = models.CharField(max_length=300, blank=True)
     task = models.CharField(max_length=40, choices=[(name, task.label) for name, task in TASKS.items()])
+    metric = models.CharField(
+        max_length=40, blank=True,
+        choices=sorted({(m, m) for task in TASKS.values() for m in task.rankable()}),
+        help_text="The ranking metric, among the task type's (empty: the task's primary metric). "
+                  "Its direction comes from the task type. Changing it re-ranks every board.",
+    )
     overview = models.TextField(blank=True, help_text="Markdown.")
     evaluation = models.TextField(blank=True, help_text="Markdown. Leave empty for a default written from the task.")
     rules = models.TextField(blank=True, help_text="Markdown. Participants must accept them to join.")
@@ -150,6 +156,20 @@ class Competition(models.Model):
     @property
     def task_type(self) -> TaskType:
         return get_task(self.task)
+
+    @property
+    def ranking_metric(self) -> str:
+        task = self.task_type
+        return self.metric if self.metric in task.rankable() else task.primary_metric
+
+    @property
+    def other_metrics(self) -> list[str]:
+        """The task's metrics besides the ranking one: columns of the boards and of a team's submissions."""
+        return [metric for metric in self.task_type.metrics if metric != self.ranking_metric]
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.task_type.higher_is_better_for(self.ranking_metric)
 
     @property
     def reveal_time(self) -> datetime:

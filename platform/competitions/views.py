@@ -92,7 +92,7 @@ def competition_data_zip(request: HttpRequest, slug: str) -> StreamingHttpRespon
 def competition_evaluation(request: HttpRequest, slug: str) -> HttpResponse:
     competition = competition_or_404(slug=slug, user=request.user)
     context = competition_context(request, competition, "evaluation")
-    context["evaluation"] = competition.evaluation or default_evaluation(competition.task_type)
+    context["evaluation"] = competition.evaluation or default_evaluation(competition)
     return render(request, "competitions/evaluation.html", context)
 
 

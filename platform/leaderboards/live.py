@@ -49,7 +49,7 @@ def render_view(competition: Competition, view: View, *, team_id: int | None = N
     page = board_page(competition=competition, board=view.board, page=view.page, per_page=PER_PAGE,
                       query=view.query, team_id=team_id)
     context = {"competition": competition, "task": competition.task_type, "board_page": page, "my_team_id": team_id,
-               "progress_chart": top_teams_chart(competition, page)}
+               "progress_chart": top_teams_chart(competition, page), "other_metrics": competition.other_metrics}
     return render_to_string("leaderboards/_table.html", context)
 
 
@@ -59,9 +59,9 @@ def top_teams_chart(competition: Competition, page: BoardPage) -> str:
         return ""
     top = page.entries[:5]
     history = score_history(competition=competition, team_ids=[e.team_id for e in top])
-    higher = competition.task_type.higher_is_better
+    higher = competition.higher_is_better
     series = [Series(e.team, best_so_far(history[e.team_id], higher)) for e in top if history.get(e.team_id)]
-    return chart_svg(series, title=f"Top teams' best public {competition.task_type.primary_metric} over time",
+    return chart_svg(series, title=f"Top teams' best public {competition.ranking_metric} over time",
                      bounds=SCORE_BOUNDS)
 
 
@@ -72,6 +72,7 @@ def _render_all(competition_id: int, views: set[View], teams: set[tuple[str, int
         version = leaderboard_version(competition=competition)
         frames: dict[object, str] = {view: render_view(competition, view) for view in views}
         by_board: dict[str, list[int]] = defaultdict(list)
+        other_metrics = competition.other_metrics
         for board, team_id in teams:
             by_board[board].append(team_id)
         for board, team_ids in by_board.items():  # every viewer's own row: a few queries, however many viewers
@@ -82,7 +83,8 @@ def _render_all(competition_id: int, views: set[View], teams: set[tuple[str, int
                 moves = {team_id: public[team_id] - entry.rank for team_id, entry in entries.items() if team_id in public}
             for team_id, entry in entries.items():
                 frames[(board, team_id)] = render_to_string("leaderboards/_mine.html", {
-                    "e": entry, "board_page": {"board": board, "moves": moves}, "my_team_id": team_id})
+                    "e": entry, "board_page": {"board": board, "moves": moves}, "my_team_id": team_id,
+                    "other_metrics": other_metrics})
     return version, frames
 
 

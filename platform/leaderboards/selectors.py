@@ -36,6 +36,7 @@ class LeaderboardEntry:
     submission_id: int
     submission_count: int
     last_submission_at: datetime
+    scores: dict[str, float] = field(default_factory=dict)  # every metric of the deciding submission, on this board
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,16 @@ def _entry(standing: dict[str, object], rank: int) -> LeaderboardEntry:
         rank=rank, team=standing["team__name"], team_id=standing["team_id"], score=standing["score"],  # type: ignore[arg-type]
         submission_id=standing["submission_id"], submission_count=standing["submission_count"],  # type: ignore[arg-type]
         last_submission_at=standing["last_submission_at"],  # type: ignore[arg-type]
+        scores=standing.get(_SCORES[PUBLIC]) or standing.get(_SCORES[PRIVATE]) or {},  # type: ignore[arg-type]
     )
+
+
+# Each board's row carries its deciding submission's scores on that board: every metric is a column.
+_SCORES = {PUBLIC: "submission__public_scores", PRIVATE: "submission__private_scores"}
+
+
+def _fields(board: str) -> tuple[str, ...]:
+    return (*_FIELDS, _SCORES[board])
 
 
 _FIELDS = ("team_id", "team__name", "score", "sort_key", "decided_at", "submission_id", "submission_count",
@@ -96,7 +106,7 @@ def board_page(
     count = standings.count()
     page = max(1, min(page, max(1, -(-count // per_page))))
     offset = (page - 1) * per_page
-    rows = list(standings.order_by(*_ORDER).values(*_FIELDS)[offset:offset + per_page])
+    rows = list(standings.order_by(*_ORDER).values(*_fields(board))[offset:offset + per_page])
     if query:
         ranks = ranks_of(competition=competition, board=board, team_ids=[row["team_id"] for row in rows])
         entries = [_entry(row, ranks[row["team_id"]]) for row in rows]
@@ -117,7 +127,7 @@ def board_page(
 
 def team_entry(*, competition: Competition, board: str, team_id: int) -> LeaderboardEntry | None:
     """A team's row with its rank: one count over the board's index."""
-    row = _standings(competition, board).filter(team_id=team_id).values(*_FIELDS).first()
+    row = _standings(competition, board).filter(team_id=team_id).values(*_fields(board)).first()
     if row is None:
         return None
     return _entry(row, 1 + _ahead(competition, board, row))
@@ -125,7 +135,7 @@ def team_entry(*, competition: Competition, board: str, team_id: int) -> Leaderb
 
 def team_entries(*, competition: Competition, board: str, team_ids: list[int]) -> dict[int, LeaderboardEntry]:
     """Many teams' rows with their ranks: one query for the rows, one pass for the ranks (live pages' own rows)."""
-    rows = {row["team_id"]: row for row in _standings(competition, board).filter(team_id__in=team_ids).values(*_FIELDS)}
+    rows = {row["team_id"]: row for row in _standings(competition, board).filter(team_id__in=team_ids).values(*_fields(board))}
     ranks = ranks_of(competition=competition, board=board, team_ids=list(rows))
     return {team_id: _entry(row, ranks[team_id]) for team_id, row in rows.items() if team_id in ranks}
 
@@ -164,7 +174,7 @@ def ranks_of(*, competition: Competition, board: str, team_ids: list[int]) -> di
 
 def leaderboard_rows(*, competition: Competition, board: str = PUBLIC) -> list[LeaderboardEntry]:
     """The whole board (exports, tests): every team, best first."""
-    rows = _standings(competition, board).order_by(*_ORDER).values(*_FIELDS)
+    rows = _standings(competition, board).order_by(*_ORDER).values(*_fields(board))
     return [_entry(row, rank) for rank, row in enumerate(rows.iterator(chunk_size=2000), start=1)]
 
 

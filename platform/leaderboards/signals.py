@@ -3,7 +3,8 @@
 The services refresh explicitly, in their own transactions (their queryset
 updates send no signals). Here: a submission saved or deleted refreshes its
 team; a team deleted or renamed moves the board's version; a competition whose
-end, selection limit or task changed is rebuilt.
+end, selection limit, task or metric changed is rebuilt (a new metric first re-reads each submission's ranking
+score from the metrics it already has: nothing is scored again).
 """
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from competitions.models import Competition
 from leaderboards.standings import board_touch, standings_rebuild, standings_refresh
 from submissions import states
 from submissions.models import Submission
+from submissions.services import submission_scores_rank_by
 from teams.models import Team
 
-_RULES = ("end_at", "final_selection_limit", "task")
+_RULES = ("end_at", "final_selection_limit", "task", "metric")
 
 
 @receiver(post_save, sender=Submission, dispatch_uid="standings-submission-saved")
@@ -63,6 +65,8 @@ def _competition_before(sender: type, instance: Competition, **kwargs: object) -
 def _competition_saved(sender: type, instance: Competition, created: bool, **kwargs: object) -> None:
     old = getattr(instance, "_standing_rules", None)
     if old is not None and any(old[name] != getattr(instance, name) for name in _RULES):
+        if (old["metric"], old["task"]) != (instance.metric, instance.task):
+            submission_scores_rank_by(competition=instance)  # each submission's ranking score, from its stored metrics
         standings_rebuild(competition=instance)
     else:
         board_touch(competition_id=instance.pk)

@@ -105,7 +105,7 @@ def _rewrite(competition: Competition, submissions: QuerySet[Submission], standi
 
 
 def _standings(competition: Competition, rows: dict[int, list[Scored]]) -> Iterable[Standing]:
-    higher = competition.task_type.higher_is_better
+    higher = competition.higher_is_better
     for team_id, submissions in rows.items():
         picks = deciding(submissions, higher_is_better=higher, selection_limit=competition.final_selection_limit)
         for board, (pick, score) in picks.items():

@@ -53,7 +53,7 @@ def leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
         "board": page.board, "board_page": page, "private_visible": private_visible, "my_team_id": viewer.team_id,
         "version": leaderboard_version(competition=competition),
         "view_query": _view_query(View(page.board, page.page, page.query)),
-        "progress_chart": top_teams_chart(competition, page),
+        "progress_chart": top_teams_chart(competition, page), "other_metrics": competition.other_metrics,
     })
     return render(request, "leaderboards/leaderboard.html", context)
 

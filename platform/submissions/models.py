@@ -41,6 +41,8 @@ class Submission(models.Model):
     private_score = models.FloatField(null=True, blank=True)
     public_scores = models.JSONField(default=dict, blank=True)
     private_scores = models.JSONField(default=dict, blank=True)
+    public_details = models.JSONField(default=dict, blank=True,
+                                      help_text="Per-class numbers on the public subset, shown to the team only.")
     error_code = models.CharField(max_length=40, blank=True)
     error_message = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

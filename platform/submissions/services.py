@@ -25,6 +25,7 @@ from podium import events
 from podium.errors import PodiumError
 from podium.storage import local_path
 from scoring import SubmissionError
+from scoring.tasktype import PER_CLASS
 from scoring.registry import check_size
 from submissions import states
 from submissions.models import Rescore, Submission
@@ -364,8 +365,9 @@ def submission_score(*, submission_id: int, task_id: str, worker: str = "") -> s
     submission_finish(submission=submission, started=started, scores=scores)
     if submission.kind == MODEL:  # no extra query on the hot path of prediction files
         _next_model(submission_id=submission.pk)
-    logger.info("scored %s=%.6g in %.3f s (attempt %d)", task_type.primary_metric,
-                scores["public"][task_type.primary_metric], time.perf_counter() - started, submission.attempt)
+    metric = submission.competition.ranking_metric
+    logger.info("scored %s=%.6g in %.3f s (attempt %d)", metric, scores["public"][metric],
+                time.perf_counter() - started, submission.attempt)
     return states.SCORED
 
 
@@ -377,7 +379,7 @@ def submission_finish(
     error: SubmissionError | None = None,
 ) -> bool:
     """Record the result if this worker still holds the latest claim."""
-    primary = submission.competition.task_type.primary_metric
+    metric = submission.competition.ranking_metric
     fields: dict[str, object] = {
         "scored_at": timezone.now(),
         "duration_ms": int((time.perf_counter() - started) * 1000),
@@ -389,8 +391,9 @@ def submission_finish(
             status=states.SCORED,
             public_scores=scores["public"],
             private_scores=scores["private"],
-            public_score=scores["public"][primary],
-            private_score=scores["private"][primary],
+            public_score=scores["public"][metric],
+            private_score=scores["private"][metric],
+            public_details=scores.get(PER_CLASS, {}).get("public", {}),
             error_code="",
             error_message="",
         )
@@ -558,3 +561,19 @@ def submission_select(*, submission: Submission, selected: bool) -> Submission:
         standings_refresh(competition=submission.competition, team_ids=[submission.team_id])
     submission.selected = selected
     return submission
+
+
+def submission_scores_rank_by(*, competition: Competition, batch: int = 2000) -> int:
+    """Set every scored submission's public and private score to the competition's ranking metric, from the
+    metrics stored with it (every metric is stored: nothing is scored again); returns how many changed."""
+    metric = competition.ranking_metric
+    changed = 0
+    scored = Submission.objects.filter(competition=competition, status=states.SCORED).only(
+        "pk", "public_scores", "private_scores", "public_score", "private_score")
+    for start in range(0, scored.count(), batch):
+        rows = list(scored.order_by("pk")[start:start + batch])
+        for row in rows:
+            row.public_score = (row.public_scores or {}).get(metric)
+            row.private_score = (row.private_scores or {}).get(metric)
+        changed += Submission.objects.bulk_update(rows, ["public_score", "private_score"])
+    return changed

@@ -67,8 +67,8 @@ def my_submissions(request: HttpRequest, slug: str) -> HttpResponse:
 def _history_chart(competition: Competition, submissions: list[Submission]) -> str:
     """This team's public scores over time, with the best-so-far line."""
     points = [(s.created_at, s.public_score) for s in submissions if s.status == states.SCORED and s.public_score is not None]
-    higher = competition.task_type.higher_is_better
-    metric = competition.task_type.primary_metric
+    higher = competition.higher_is_better
+    metric = competition.ranking_metric
     return chart_svg([Series("best so far", best_so_far(points, higher)), Series("submissions", points, dots=True, step=False)],
                      title=f"Your public {metric} over time", bounds=SCORE_BOUNDS)
 
@@ -115,6 +115,8 @@ def submission_detail(request: HttpRequest, submission_id: int) -> HttpResponse:
         private_visible=private_scores_visible(competition=competition, user=request.user),
         metrics=competition.task_type.metrics,
         state=submission_state(submission),
+        per_class=sorted((submission.public_details or {}).items()),
+        per_class_columns=list(next(iter((submission.public_details or {}).values()), {})),
     )
     return render(request, "submissions/detail.html", context)
 

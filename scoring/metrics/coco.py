@@ -188,3 +188,31 @@ def summarize(precision: np.ndarray, recall: np.ndarray) -> dict[str, float]:
     stats = [ap(all_areas), ap(all_areas, at_50), ap(all_areas, at_75), ap(small), ap(medium), ap(large),
              ar(all_areas, 0), ar(all_areas, 1), ar(all_areas, 2), ar(small, 2), ar(medium, 2), ar(large, 2)]
     return dict(zip(METRICS, stats))
+
+
+
+def evaluate_with_categories(truth: CocoTruth, dets: Detections, subsets: dict[str, np.ndarray],
+                             detail: str) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """`evaluate`, plus each category's AP@[.5:.95], AP@0.5 and AP@0.75 on the subset `detail` (all areas,
+    100 detections: pycocotools' precision array averaged per category as its summary averages it over all;
+    -1 where the category has nothing to measure)."""
+    matching = _Matching(truth, dets)
+    scores, categories = {}, {}
+    for name, images in subsets.items():
+        precision, recall = _accumulate(truth, matching, images)
+        scores[name] = summarize(precision, recall)
+        if name == detail:
+            categories = _per_category(truth, precision)
+    return scores, categories
+
+
+def _per_category(truth: CocoTruth, precision: np.ndarray) -> dict[str, dict[str, float]]:
+    at_50, at_75 = int(np.argmin(np.abs(IOU_THRESHOLDS - 0.5))), int(np.argmin(np.abs(IOU_THRESHOLDS - 0.75)))
+
+    def mean(values: np.ndarray) -> float:
+        valid = values[values > -1]
+        return float(np.mean(valid)) if valid.size else -1.0
+
+    return {str(int(category)): {"ap": mean(precision[:, :, k, 0, 2]), "ap_50": mean(precision[at_50, :, k, 0, 2]),
+                                 "ap_75": mean(precision[at_75, :, k, 0, 2])}
+            for k, category in enumerate(truth.category_ids)}

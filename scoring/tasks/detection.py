@@ -1,4 +1,5 @@
-"""The detection task type: COCO mAP@[.5:.95] (primary) and eleven more COCO numbers, on each subset."""
+"""The detection task type: COCO mAP@[.5:.95] (primary) and eleven more COCO numbers, on each subset;
+AP@0.5 and AP@0.75 may rank too; per-category AP on the public subset for the team."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,8 +7,8 @@ from pathlib import Path
 import orjson
 
 from scoring.formats import coco
-from scoring.metrics.coco import METRICS, evaluate
-from scoring.tasktype import Scores, ScoringOptions, TaskType
+from scoring.metrics.coco import METRICS, evaluate_with_categories
+from scoring.tasktype import PER_CLASS, Scores, ScoringOptions, TaskType
 
 
 def load_truth(path: Path, options: ScoringOptions) -> coco.CocoTruth:
@@ -16,7 +17,9 @@ def load_truth(path: Path, options: ScoringOptions) -> coco.CocoTruth:
 
 def score(truth: coco.CocoTruth, submission: Path, options: ScoringOptions) -> Scores:
     detections = coco.read_detections(submission, truth)
-    return evaluate(truth, detections, {"public": truth.image_public, "private": ~truth.image_public})
+    subsets = {"public": truth.image_public, "private": ~truth.image_public}
+    scores, categories = evaluate_with_categories(truth, detections, subsets, detail="public")
+    return {**scores, PER_CLASS: {"public": categories}}
 
 
 def sample_submission(truth: coco.CocoTruth) -> str:
@@ -31,6 +34,7 @@ TASK = TaskType(
     name="detection",
     label="Object detection (COCO)",
     metrics=METRICS,
+    ranking_metrics=("map", "map_50", "map_75"),
     primary_metric="map",
     higher_is_better=True,
     truth_filename="truth.json",

@@ -36,6 +36,7 @@ TASK = TaskType(
     name="segmentation",
     label="Image segmentation",
     metrics=("dice", "iou"),
+    ranking_metrics=("dice", "iou"),
     primary_metric="dice",
     higher_is_better=True,
     truth_filename="truth.csv",

@@ -1,12 +1,13 @@
-"""The text-classification task type: accuracy (primary) and macro-F1 on each subset."""
+"""The text-classification task type: accuracy (primary), macro-, micro- and weighted-F1 on each subset;
+per-class precision, recall and F1 on the public subset for the team."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from scoring.formats import classification
 from scoring.formats.csvfile import write_csv
-from scoring.metrics.classification import accuracy, macro_f1
-from scoring.tasktype import Scores, ScoringOptions, TaskType
+from scoring.metrics.classification import accuracy, macro_f1, micro_f1, per_class, weighted_f1
+from scoring.tasktype import PER_CLASS, Scores, ScoringOptions, TaskType
 
 
 def load_truth(path: Path, options: ScoringOptions) -> classification.ClassificationTruth:
@@ -21,7 +22,11 @@ def score(truth: classification.ClassificationTruth, submission: Path, options: 
         scores[board] = {
             "accuracy": accuracy(y_true, y_pred),
             "macro_f1": macro_f1(y_true, y_pred, len(truth.classes)),
+            "micro_f1": micro_f1(y_true, y_pred, len(truth.classes)),
+            "weighted_f1": weighted_f1(y_true, y_pred, len(truth.classes)),
         }
+    mask = truth.is_public
+    scores[PER_CLASS] = {"public": per_class(truth.labels[mask], predicted[mask], list(truth.classes))}
     return scores
 
 
@@ -33,7 +38,8 @@ def sample_submission(truth: classification.ClassificationTruth) -> str:
 TASK = TaskType(
     name="text-classification",
     label="Text classification",
-    metrics=("accuracy", "macro_f1"),
+    metrics=("accuracy", "macro_f1", "micro_f1", "weighted_f1"),
+    ranking_metrics=("accuracy", "macro_f1", "micro_f1", "weighted_f1"),
     primary_metric="accuracy",
     higher_is_better=True,
     truth_filename="truth.csv",

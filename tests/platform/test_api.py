@@ -83,7 +83,7 @@ def test_submit_then_read_status_scores_and_error(alice_api: APIClient, competit
     submission_score(submission_id=created["id"], task_id="t")
     detail = alice_api.get(f"/api/v1/submissions/{created['id']}/").json()
     assert detail["status"] == "scored"
-    assert set(detail["scores"]) == {"accuracy", "macro_f1"}
+    assert set(detail["scores"]) == {"accuracy", "macro_f1", "micro_f1", "weighted_f1"}
     assert detail["public_score"] == detail["scores"]["accuracy"]
     assert detail["private_score"] is None  # not before the reveal
     listed = alice_api.get("/api/v1/competitions/topic/submissions/").json()

@@ -80,7 +80,8 @@ def test_a_lower_is_better_task_sorts_ascending(competition, teams, monkeypatch:
 
     from scoring import get_task
 
-    loss_task = dataclasses.replace(get_task("text-classification"), higher_is_better=False)
+    loss_task = dataclasses.replace(get_task("text-classification"), higher_is_better=False,
+                                    lower_is_better=frozenset({"accuracy"}))
     monkeypatch.setattr(type(competition), "task_type", property(lambda self: loss_task))
     alice, bob, _ = teams
     scored(competition, alice, 0.3, 0.3, 10)

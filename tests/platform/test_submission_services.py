@@ -48,7 +48,9 @@ def reference_scores(bundle, predictions: Path) -> dict[str, dict[str, float]]:
         ids = [i for i, (_, u) in truth.items() if u == usage]
         y_true, y_pred = [truth[i][0] for i in ids], [predicted[i] for i in ids]
         scores[board] = {"accuracy": accuracy_score(y_true, y_pred),
-                         "macro_f1": f1_score(y_true, y_pred, average="macro", zero_division=0)}
+                         "macro_f1": f1_score(y_true, y_pred, average="macro", zero_division=0),
+                         "micro_f1": f1_score(y_true, y_pred, average="micro", zero_division=0),
+                         "weighted_f1": f1_score(y_true, y_pred, average="weighted", zero_division=0)}
     return scores
 
 

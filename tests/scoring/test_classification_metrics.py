@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sklearn.metrics import accuracy_score, f1_score
+from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
 from scoring import ScoringOptions, get_task
 
@@ -31,8 +31,18 @@ def sklearn_scores(truth: list[str], predicted: list[str], public: list[bool]) -
         result[board] = {
             "accuracy": accuracy_score(y_true, y_pred),
             "macro_f1": f1_score(y_true, y_pred, average="macro", zero_division=0),
+            "micro_f1": f1_score(y_true, y_pred, average="micro", zero_division=0),
+            "weighted_f1": f1_score(y_true, y_pred, average="weighted", zero_division=0),
         }
     return result
+
+
+def sklearn_per_class(truth: list[str], predicted: list[str], public: list[bool], classes: list[str]) -> dict:
+    mask = np.array(public)
+    y_true, y_pred = np.array(truth)[mask], np.array(predicted)[mask]
+    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=classes, zero_division=0)
+    return {name: {"precision": precision[k], "recall": recall[k], "f1": f1[k], "support": int(support[k])}
+            for k, name in enumerate(classes)}
 
 
 def score(truth_path: Path, submission_path: Path, classes: tuple[str, ...] = ()) -> dict:
@@ -42,7 +52,7 @@ def score(truth_path: Path, submission_path: Path, classes: tuple[str, ...] = ()
 
 def assert_same(ours: dict, reference: dict) -> None:
     for board in ("public", "private"):
-        for metric in ("accuracy", "macro_f1"):
+        for metric in ("accuracy", "macro_f1", "micro_f1", "weighted_f1"):
             assert ours[board][metric] == pytest.approx(reference[board][metric], abs=1e-12), (board, metric)
 
 
@@ -55,7 +65,12 @@ def test_it_matches_sklearn_on_random_data(tmp_path: Path, seed: int, n_rows: in
     predicted = [t if rng.random() < 0.6 else classes[rng.integers(0, n_classes)] for t in truth]
     public = list(rng.random(n_rows) < 0.3)
     truth_path, submission_path = write_case(tmp_path, truth, predicted, public, shuffle=seed)
-    assert_same(score(truth_path, submission_path, tuple(classes)), sklearn_scores(truth, predicted, public))
+    ours = score(truth_path, submission_path, tuple(classes))
+    assert_same(ours, sklearn_scores(truth, predicted, public))
+    reference = sklearn_per_class(truth, predicted, public, classes)
+    assert set(ours["per_class"]["public"]) == set(classes)
+    for name, values in reference.items():
+        assert ours["per_class"]["public"][name] == pytest.approx(values, abs=1e-12), name
 
 
 def test_a_predicted_label_missing_from_the_truth_counts_as_a_zero_f1_class(tmp_path: Path) -> None:

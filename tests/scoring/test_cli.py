@@ -21,7 +21,7 @@ def test_it_prints_public_and_private_scores(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     scores = json.loads(result.stdout)
     assert scores["public"]["accuracy"] == 0.5 and scores["private"]["accuracy"] == 1.0
-    assert set(scores["public"]) == {"accuracy", "macro_f1"}
+    assert set(scores["public"]) == {"accuracy", "macro_f1", "micro_f1", "weighted_f1"}
 
 
 def test_an_invalid_submission_exits_2_with_the_error(tmp_path: Path) -> None:

@@ -19,6 +19,27 @@ from scoring.synthetic import coco_detections, coco_truth
 TASK = get_task("detection")
 
 
+def pycocotools_per_category(truth: dict, detections: list[dict]) -> dict[str, dict[str, float]]:
+    """Each category's AP, AP@0.5 and AP@0.75 on the public images, from COCOeval's precision array."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt = COCO()
+        gt.dataset = copy.deepcopy(truth)
+        gt.createIndex()
+        evaluator = COCOeval(gt, gt.loadRes(copy.deepcopy(detections)), "bbox")
+        evaluator.params.imgIds = [im["id"] for im in truth["images"] if im["usage"] == "Public"]
+        evaluator.evaluate()
+        evaluator.accumulate()
+    precision = evaluator.eval["precision"]  # [T, R, K, A, M]
+
+    def mean(values: np.ndarray) -> float:
+        valid = values[values > -1]
+        return float(np.mean(valid)) if valid.size else -1.0
+
+    return {str(category): {"ap": mean(precision[:, :, k, 0, 2]), "ap_50": mean(precision[0, :, k, 0, 2]),
+                            "ap_75": mean(precision[5, :, k, 0, 2])}
+            for k, category in enumerate(evaluator.params.catIds)}
+
+
 def pycocotools_stats(truth: dict, detections: list[dict]) -> dict[str, list[float]]:
     with contextlib.redirect_stdout(io.StringIO()):
         gt = COCO()
@@ -56,6 +77,17 @@ def test_it_matches_pycocotools_on_random_data(tmp_path: Path, seed: int) -> Non
     truth = coco_truth(n_images=300, n_categories=12, n_boxes=2500, seed=seed, crowd_fraction=0.05)
     detections = coco_detections(truth, n_detections=20000, seed=seed + 10)
     assert_matches_pycocotools(tmp_path, truth, detections)
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_per_category_ap_matches_pycocotools(tmp_path: Path, seed: int) -> None:
+    truth = coco_truth(n_images=200, n_categories=8, n_boxes=1500, seed=seed, crowd_fraction=0.05)
+    detections = coco_detections(truth, n_detections=9000, seed=seed + 10)
+    reference = pycocotools_per_category(truth, detections)
+    result = ours(tmp_path, truth, detections)["per_class"]["public"]
+    assert set(result) == set(reference)
+    for category, values in reference.items():
+        assert result[category] == pytest.approx(values, abs=1e-9), category
 
 
 def small_truth() -> dict:

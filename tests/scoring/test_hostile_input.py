@@ -48,7 +48,8 @@ def test_each_hostile_file_gets_its_code_and_a_message(case: Case, tmp_path: Pat
     submission.write_bytes(case.data)
     if SCORED in case.codes:
         scores = task.score(truth, submission, options)
-        assert set(scores) == {"public", "private"}
+        assert {"public", "private"} <= set(scores) <= {"public", "private", "per_class"}
+        assert all(isinstance(value, float) for board in ("public", "private") for value in scores[board].values())
         return
     with pytest.raises(SubmissionError) as raised:
         task.score(truth, submission, options)
