@@ -16,6 +16,7 @@ from competitions.evaluation import default_evaluation
 from competitions.services import competition_readiness
 from competitions.images import IMAGE_TASKS, test_image_files, thumbnail_png
 from competitions.models import ACTIVE, ENDED, Competition
+from teams.models import DISQUALIFIED
 from competitions.selectors import competition_files, competition_or_404, competitions_visible
 from podium.errors import PodiumError
 from podium.redirects import safe_next
@@ -35,7 +36,8 @@ def competition_context(request: HttpRequest, competition: Competition, tab: str
         "tab": tab,
         "membership": membership,
         "has_access": membership_has_access(competition=competition, membership=membership),
-        "can_submit": state == ACTIVE or (state == ENDED and competition.late_submissions),
+        "can_submit": (state == ACTIVE or (state == ENDED and competition.late_submissions))
+        and not (membership and membership.team.moderation == DISQUALIFIED),
         "quota": quota_for_team(competition=competition, team=membership.team) if membership else None,
         # Only organizers reach a draft's pages: they see what publishing still needs.
         "readiness": competition_readiness(competition=competition) if competition.is_draft else [],

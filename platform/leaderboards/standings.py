@@ -74,9 +74,10 @@ def standings_refresh(*, competition: Competition, team_ids: Iterable[int]) -> i
     wanted = sorted(set(team_ids))
     with transaction.atomic():
         teams = list(Team.objects.select_for_update().filter(pk__in=wanted, competition=competition)
-                     .order_by("pk").values_list("pk", flat=True))
+                     .order_by("pk").values_list("pk", "moderation"))
+        ranked = [pk for pk, moderation in teams if not moderation]  # hidden and disqualified teams: off the boards
         # By team alone: the planner takes the (team, created_at) index, whatever the competition's history.
-        _rewrite(competition, Submission.objects.filter(team_id__in=teams),
+        _rewrite(competition, Submission.objects.filter(team_id__in=ranked),
                  Standing.objects.filter(competition=competition, team_id__in=wanted))
         return board_touch(competition_id=competition.pk)
 
@@ -84,13 +85,15 @@ def standings_refresh(*, competition: Competition, team_ids: Iterable[int]) -> i
 def standings_rebuild(*, competition: Competition) -> int:
     """Every team of the competition: after a change to the rules themselves (or to build them the first time)."""
     with transaction.atomic():
-        list(Team.objects.select_for_update().filter(competition=competition).order_by("pk").values_list("pk", flat=True))
+        teams = Team.objects.select_for_update().filter(competition=competition).order_by("pk")
+        off = {pk for pk, moderation in teams.values_list("pk", "moderation") if moderation}
         _rewrite(competition, Submission.objects.filter(competition=competition),
-                 Standing.objects.filter(competition=competition))
+                 Standing.objects.filter(competition=competition), off_board=off)
         return board_touch(competition_id=competition.pk)
 
 
-def _rewrite(competition: Competition, submissions: QuerySet[Submission], standings: QuerySet[Standing]) -> None:
+def _rewrite(competition: Competition, submissions: QuerySet[Submission], standings: QuerySet[Standing],
+             off_board: set[int] = frozenset()) -> None:  # type: ignore[assignment]
     rows: dict[int, list[Scored]] = defaultdict(list)
     # Status and date are checked here, not in SQL: a condition on another index would tempt the planner away
     # from the team's (or the competition's) own rows.
@@ -98,7 +101,8 @@ def _rewrite(competition: Competition, submissions: QuerySet[Submission], standi
               .values_list("team_id", "status", "id", "public_score", "private_score", "created_at", "selected"))
     for team_id, status, *fields in ranked.iterator(chunk_size=2000):
         scored = Scored(*fields)
-        if status == states.SCORED and scored.public is not None and scored.created_at < competition.end_at:
+        if (status == states.SCORED and scored.public is not None and scored.created_at < competition.end_at
+                and team_id not in off_board):
             rows[team_id].append(scored)
     standings.delete()
     Standing.objects.bulk_create(_standings(competition, rows), batch_size=1000)

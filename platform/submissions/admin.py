@@ -10,7 +10,7 @@ from django.utils.html import format_html
 
 from competitions.admin_scope import OrganizerScopedAdmin
 from submissions.models import Rescore, Submission
-from submissions.services import PLATFORM_ERROR, submissions_retry
+from submissions.services import PLATFORM_ERROR, submissions_rescore, submissions_retry
 
 
 @admin.register(Submission)
@@ -18,7 +18,7 @@ class SubmissionAdmin(OrganizerScopedAdmin):
     list_display = ["id", "competition", "team", "kind", "status", "stage", "public_score", "private_score",
                     "error_code", "created_at", "duration_ms", "inference_ms", "selected"]
     list_filter = ["status", "kind", "error_code", ("competition", admin.RelatedOnlyFieldListFilter)]
-    actions = ["retry_platform_errors"]
+    actions = ["rescore_selected", "retry_platform_errors"]
     search_fields = ["team__name", "description", "error_code"]
     readonly_fields = ["competition", "team", "submitted_by", "kind", "file_download", "original_name", "status",
                        "public_score", "private_score", "public_scores", "private_scores", "error_code",
@@ -26,6 +26,13 @@ class SubmissionAdmin(OrganizerScopedAdmin):
                        "attempt", "task_id", "worker", "requeues", "stage", "progress", "inference_ms", "inference_device", "predictions_file"]
     list_select_related = ["competition", "team"]
     exclude = ["file"]
+
+    @admin.action(description="Rescore the selected submissions (old and new scores kept under Rescores)")
+    def rescore_selected(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
+        count = submissions_rescore(submissions=queryset, requested_by=request.user)
+        skipped = queryset.count() - count
+        note = f"; {skipped} still pending or without predictions, left alone" if skipped else ""
+        self.message_user(request, f"{count} submissions queued for scoring again{note}.")
 
     @admin.action(description="Run again (submissions that failed with platform-error)")
     def retry_platform_errors(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:

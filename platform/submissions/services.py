@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from competitions.models import ENDED, MODEL, UPCOMING, Competition, competition_model_inputs_dir
@@ -33,6 +33,7 @@ from submissions.selectors import quota_for_team
 from submissions.truth_cache import load_truth
 from teams.models import Team
 from teams.selectors import membership_get, membership_has_access
+from teams.services import refuse_disqualified
 from workers import leases
 
 logger = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ def submission_create(
     with transaction.atomic():
         # Lock the team row so that concurrent uploads cannot both pass the daily limit.
         team = Team.objects.select_for_update().get(pk=membership.team_id)
+        refuse_disqualified(team)
         _check_pending_cap(competition=competition, team=team)
         if kind == MODEL:
             _check_failed_model_cap(competition=competition, team=team)
@@ -504,13 +506,19 @@ def submissions_retry(*, submission_ids: list[int]) -> int:
 
 
 def competition_rescore(*, competition: Competition, requested_by: AbstractBaseUser | None) -> int:
-    """Score every finished submission again (after a truth fix), keeping old and new scores.
+    """Score every finished submission again (after a truth fix), keeping old and new scores."""
+    return submissions_rescore(submissions=competition.submissions.all(), requested_by=requested_by)
+
+
+def submissions_rescore(*, submissions: QuerySet[Submission], requested_by: AbstractBaseUser | None) -> int:
+    """Score these submissions again (the finished ones), keeping old and new scores; returns how many.
 
     Predictions are re-scored from the stored file; models are scored from the
     predictions they already made (they are not run again).
     """
     count = 0
-    for submission in competition.submissions.filter(status__in=states.FINAL):
+    for submission in submissions.filter(status__in=states.FINAL).select_related("competition"):
+        competition = submission.competition
         if submission.kind == MODEL and not submission.predictions_file:
             continue  # the model failed before predicting: nothing to score
         with transaction.atomic():

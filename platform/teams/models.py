@@ -9,12 +9,20 @@ from django.db import models
 from competitions.models import Competition
 
 
+HIDDEN, DISQUALIFIED = "hidden", "disqualified"
+MODERATION_CHOICES = [("", "On the boards"), (HIDDEN, "Hidden from the boards"),
+                      (DISQUALIFIED, "Disqualified (off the boards, no more submissions)")]
+
+
 class Team(models.Model):
     competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="teams")
     name = models.CharField(max_length=100)
     created_at = models.DateTimeField(auto_now_add=True)
     # Moves on a rename, a merge or a change of final selection: live leaderboards refresh.
     updated_at = models.DateTimeField(auto_now=True)
+    # Set only through teams.services.team_moderate, which keeps the audit trail and the boards in step.
+    moderation = models.CharField(max_length=20, blank=True, choices=MODERATION_CHOICES, editable=False)
+    moderation_reason = models.CharField(max_length=500, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -22,6 +30,24 @@ class Team(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ModerationEntry(models.Model):
+    """The audit trail of hiding, disqualifying and reinstating teams: who, when, why."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="moderation_entries")
+    moderation = models.CharField(max_length=20, blank=True, choices=MODERATION_CHOICES,
+                                  help_text="The team's state after this entry (empty: reinstated).")
+    reason = models.CharField(max_length=500)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "moderation entries"
+
+    def __str__(self) -> str:
+        return f"{self.team}: {self.get_moderation_display()}"
 
 
 class Membership(models.Model):

@@ -17,10 +17,13 @@ from django.utils import timezone
 
 from competitions.models import ENDED, Competition
 from leaderboards.standings import standings_refresh
+from notifications.services import notify_invite
 from podium.errors import PodiumError
 from submissions import states
-from notifications.services import notify_invite
-from teams.models import ACCEPTED, DECLINED, MERGED, WITHDRAWN, Invite, Membership, Team
+from teams.models import (ACCEPTED, DECLINED, DISQUALIFIED, HIDDEN, MERGED, WITHDRAWN, Invite, Membership,
+                          ModerationEntry, Team)
+
+MODERATIONS = ("", HIDDEN, DISQUALIFIED)
 
 
 def membership_join(*, competition: Competition, user: AbstractBaseUser, accept_rules: bool) -> Membership:
@@ -133,6 +136,8 @@ def invite_accept(*, token: str, user: AbstractBaseUser) -> Membership:
 
 
 def _merge(competition: Competition, *, source: Team, target: Team) -> None:
+    for team in (source, target):
+        refuse_disqualified(team)
     now = timezone.now()
     deadline = competition.merger_deadline or competition.end_at
     if now >= deadline:
@@ -163,6 +168,7 @@ def _check_room(competition: Competition, size: int) -> None:
 def team_leave(*, membership: Membership) -> Membership:
     """Leave a team for a new solo team; the team keeps its submissions."""
     team = membership.team
+    refuse_disqualified(Team.objects.get(pk=team.pk))  # a disqualified member may not start afresh alone
     if team.memberships.count() == 1:
         raise PodiumError("last-member", "You are the only member; there is no team to leave.")
     with transaction.atomic():
@@ -170,3 +176,26 @@ def team_leave(*, membership: Membership) -> Membership:
         membership.team = solo
         membership.save(update_fields=["team"])
     return membership
+
+
+def refuse_disqualified(team: Team) -> None:
+    if team.moderation == DISQUALIFIED:
+        raise PodiumError("team-disqualified", f"Team {team.name} was disqualified by the organizers: "
+                                               f"{team.moderation_reason[:200]}", status=403)
+
+
+def team_moderate(*, team: Team, moderation: str, reason: str, by: AbstractBaseUser | None) -> Team:
+    """Hide a team from the boards, disqualify it, or reinstate it (moderation ""): with a reason, recorded in
+    the audit trail, and the boards updated in the same transaction."""
+    reason = reason.strip()[:500]
+    if moderation not in MODERATIONS:
+        raise PodiumError("invalid", f"Moderation is one of: {', '.join(m or 'reinstate' for m in MODERATIONS)}.")
+    if not reason:
+        raise PodiumError("invalid", "Give a reason: it is kept in the audit trail (and shown to a disqualified team).")
+    with transaction.atomic():
+        locked = Team.objects.select_for_update().get(pk=team.pk)
+        locked.moderation, locked.moderation_reason = moderation, reason
+        locked.save(update_fields=["moderation", "moderation_reason", "updated_at"])
+        ModerationEntry.objects.create(team=locked, moderation=moderation, reason=reason, by=by)
+        standings_refresh(competition=locked.competition, team_ids=[locked.pk])
+    return locked
