@@ -13,26 +13,43 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
-from competitions.admin_fields import UsernamesField
+from competitions.admin_fields import KeptFileInput, LinesField, ModelLimitsField, UsernamesField
 from competitions.bundles import BundleError, competition_import_bundle
+from competitions.demo_data import example_bundle_zip
 from competitions.exports import leaderboard_csv, submissions_csv
 from competitions.models import Competition, CompetitionFile, model_limits_problem
 from competitions.selectors import competitions_managed_by
 from competitions.services import (competition_publish, competition_readiness, competition_write_sample_submission,
                                    truth_validate)
 from podium.errors import PodiumError
+from podium.templatetags.podium_tags import markdown
 from scoring import TruthError, get_task
 from submissions.services import competition_rescore
 
 
 class CompetitionForm(forms.ModelForm):
     organizers = UsernamesField(required=False)
+    submission_kinds = forms.MultipleChoiceField(
+        choices=[("predictions", "Predictions files"), ("model", "Models (run in the sandbox)")],
+        widget=forms.CheckboxSelectMultiple, help_text="What participants may submit.")
+    classes = LinesField(required=False, label="Classes",
+                         help_text="Text classification: one class per line, in the order models output them "
+                                   "(empty: the truth's labels, sorted).")
+    model_limits = ModelLimitsField(label="Model limits and settings",
+                                    help_text="Empty boxes keep the platform's defaults.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "truth_file" in self.fields:
+            self.fields["truth_file"].help_text = truth_formats_help()
 
     class Meta:
         model = Competition
@@ -64,7 +81,36 @@ class CompetitionForm(forms.ModelForm):
         return cleaned
 
 
+TRUTH_EXAMPLES = {
+    "text-classification": ("truth.csv", "id,label,Usage\nt0001,sports,Public\nt0002,food,Private\n"),
+    "detection": ("truth.json", '{"images": [{"id": 1, "file_name": "0001.png", "width": 640, "height": 480, '
+                                '"usage": "Public"}],\n "categories": [{"id": 1, "name": "circle"}],\n'
+                                ' "annotations": [{"id": 1, "image_id": 1, "category_id": 1, '
+                                '"bbox": [10, 20, 50, 40], "area": 2000, "iscrowd": 0}]}'),
+    "segmentation": ("truth.csv", "id,rle,height,width,Usage\nimg_0001,1 3 10 5,64,64,Public\n"
+                                  "img_0002,,64,64,Private\n"),
+}
+
+
+def truth_formats_help() -> str:
+    """Beside the truth field: each task's format with a small example, and a whole example bundle to download."""
+    parts = []
+    for name, (filename, example) in TRUTH_EXAMPLES.items():
+        bundle = reverse("admin:competitions_competition_example", kwargs={"task": name})
+        parts.append(format_html(
+            '<details><summary>{} — <code>{}</code></summary><pre>{}</pre>'
+            '<a href="{}">Download an example bundle ({})</a></details>',
+            get_task(name).label, filename, example, bundle, name))
+    intro = ("Hidden from participants. Usage is Public or Private (which leaderboard a row counts for); "
+             "every row or image of the test set appears once. Formats: docs/bundles.md.")
+    return format_html('<div class="truth-formats">{}{}</div>', intro, mark_safe("".join(parts)))  # noqa: S308
+
+
+KEEP_UPLOADS = {models.FileField: {"widget": KeptFileInput}}  # a validation error elsewhere loses no file
+
+
 class CompetitionFileInline(admin.TabularInline):
+    formfield_overrides = KEEP_UPLOADS
     model = CompetitionFile
     extra = 1
     fields = ["name", "file", "description", "size"]
@@ -78,6 +124,7 @@ class BundleUploadForm(forms.Form):
 @admin.register(Competition)
 class CompetitionAdmin(admin.ModelAdmin):
     form = CompetitionForm
+    formfield_overrides = KEEP_UPLOADS
     change_list_template = "admin/competitions/competition/change_list.html"
     actions = ["publish", "generate_sample_submission", "rescore_all_submissions", "export_leaderboards",
                "export_submissions"]
@@ -167,9 +214,37 @@ class CompetitionAdmin(admin.ModelAdmin):
     def export_submissions(self, request: HttpRequest, queryset: QuerySet[Competition]) -> HttpResponse:
         return _csv_response(submissions_csv(competitions=queryset), "submissions.csv")
 
+    class Media:
+        css = {"all": ["podium/admin.css"]}
+        js = ["podium/admin.js"]
+
+    def render_change_form(self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any) -> HttpResponse:
+        context["markdown_preview_url"] = reverse("admin:competitions_competition_preview")
+        return super().render_change_form(request, context, *args, **kwargs)
+
     def get_urls(self) -> list:  # type: ignore[type-arg]
-        extra = [path("import/", self.admin_site.admin_view(self.import_bundle), name="competitions_competition_import")]
+        extra = [path("import/", self.admin_site.admin_view(self.import_bundle), name="competitions_competition_import"),
+                 path("preview-markdown/", self.admin_site.admin_view(self.preview_markdown),
+                      name="competitions_competition_preview"),
+                 path("example-bundle/<str:task>.zip", self.admin_site.admin_view(self.example_bundle),
+                      name="competitions_competition_example")]
         return extra + super().get_urls()
+
+    def preview_markdown(self, request: HttpRequest) -> HttpResponse:
+        """Organizer Markdown rendered and sanitized as the public pages render it (POST text, at most 200 KB)."""
+        if request.method != "POST":
+            return HttpResponse(status=405)
+        return HttpResponse(markdown(request.POST.get("text", "")[:200_000]), content_type="text/html; charset=utf-8")
+
+    def example_bundle(self, request: HttpRequest, task: str) -> HttpResponse:
+        """A small valid bundle of this task type (a few hundred KB), generated now: a template to start from."""
+        if task not in TRUTH_EXAMPLES:
+            raise Http404("No such task type")
+        with tempfile.TemporaryDirectory() as folder:
+            content = example_bundle_zip(task, Path(folder) / "example.zip").read_bytes()
+        response = HttpResponse(content, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="example-{task}.zip"'
+        return response
 
     def import_bundle(self, request: HttpRequest) -> HttpResponse:
         """Upload a bundle .zip: validated whole, then imported (or nothing changes and every problem is listed)."""

@@ -1,11 +1,14 @@
 """Admin fields that take exact usernames: an organizer's forms never list every account on the site."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 
 def _username_of(value: Any) -> str:
@@ -54,3 +57,147 @@ class UsernamesField(forms.CharField):
         if unknown:
             raise ValidationError(f"No account is named {', '.join(repr(n[:80]) for n in unknown[:5])}.")
         return users
+
+
+class LinesField(forms.CharField):
+    """A list of short texts, one per line (class names, in the order models output them)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 4, "cols": 40}))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> str:
+        return "\n".join(str(item) for item in value) if isinstance(value, list) else (value or "")
+
+    def clean(self, value: Any) -> list[str]:
+        lines = [line.strip() for line in (super().clean(value) or "").splitlines() if line.strip()]
+        too_long = [line for line in lines if len(line) > 100]
+        if too_long:
+            raise ValidationError(f"A class name has at most 100 characters: {too_long[0][:40]!r}…")
+        if len(set(lines)) != len(lines):
+            raise ValidationError("Each class is named once.")
+        return lines
+
+
+# (key, label, integer?) of a competition's model limits and settings, in the order the form shows them.
+MODEL_LIMIT_FIELDS = (
+    ("wall_seconds", "Wall-clock seconds", True), ("cpu_seconds", "CPU seconds", True),
+    ("memory_mb", "Memory (MB)", True), ("batch_size", "Batch size", True), ("output_mb", "Output (MB)", True),
+    ("max_length", "Text: max tokens", True), ("confidence", "Detection: confidence ≥", False),
+    ("iou", "Detection: NMS IoU", False), ("max_detections", "Detection: max boxes", True),
+)
+
+
+class ModelLimitsWidget(forms.MultiWidget):
+    def __init__(self) -> None:
+        widgets = {key: forms.NumberInput(attrs={"step": "1" if whole else "any", "placeholder": "default",
+                                                 "aria-label": label})
+                   for key, label, whole in MODEL_LIMIT_FIELDS}
+        super().__init__(widgets)
+
+    def decompress(self, value: Any) -> list[Any]:
+        value = value if isinstance(value, dict) else {}
+        return [value.get(key) for key, _, _ in MODEL_LIMIT_FIELDS]
+
+    def render(self, name: str, value: Any, attrs: Any = None, renderer: Any = None) -> SafeString:
+        """Each box with its label (the admin's form renderer knows only Django's own widget templates)."""
+        values = value if isinstance(value, list) else self.decompress(value)
+        boxes = [format_html('<label class="model-limit" for="id_{0}_{1}"><span>{2}</span>{3}</label>', name, key, label,
+                             widget.render(f"{name}_{key}", item, {"id": f"id_{name}_{key}"}, renderer))
+                 for (key, label, _), widget, item in zip(MODEL_LIMIT_FIELDS, self.widgets, values)]
+        return format_html('<div class="model-limits">{}</div>', mark_safe("".join(boxes)))  # noqa: S308 - escaped above
+
+
+class ModelLimitsField(forms.MultiValueField):
+    """Model limits and settings as number inputs: empty ones keep the platform's defaults."""
+
+    widget = ModelLimitsWidget
+
+    def __init__(self, **kwargs: Any) -> None:
+        fields = [forms.IntegerField(required=False) if whole else forms.FloatField(required=False)
+                  for _, _, whole in MODEL_LIMIT_FIELDS]
+        super().__init__(fields, require_all_fields=False, required=False, **kwargs)
+
+    def compress(self, data_list: list[Any]) -> dict[str, Any]:
+        return {key: value for (key, _, _), value in zip(MODEL_LIMIT_FIELDS, data_list or []) if value is not None}
+
+
+KEPT_PREFIX = "admin-kept"
+KEPT_SALT = "podium.admin.kept-upload"
+KEPT_SECONDS = 86_400
+
+
+def keep_upload(upload: Any) -> str:
+    """Store an uploaded file aside (in the default storage) and return a signed token that finds it again."""
+    import secrets
+    import time
+
+    from django.core import signing
+    from django.core.files.storage import default_storage
+
+    _forget_old_uploads()
+    name = default_storage.save(f"{KEPT_PREFIX}/{int(time.time())}-{secrets.token_hex(8)}/{Path(upload.name).name}",
+                                upload)
+    upload.seek(0)
+    return signing.dumps(name, salt=KEPT_SALT)
+
+
+def kept_upload(token: str) -> Any:
+    """The file a token from `keep_upload` names, or None (a forged, expired or vanished token)."""
+    from django.core import signing
+    from django.core.files import File
+    from django.core.files.storage import default_storage
+
+    try:
+        name = signing.loads(token, salt=KEPT_SALT, max_age=KEPT_SECONDS)
+    except signing.BadSignature:
+        return None
+    if not isinstance(name, str) or not name.startswith(f"{KEPT_PREFIX}/") or not default_storage.exists(name):
+        return None
+    return File(default_storage.open(name, "rb"), name=Path(name).name)
+
+
+def _forget_old_uploads() -> None:
+    import time
+
+    from django.core.files.storage import default_storage
+
+    try:
+        folders, _ = default_storage.listdir(KEPT_PREFIX)
+    except (FileNotFoundError, OSError):
+        return
+    for folder in folders:
+        stamp = folder.split("-", 1)[0]
+        if stamp.isdigit() and int(stamp) < time.time() - KEPT_SECONDS:
+            from podium.storage import delete_folder
+
+            delete_folder(default_storage, f"{KEPT_PREFIX}/{folder}")
+
+
+class KeptFileInput(forms.ClearableFileInput):
+    """A file input that keeps what was uploaded when the form comes back with errors elsewhere: the file waits
+    aside under a signed token, and the next submission uses it unless another file is chosen or it is cleared."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        upload = super().value_from_datadict(data, files, name)
+        self.kept = None
+        if upload is not None and upload is not False and hasattr(upload, "chunks"):
+            self.kept = (keep_upload(upload), Path(upload.name).name)
+            return upload
+        token = data.get(f"{name}__kept")
+        if upload is not False and token:  # False: "clear" was ticked
+            kept = kept_upload(token)
+            if kept is not None:
+                self.kept = (token, kept.name)
+                return kept
+        return upload
+
+    def render(self, name: str, value: Any, attrs: Any = None, renderer: Any = None) -> SafeString:
+        html = super().render(name, value, attrs, renderer)
+        kept = getattr(self, "kept", None)
+        if not kept:
+            return html
+        note = format_html('<input type="hidden" name="{}__kept" value="{}"><div class="help kept-upload">Kept from your '
+                           'last try: <strong>{}</strong>. It is saved with the form unless you choose another file.'
+                           '</div>', name, kept[0], kept[1])
+        return html + note

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -270,3 +271,28 @@ def all_bundles(folder: Path) -> list[Bundle]:
         detection_bundle(folder / "shape-spotter"),
         segmentation_bundle(folder / "blob-tracer"),
     ]
+
+
+EXAMPLE_SIZES = {
+    "text-classification": (text_classification_bundle, {"n_train": 40, "n_test": 60}),
+    "detection": (detection_bundle, {"n_train": 4, "n_test": 8}),
+    "segmentation": (segmentation_bundle, {"n_train": 4, "n_test": 8}),
+}
+
+
+def example_bundle_zip(task: str, target: Path) -> Path:
+    """A small, valid bundle of this task type as a .zip (a draft: `published` is left out), for organizers to copy."""
+    import zipfile
+
+    make, sizes = EXAMPLE_SIZES[task]
+    with tempfile.TemporaryDirectory() as tmp:
+        bundle = make(Path(tmp) / f"example-{task}", slug=f"example-{task}", **sizes)
+        meta_path = bundle.path / "competition.yaml"
+        meta = yaml.safe_load(meta_path.read_text())
+        meta.pop("published", None)
+        meta_path.write_text(yaml.safe_dump(meta, sort_keys=False))
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(bundle.path.rglob("*")):
+                if path.is_file() and "baselines" not in path.relative_to(bundle.path).parts:
+                    archive.write(path, Path(bundle.path.name) / path.relative_to(bundle.path))
+    return target

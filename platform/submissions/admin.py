@@ -13,9 +13,20 @@ from submissions.models import Rescore, Submission
 from submissions.services import PLATFORM_ERROR, submissions_rescore, submissions_retry
 
 
+def rounded(field: str, label: str):  # type: ignore[no-untyped-def]
+    """A list column showing a score to 4 decimals (the full value stays on the change page and in exports)."""
+    @admin.display(description=label, ordering=field)
+    def show(self: object, obj: object) -> str:
+        value = getattr(obj, field)
+        return "—" if value is None else f"{value:.4f}"
+    return show
+
+
 @admin.register(Submission)
 class SubmissionAdmin(OrganizerScopedAdmin):
-    list_display = ["id", "competition", "team", "kind", "status", "stage", "public_score", "private_score",
+    public = rounded("public_score", "Public score")
+    private = rounded("private_score", "Private score")
+    list_display = ["id", "competition", "team", "kind", "status", "stage", "public", "private",
                     "error_code", "created_at", "duration_ms", "inference_ms", "selected"]
     list_filter = ["status", "kind", "error_code", ("competition", admin.RelatedOnlyFieldListFilter)]
     actions = ["rescore_selected", "retry_platform_errors"]
@@ -65,8 +76,12 @@ class RescoreAdmin(OrganizerScopedAdmin):
     """The audit trail of re-scoring: each submission's old and new result."""
 
     competition_path = "submission__competition"
-    list_display = ["submission", "requested_at", "requested_by", "old_status", "old_public_score", "old_private_score",
-                    "new_status", "new_public_score", "new_private_score", "finished_at"]
+    old_public = rounded("old_public_score", "Old public")
+    old_private = rounded("old_private_score", "Old private")
+    new_public = rounded("new_public_score", "New public")
+    new_private = rounded("new_private_score", "New private")
+    list_display = ["submission", "requested_at", "requested_by", "old_status", "old_public", "old_private",
+                    "new_status", "new_public", "new_private", "finished_at"]
     list_filter = [("submission__competition", admin.RelatedOnlyFieldListFilter)]
     readonly_fields = [f.name for f in Rescore._meta.fields]
 

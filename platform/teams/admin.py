@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from competitions.admin_fields import UsernameField
 from competitions.admin_scope import OrganizerScopedAdmin
 from podium.errors import PodiumError
+from submissions.admin import rounded
 from submissions.models import Submission
 from teams.models import DISQUALIFIED, HIDDEN, Membership, ModerationEntry, Team
 from teams.services import team_moderate
@@ -50,7 +51,9 @@ class SubmissionHistoryInline(admin.TabularInline):
     can_delete = False
     show_change_link = True
     ordering = ["-created_at"]
-    fields = ["created_at", "submitted_by", "kind", "status", "public_score", "private_score", "selected", "error_code"]
+    public = rounded("public_score", "Public score")
+    private = rounded("private_score", "Private score")
+    fields = ["created_at", "submitted_by", "kind", "status", "public", "private", "selected", "error_code"]
     readonly_fields = fields
     verbose_name_plural = "submission history"
 

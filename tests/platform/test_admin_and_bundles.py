@@ -30,7 +30,7 @@ def competition_form(truth: bytes) -> dict:
         "start_at_0": "2026-01-01", "start_at_1": "00:00:00", "end_at_0": "2027-01-01", "end_at_1": "00:00:00",
         "reveal_at_0": "", "reveal_at_1": "",
         "daily_submission_limit": 5, "max_team_size": 5, "final_selection_limit": 2, "max_submission_mb": 10, "max_model_mb": 2048,
-        "submission_kinds": '["predictions"]', "classes": "[]", "model_limits": "{}",
+        "submission_kinds": ["predictions"], "classes": "",
         "truth_file": SimpleUploadedFile("truth.csv", truth),
         "files-TOTAL_FORMS": 0, "files-INITIAL_FORMS": 0, "files-MIN_NUM_FORMS": 0, "files-MAX_NUM_FORMS": 1000,
     }
@@ -76,13 +76,27 @@ def test_a_bad_bundle_lists_every_problem_and_changes_nothing(text_bundle, tmp_p
     assert not Competition.objects.exists()
 
 
-@pytest.mark.parametrize("limits,says", [('{"confidence": 2}', "confidence must be a number from 0 to 1"),
-                                         ('{"wall_secs": 10}', "Unknown keys wall_secs"),
-                                         ('{"memory_mb": "lots"}', "memory_mb must be a whole number"),
-                                         ('[1, 2]', "Use a mapping")])
-def test_model_limits_and_settings_are_validated(admin_client: Client, limits: str, says: str) -> None:
+@pytest.mark.parametrize("limits,says", [({"confidence": "2"}, "confidence must be a number from 0 to 1"),
+                                         ({"wall_seconds": "999999999"}, "wall_seconds must be a whole number from 1"),
+                                         ({"memory_mb": "lots"}, "Enter a whole number"),
+                                         ({"batch_size": "0"}, "batch_size must be a whole number from 1")])
+def test_model_limits_and_settings_are_validated(admin_client: Client, limits: dict, says: str) -> None:
     form = competition_form(b"id,label,Usage\n1,a,Public\n2,b,Private\n")
-    form["model_limits"] = limits
+    form.update({f"model_limits_{key}": value for key, value in limits.items()})
     response = admin_client.post("/admin/competitions/competition/add/", form)
     assert response.status_code == 200 and says in response.content.decode()
     assert not Competition.objects.exists()
+
+
+def test_kinds_classes_and_limits_have_their_own_widgets(admin_client: Client) -> None:
+    form = competition_form(b"id,label,Usage\n1,a,Public\n2,b,Private\n")
+    form.update({"submission_kinds": ["predictions", "model"], "classes": "b\na\n\n",
+                 "model_limits_wall_seconds": "120", "model_limits_confidence": "0.3"})
+    response = admin_client.post("/admin/competitions/competition/add/", form)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    competition = Competition.objects.get(slug="new")
+    assert competition.submission_kinds == ["predictions", "model"] and competition.classes == ["b", "a"]
+    assert competition.model_limits == {"wall_seconds": 120, "confidence": 0.3}
+    page = admin_client.get(f"/admin/competitions/competition/{competition.pk}/change/").content.decode()
+    assert 'type="checkbox" name="submission_kinds" value="model"' in page and 'checked' in page
+    assert 'name="model_limits_wall_seconds" value="120"' in page
