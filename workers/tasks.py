@@ -53,6 +53,21 @@ def notify_ending_competitions() -> int:
     return notify_ending_soon()
 
 
+@app.task(name="workers.tasks.send_daily_summaries")
+def send_daily_summaries() -> int:
+    from notifications.organizers import daily_summaries
+
+    return daily_summaries()
+
+
+@app.task(name="workers.tasks.deliver_webhook", **RETRYING)
+def deliver_webhook(delivery_id: int) -> bool:
+    """Retried with backoff (1 s doubling to a minute, 8 times) while the endpoint refuses or cannot be reached."""
+    from notifications.organizers import webhook_deliver
+
+    return webhook_deliver(delivery_id=delivery_id)
+
+
 @app.task(name="workers.tasks.send_notification_email", **RETRYING)
 def send_notification_email(notification_id: int) -> bool:
     from notifications.services import notification_email_send

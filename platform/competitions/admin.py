@@ -29,6 +29,7 @@ from competitions.models import Competition, CompetitionFile, model_limits_probl
 from competitions.selectors import competitions_managed_by
 from competitions.services import (competition_publish, competition_readiness, competition_write_sample_submission,
                                    truth_validate)
+from notifications.admin import WebhookInline
 from podium.errors import PodiumError
 from podium.templatetags.podium_tags import markdown
 from scoring import TruthError, get_task
@@ -133,7 +134,7 @@ class CompetitionAdmin(admin.ModelAdmin):
     list_filter = ["task"]
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
-    inlines = [CompetitionFileInline]
+    inlines = [CompetitionFileInline, WebhookInline]
     fieldsets = [
         (None, {"fields": ["publication", "title", "slug", "subtitle", "task", "metric", "organizers"]}),
         ("Pages (Markdown)", {"fields": ["overview", "evaluation", "evaluation_preview", "rules"]}),

@@ -9,12 +9,22 @@ INVITE = "invite"
 SUBMISSION_SCORED = "submission-scored"
 SUBMISSION_FAILED = "submission-failed"
 ENDING = "ending"
+PLATFORM_FAILURE = "platform-error"
+READY = "competition-ready"
+DAILY_SUMMARY = "daily-summary"
 KINDS = {
     INVITE: "Team invitations",
     SUBMISSION_SCORED: "A submission was scored",
     SUBMISSION_FAILED: "A submission failed",
     ENDING: "A competition I joined ends within 24 hours",
 }
+# What organizers hear about the competitions they organize (in the inbox, by email if chosen, and by webhook).
+ORGANIZER_KINDS = {
+    PLATFORM_FAILURE: "A submission failed with a platform error (organizers)",
+    READY: "A draft I organize became ready to publish (organizers)",
+    DAILY_SUMMARY: "A daily summary of each competition I organize (organizers)",
+}
+KINDS.update(ORGANIZER_KINDS)
 
 
 class Notification(models.Model):
@@ -40,7 +50,7 @@ class Notification(models.Model):
                                     name="one_notification_per_submission_outcome"),
             models.UniqueConstraint(fields=["user", "invite"], condition=Q(invite__isnull=False),
                                     name="one_notification_per_invite"),
-            models.UniqueConstraint(fields=["user", "kind", "competition"], condition=Q(kind=ENDING),
+            models.UniqueConstraint(fields=["user", "kind", "competition"], condition=Q(kind__in=[ENDING, READY]),
                                     name="one_ending_notice_per_competition"),
         ]
 
@@ -57,3 +67,48 @@ class NotificationSettings(models.Model):
 
     def __str__(self) -> str:
         return f"notification settings of {self.user_id}"
+
+
+def new_webhook_secret() -> str:
+    import secrets
+
+    return secrets.token_hex(24)
+
+
+class Webhook(models.Model):
+    """An organizer's endpoint: each chosen event of the competition is POSTed to it as JSON, signed with the secret
+    (`X-Podium-Signature: sha256=<HMAC-SHA256 of the body>`), and retried with backoff until it answers 2xx."""
+
+    competition = models.ForeignKey("competitions.Competition", on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(max_length=500, help_text="https://… that accepts a JSON POST.")
+    secret = models.CharField(max_length=100, default=new_webhook_secret,
+                              help_text="Shared secret: verify each body's HMAC-SHA256 against X-Podium-Signature.")
+    events = models.JSONField(default=list, blank=True, help_text="Which events (empty: all of them).")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.url
+
+    def wants(self, kind: str) -> bool:
+        return self.active and (not self.events or kind in self.events)
+
+
+class WebhookDelivery(models.Model):
+    """One event sent (or being sent) to one webhook: the payload, each attempt's outcome."""
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=30)
+    payload = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveIntegerField(default=0)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.PositiveIntegerField(null=True, blank=True, help_text="The endpoint's last HTTP status.")
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.webhook_id}"

@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from competitions.models import Competition
-from notifications.models import (ENDING, INVITE, KINDS, SUBMISSION_FAILED, SUBMISSION_SCORED, Notification,
-                                  NotificationSettings)
+from notifications.models import (ENDING, INVITE, KINDS, PLATFORM_FAILURE, SUBMISSION_FAILED, SUBMISSION_SCORED,
+                                  Notification, NotificationSettings)
 from submissions import states
 from submissions.models import Submission
 from teams.models import Invite, Membership
@@ -68,7 +68,13 @@ def notify_invite(*, invite: Invite) -> Notification | None:
 def notify_submission_done(*, submission_id: int) -> Notification | None:
     """Tell the person who submitted that their submission was scored or failed."""
     submission = Submission.objects.select_related("competition").filter(pk=submission_id).first()
-    if submission is None or submission.submitted_by_id is None or submission.status not in states.FINAL:
+    if submission is None or submission.status not in states.FINAL:
+        return None
+    if submission.error_code == PLATFORM_FAILURE:  # the organizers hear it too
+        from notifications.organizers import notify_platform_failure
+
+        notify_platform_failure(submission=submission)
+    if submission.submitted_by_id is None:
         return None
     title = submission.competition.title
     if submission.status == states.SCORED:

@@ -252,6 +252,10 @@ DEFAULT_FROM_EMAIL = env_str("PODIUM_EMAIL_FROM", "Podium <podium@localhost>")
 PODIUM_SITE_URL = env_str("PODIUM_SITE_URL", "http://127.0.0.1:8000")
 # How often the sweep tells members that a competition ends within 24 hours (Celery beat), in seconds.
 PODIUM_ENDING_SWEEP_INTERVAL = env_int("PODIUM_ENDING_SWEEP_INTERVAL", 600, minimum=10)
+# How often organizers get each competition's summary (Celery beat), in seconds.
+PODIUM_DAILY_SUMMARY_INTERVAL = env_int("PODIUM_DAILY_SUMMARY_INTERVAL", 86_400, minimum=60)
+# Webhooks may POST to loopback and private addresses (a receiver on the same network): off by default.
+PODIUM_WEBHOOK_ALLOW_PRIVATE = env_bool("PODIUM_WEBHOOK_ALLOW_PRIVATE", False)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -33,6 +33,8 @@ def competition_form(truth: bytes) -> dict:
         "submission_kinds": ["predictions"], "classes": "",
         "truth_file": SimpleUploadedFile("truth.csv", truth),
         "files-TOTAL_FORMS": 0, "files-INITIAL_FORMS": 0, "files-MIN_NUM_FORMS": 0, "files-MAX_NUM_FORMS": 1000,
+        "webhooks-TOTAL_FORMS": 0, "webhooks-INITIAL_FORMS": 0, "webhooks-MIN_NUM_FORMS": 0,
+        "webhooks-MAX_NUM_FORMS": 1000,
     }
 
 

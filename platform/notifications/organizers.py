@@ -1,0 +1,153 @@
+"""What organizers hear about the competitions they organize: a submission that failed with a platform error, a
+draft that became ready to publish, a daily summary. Each goes to every organizer's inbox (and by email for the
+kinds they chose) and, as signed JSON, to the competition's webhooks, retried with backoff until they answer 2xx.
+
+Webhook URLs are the organizers' own: a worker refuses to POST to loopback, private or link-local addresses (this
+machine's Redis, a cloud's metadata service) unless PODIUM_WEBHOOK_ALLOW_PRIVATE is set.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import socket
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from competitions.models import Competition
+from notifications.models import DAILY_SUMMARY, PLATFORM_FAILURE, READY, Notification, WebhookDelivery
+from notifications.services import notify
+
+logger = logging.getLogger(__name__)
+
+WEBHOOK_TIMEOUT_SECONDS = 10
+SUMMARY_WINDOW = timedelta(hours=24)
+
+
+class WebhookFailed(Exception):
+    """The endpoint did not take the delivery: the task retries it with backoff."""
+
+
+def organizers_notify(*, competition: Competition, kind: str, message: str, url: str, data: dict[str, object],
+                      **about: object) -> int:
+    """Tell every organizer (inbox, email if chosen) and every webhook that wants `kind`; returns how many were told."""
+    told = sum(notify(user_id=user_id, kind=kind, message=message, url=url, competition=competition, **about) is not None
+               for user_id in competition.organizers.values_list("pk", flat=True))
+    payload = {"event": kind, "competition": competition.slug, "message": message,
+               "url": settings.PODIUM_SITE_URL.rstrip("/") + url, "at": timezone.now().isoformat(), "data": data}
+    for webhook in competition.webhooks.filter(active=True):
+        if webhook.wants(kind):
+            delivery = WebhookDelivery.objects.create(webhook=webhook, event=kind, payload=payload)
+            transaction.on_commit(lambda pk=delivery.pk: _deliver_later(pk))
+    return told
+
+
+def _deliver_later(delivery_id: int) -> None:
+    from workers.tasks import deliver_webhook
+
+    deliver_webhook.delay(delivery_id)
+
+
+def notify_platform_failure(*, submission: object) -> int:
+    competition = submission.competition  # type: ignore[attr-defined]
+    return organizers_notify(
+        competition=competition, kind=PLATFORM_FAILURE, submission=submission,
+        message=f"Submission #{submission.pk} to {competition.title} failed with a platform error: "  # type: ignore[attr-defined]
+                f"{submission.error_message[:160]}",  # type: ignore[attr-defined]
+        url=reverse("admin:submissions_submission_change", args=[submission.pk]),  # type: ignore[attr-defined]
+        data={"submission": submission.pk, "error_code": submission.error_code,  # type: ignore[attr-defined]
+              "error_message": submission.error_message[:500]})  # type: ignore[attr-defined]
+
+
+def notify_if_ready(*, competition: Competition) -> int:
+    """A draft that now passes the readiness check: its organizers hear it once."""
+    from competitions.services import competition_readiness
+
+    if not competition.is_draft or Notification.objects.filter(kind=READY, competition=competition).exists():
+        return 0
+    if competition_readiness(competition=competition):
+        return 0
+    return organizers_notify(competition=competition, kind=READY,
+                             message=f"{competition.title} is ready to publish.",
+                             url=reverse("admin:competitions_competition_change", args=[competition.pk]),
+                             data={"ready": True})
+
+
+def daily_summaries(*, now: datetime | None = None) -> int:
+    """For each competition running (or ended within a day), its last 24 hours, once a day; returns how many."""
+    now = now or timezone.now()
+    since = now - SUMMARY_WINDOW
+    told = 0
+    running = Competition.objects.filter(start_at__lte=now, end_at__gt=since, published_at__isnull=False)
+    for competition in running.exclude(organizers=None):
+        if Notification.objects.filter(kind=DAILY_SUMMARY, competition=competition,
+                                       created_at__gt=now - SUMMARY_WINDOW + timedelta(hours=1)).exists():
+            continue
+        counts = competition.submissions.filter(created_at__gte=since, created_at__lt=now).aggregate(
+            submissions=Count("pk"), scored=Count("pk", filter=Q(status="scored")),
+            failed=Count("pk", filter=Q(status="failed")),
+            platform_errors=Count("pk", filter=Q(error_code=PLATFORM_FAILURE)))
+        counts["new_teams"] = competition.teams.filter(created_at__gte=since, created_at__lt=now).count()
+        message = (f"{competition.title}, last 24 hours: {counts['submissions']} submissions ({counts['scored']} scored, "
+                   f"{counts['failed']} failed, {counts['platform_errors']} platform errors), "
+                   f"{counts['new_teams']} new teams.")
+        told += organizers_notify(competition=competition, kind=DAILY_SUMMARY, message=message,
+                                  url=reverse("leaderboard", kwargs={"slug": competition.slug}), data=counts)
+    return told
+
+
+def webhook_signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def webhook_deliver(*, delivery_id: int) -> bool:
+    """POST one delivery; True once delivered (a redelivered task sends nothing again), WebhookFailed otherwise."""
+    import requests
+
+    delivery = WebhookDelivery.objects.select_related("webhook").filter(pk=delivery_id).first()
+    if delivery is None or delivery.delivered_at is not None:
+        return False
+    body = json.dumps(delivery.payload, sort_keys=True).encode()
+    headers = {"Content-Type": "application/json", "User-Agent": "Podium-Webhook",
+               "X-Podium-Event": delivery.event, "X-Podium-Delivery": str(delivery.pk),
+               "X-Podium-Signature": webhook_signature(delivery.webhook.secret, body)}
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=delivery.attempts + 1)
+    try:
+        _refuse_private(delivery.webhook.url)
+        response = requests.post(delivery.webhook.url, data=body, headers=headers, timeout=WEBHOOK_TIMEOUT_SECONDS,
+                                 allow_redirects=False)
+    except (requests.RequestException, WebhookFailed) as exc:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(last_error=str(exc)[:300])
+        raise WebhookFailed(str(exc)[:300]) from None
+    if not 200 <= response.status_code < 300:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(last_status=response.status_code,
+                                                               last_error=f"HTTP {response.status_code}")
+        raise WebhookFailed(f"{delivery.webhook.url} answered {response.status_code}")
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(last_status=response.status_code, last_error="",
+                                                           delivered_at=timezone.now())
+    return True
+
+
+def _refuse_private(url: str) -> None:
+    if settings.PODIUM_WEBHOOK_ALLOW_PRIVATE:
+        return
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise WebhookFailed(f"not an http(s) URL: {url[:80]}")
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
+    except OSError as exc:
+        raise WebhookFailed(f"cannot resolve {parts.hostname[:80]}: {exc}") from None
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast:
+            raise WebhookFailed(f"{parts.hostname[:80]} is a private address ({address}); "
+                                "set PODIUM_WEBHOOK_ALLOW_PRIVATE to allow it")
