@@ -17,6 +17,9 @@ METRIC_TEXT = {
     "map_75": "COCO **AP@0.75**: mean average precision at an IoU threshold of 0.75, as computed by pycocotools",
     "dice": "the mean **Dice** coefficient over all masks (1 where both masks are empty)",
     "iou": "the mean **IoU** over all masks (1 where both masks are empty)",
+    "dice_class_mean": "the **per-class mean Dice**: each class's mean Dice over its masks, then the mean over classes "
+                       "(every class counts the same)",
+    "iou_class_mean": "the **per-class mean IoU**: each class's mean IoU over its masks, then the mean over classes",
 }
 
 _FORMAT = {
@@ -31,7 +34,8 @@ _FORMAT = {
         'Submit a COCO results JSON: a list of `{"image_id", "category_id", "bbox": [x, y, w, h], "score"}`.'
     ),
     "segmentation": (
-        "Mean Dice and mean IoU are both reported.\n\nSubmit a CSV with the header `id,rle` and one row per id, "
+        "Mean Dice and mean IoU, over all masks and per class, are all reported (without classes the two agree); "
+        "your submission's page also shows each class's Dice and IoU on the public part.\n\nSubmit a CSV with the header `id,rle` and one row per id, "
         "masks in Kaggle's run-length encoding (1-indexed, column-major); an empty string is an empty mask."
     ),
 }

@@ -1,7 +1,8 @@
-"""Segmentation files: `truth.csv` (id,rle,height,width,Usage) and submissions (id,rle)."""
+"""Segmentation files: `truth.csv` (id,rle,height,width,Usage, or with a `class` column before Usage where rows are
+image–class pairs) and submissions (id,rle)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from scoring.formats.rle import RunSet, parse_runs
 from scoring.formats.usage import parse_usage, require_both_subsets
 
 TRUTH_HEADER = ["id", "rle", "height", "width", "Usage"]
+TRUTH_HEADER_WITH_CLASS = ["id", "rle", "height", "width", "class", "Usage"]
 SUBMISSION_HEADER = ["id", "rle"]
 
 
@@ -23,16 +25,32 @@ class SegmentationTruth:
     sizes: np.ndarray  # pixels per row (height × width)
     runs: RunSet
     is_public: np.ndarray
+    classes: list[str] = field(default_factory=list)  # sorted; empty without a class column
+    class_codes: np.ndarray | None = None  # per row, into `classes`
+
+
+def _truth_header(path: Path) -> list[str]:
+    """The header with a class column if the file's first line is that one (checked strictly by CsvRows either way)."""
+    with open(path, "rb") as raw:
+        first = raw.readline(4096).decode("utf-8-sig", errors="replace").strip()
+    return TRUTH_HEADER_WITH_CLASS if first.split(",") == TRUTH_HEADER_WITH_CLASS else TRUTH_HEADER
 
 
 def read_truth(path: Path) -> SegmentationTruth:
-    rows = CsvRows(path, TRUTH_HEADER, error=TruthError)
+    header = _truth_header(path)
+    rows = CsvRows(path, header, error=TruthError)
     ids: list[str] = []
     row_of: dict[str, int] = {}
     texts: list[str] = []
     sizes: list[int] = []
+    row_classes: list[str] = []
     usage = bytearray()
-    for row_id, rle, height, width, usage_text in rows:
+    for row in rows:
+        row_id, rle, height, width, usage_text = row[0], row[1], row[2], row[3], row[-1]
+        if len(row) == len(TRUTH_HEADER_WITH_CLASS):
+            if not row[4]:
+                raise TruthError(EMPTY_VALUE, f"truth.csv line {rows.line}: the class is empty.")
+            row_classes.append(row[4])
         if not row_id:
             raise TruthError(EMPTY_VALUE, f"truth.csv line {rows.line}: the id is empty.")
         if row_id in row_of:
@@ -50,7 +68,13 @@ def read_truth(path: Path) -> SegmentationTruth:
         raise TruthError(BAD_RLE, f"truth.csv line {problem.row + 2} (id {ids[problem.row]!r}): the RLE {problem.message}.")
     is_public = np.frombuffer(bytes(usage), dtype=np.uint8).astype(bool)
     require_both_subsets(is_public, file="truth.csv")
-    return SegmentationTruth(ids=ids, row_of=row_of, sizes=size_array, runs=runs, is_public=is_public)
+    classes = sorted(set(row_classes))
+    codes = None
+    if classes:
+        code_of = {name: code for code, name in enumerate(classes)}
+        codes = np.array([code_of[name] for name in row_classes], dtype=np.int64)
+    return SegmentationTruth(ids=ids, row_of=row_of, sizes=size_array, runs=runs, is_public=is_public,
+                             classes=classes, class_codes=codes)
 
 
 def _pixels(height: str, width: str, line: int) -> int:

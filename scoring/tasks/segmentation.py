@@ -1,4 +1,6 @@
-"""The segmentation task type: mean Dice (primary) and mean IoU over masks, on each subset."""
+"""The segmentation task type: mean Dice (primary) and mean IoU over masks, and their means over classes (each
+class's mean first, where rows are image–class pairs; without classes they equal the plain means), on each
+subset; per-class Dice and IoU on the public subset for the team."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,7 +10,7 @@ import numpy as np
 from scoring.formats import segmentation
 from scoring.formats.csvfile import write_csv
 from scoring.metrics.overlap import dice_per_mask, iou_per_mask
-from scoring.tasktype import Scores, ScoringOptions, TaskType
+from scoring.tasktype import PER_CLASS, Scores, ScoringOptions, TaskType
 
 
 def load_truth(path: Path, options: ScoringOptions) -> segmentation.SegmentationTruth:
@@ -21,10 +23,25 @@ def score(truth: segmentation.SegmentationTruth, submission: Path, options: Scor
     area_true, area_pred = truth.runs.areas(), predicted.areas()
     dice = dice_per_mask(intersection, area_true, area_pred)
     iou = iou_per_mask(intersection, area_true, area_pred)
-    return {
-        board: {"dice": float(np.mean(dice[mask])), "iou": float(np.mean(iou[mask]))}
+    scores: Scores = {
+        board: {"dice": float(np.mean(dice[mask])), "iou": float(np.mean(iou[mask])),
+                "dice_class_mean": _class_mean(dice, truth, mask), "iou_class_mean": _class_mean(iou, truth, mask)}
         for board, mask in (("public", truth.is_public), ("private", ~truth.is_public))
     }
+    if truth.classes:
+        scores[PER_CLASS] = {"public": {
+            name: {"dice": float(np.mean(dice[rows])), "iou": float(np.mean(iou[rows])), "rows": int(rows.sum())}
+            for code, name in enumerate(truth.classes)
+            if (rows := truth.is_public & (truth.class_codes == code)).any()}}
+    return scores
+
+
+def _class_mean(values: np.ndarray, truth: segmentation.SegmentationTruth, mask: np.ndarray) -> float:
+    """The mean over classes of each class's mean (classes with rows in this subset); the plain mean without classes."""
+    if truth.class_codes is None:
+        return float(np.mean(values[mask]))
+    codes = truth.class_codes[mask]
+    return float(np.mean([np.mean(values[mask][codes == code]) for code in np.unique(codes)]))
 
 
 def sample_submission(truth: segmentation.SegmentationTruth) -> str:
@@ -35,8 +52,8 @@ def sample_submission(truth: segmentation.SegmentationTruth) -> str:
 TASK = TaskType(
     name="segmentation",
     label="Image segmentation",
-    metrics=("dice", "iou"),
-    ranking_metrics=("dice", "iou"),
+    metrics=("dice", "iou", "dice_class_mean", "iou_class_mean"),
+    ranking_metrics=("dice", "iou", "dice_class_mean", "iou_class_mean"),
     primary_metric="dice",
     higher_is_better=True,
     truth_filename="truth.csv",

@@ -85,8 +85,38 @@ def test_masks_of_different_sizes_and_empty_masks(tmp_path: Path) -> None:
     truth_path, submission_path = write(tmp_path, truth_rows, submission)
     expected = reference([a, b, empty, empty], list(predicted.values()), [True, False, True, False])
     result = score(truth_path, submission_path)
-    assert result["public"] == pytest.approx({"dice": 1.0, "iou": 1.0})  # exact mask, both empty
-    assert result["private"] == pytest.approx(expected["private"], abs=1e-12)
+    assert result["public"] == pytest.approx({"dice": 1.0, "iou": 1.0, "dice_class_mean": 1.0, "iou_class_mean": 1.0})
+    private = expected["private"]
+    assert result["private"] == pytest.approx({**private, "dice_class_mean": private["dice"],
+                                               "iou_class_mean": private["iou"]}, abs=1e-12)  # no classes: plain means
+
+
+@pytest.mark.parametrize("seed", [0, 4])
+def test_class_means_and_per_class_numbers_match_a_numpy_reference(tmp_path: Path, seed: int) -> None:
+    """Rows as image–class pairs: each class's mean first, then the mean over the classes present in a subset."""
+    truth_rows, submission_rows, truth_masks, predicted = segmentation_case(n_masks=150, height=32, width=40, seed=seed)
+    rng = np.random.default_rng(seed)
+    names = [["road", "car", "tree"][k] for k in rng.integers(0, 3, len(truth_rows))]
+    truth_path, submission_path = tmp_path / "truth.csv", tmp_path / "submission.csv"
+    with open(truth_path, "w", newline="") as handle:
+        csv.writer(handle).writerows([("id", "rle", "height", "width", "class", "Usage"),
+                                      *[(*row[:4], name, row[4]) for row, name in zip(truth_rows, names)]])
+    with open(submission_path, "w", newline="") as handle:
+        csv.writer(handle).writerows([("id", "rle"), *submission_rows])
+    result = score(truth_path, submission_path)
+    public = np.array([row[4] == "Public" for row in truth_rows])
+    for board, mask in (("public", public), ("private", ~public)):
+        per_class = {name: reference([t for t, n, m in zip(truth_masks, names, mask) if n == name and m],
+                                     [p for p, n, m in zip(predicted, names, mask) if n == name and m],
+                                     [True] * sum(n == name and m for n, m in zip(names, mask)))["public"]
+                     for name in sorted(set(np.array(names)[mask]))}
+        for metric in ("dice", "iou"):
+            expected = float(np.mean([values[metric] for values in per_class.values()]))
+            assert result[board][f"{metric}_class_mean"] == pytest.approx(expected, abs=1e-12), (board, metric)
+        if board == "public":
+            for name, values in per_class.items():
+                assert result["per_class"]["public"][name]["dice"] == pytest.approx(values["dice"], abs=1e-12)
+                assert result["per_class"]["public"][name]["iou"] == pytest.approx(values["iou"], abs=1e-12)
 
 
 @pytest.mark.parametrize(
