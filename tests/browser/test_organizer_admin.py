@@ -1,0 +1,36 @@
+"""Organizers in real Chromium: the Markdown preview follows what is typed, the model limits are labelled boxes,
+and an inbox invitation is accepted with one click."""
+from __future__ import annotations
+
+import pytest
+
+from teams.models import Membership
+from teams.services import invite_create, membership_join
+from tests.browser.conftest import log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_markdown_preview_follows_the_organizers_typing(live_server, page, competition, django_user_model) -> None:
+    django_user_model.objects.create_superuser("root", "root@example.com", "root-pass-1")
+    log_in(page, live_server.url, "root", "root-pass-1")
+    page.goto(f"{live_server.url}/admin/competitions/competition/{competition.pk}/change/")
+    page.fill("#id_rules", "## House rules\n\n*One* account each. <script>window.owned = 1</script>")
+    preview = page.locator("#id_rules + .markdown-preview")
+    preview.locator("h2", has_text="House rules").wait_for()
+    assert preview.locator("em").inner_text() == "One"
+    assert page.evaluate("() => window.owned") is None  # sanitized: the script neither shows nor runs
+    assert page.locator(".model-limits label").count() == 9
+    assert page.get_by_label("Wall-clock seconds").count() == 1
+
+
+def test_an_invitation_is_accepted_from_the_inbox(live_server, page, competition, alice, bob) -> None:
+    alices = membership_join(competition=competition, user=alice, accept_rules=True)
+    invite_create(membership=alices, username="bob")
+    log_in(page, live_server.url, "bob", "bob-pass-1")
+    page.goto(f"{live_server.url}/c/topic/")
+    page.click("text=Inbox")
+    page.click("button:has-text('Accept')")
+    page.locator(".message.success").wait_for()
+    assert Membership.objects.get(user=bob, competition=competition).team_id == alices.team_id
+    assert "Invitation accepted." in page.content()
