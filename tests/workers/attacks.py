@@ -31,8 +31,9 @@ def _write(path: str, hits: torch.Tensor, index: int) -> int:
     return 1
 
 
-def _peek(path: str, text: torch.Tensor, row: int) -> int:
+def _peek(path: str, text: torch.Tensor, row: int, done: torch.Tensor) -> int:
     text[row] = torch.from_file(path, shared=False, size=16, dtype=torch.uint8)
+    done[row] = 1
     return 1
 
 
@@ -74,10 +75,12 @@ class Intruder(torch.nn.Module):
             attempts.append(torch.jit.fork(_read, paths[i], hits, i))
             if i % 4096 == 4095:  # a few thousand in flight at a time
                 torch.jit.wait(torch.jit.fork(_read, self.anchor, anchors, 0))
-        # Until every attempt has started, then twice more so that both pool threads have moved on:
-        # the process must not exit with a forked call still running.
+        # Until every attempt has started and every write has finished or failed (a failed one stays at 1: the
+        # cap ends the wait), then twice more so that the pool threads have moved on: the process must not exit
+        # with a forked call still running. On a loaded machine a write may take a while.
         rounds = 0
-        while bool((hits == 0).any()) and rounds < 10000:
+        writes = hits[len(paths):]
+        while (bool((hits == 0).any()) or bool((writes == 1).any())) and rounds < 20000:
             torch.jit.wait(torch.jit.fork(_read, self.anchor, anchors, 1))
             rounds += 1
         for _ in range(2):
@@ -89,11 +92,16 @@ class Intruder(torch.nn.Module):
                 found.append(paths[i])
         # The first 16 bytes of each (files shorter than that show as dots), again with fork as try/except.
         text = torch.zeros(len(found) + 1, 16, dtype=torch.uint8)
+        done = torch.zeros(len(found) + 1)
         peeks: List[torch.jit.Future[int]] = []
         for r in range(len(found)):
-            peeks.append(torch.jit.fork(_peek, found[r], text, r))
-        for _ in range(3):  # queued behind the peeks: both pool threads move past them
-            torch.jit.wait(torch.jit.fork(_peek, self.anchor, text, len(found)))
+            peeks.append(torch.jit.fork(_peek, found[r], text, r, done))
+        rounds = 0
+        while bool((done[:len(found)] == 0).any()) and rounds < 20000:  # each peek done (or failed: the cap)
+            torch.jit.wait(torch.jit.fork(_peek, self.anchor, text, len(found), done))
+            rounds += 1
+        for _ in range(3):  # queued behind the peeks: the pool threads move past them
+            torch.jit.wait(torch.jit.fork(_peek, self.anchor, text, len(found), done))
         for r in range(len(found)):
             print("HIT " + found[r] + " " + _printable(text[r]))
         for j in range(len(self.writes)):
