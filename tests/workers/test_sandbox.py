@@ -105,7 +105,8 @@ def test_a_torchscript_model_probing_every_pid_reads_nothing_and_writes_nothing_
     assert tried == total and int(total) > 400_000  # every attempt ran; the failed ones failed quietly
     leaked = {name for name, text in SECRETS.items() if text[:16] in result.log}
     if unsandboxed:  # the control: the same model gets everything, directly and through the neighbour's /proc
-        assert leaked == set(SECRETS) and set(survivors) == set(writes), (leaked, survivors)
+        assert leaked == set(SECRETS) and set(survivors) == set(writes), (leaked, survivors, hits(result.log)[:12],
+                                                                          result.log[-400:])
         found = "\n".join(hits(result.log))
         for path in (f"/proc/{neighbour}/root/{relative[0]}", f"/proc/{neighbour}/cwd/secret_key", f"/proc/{neighbour}/fd/3"):
             assert f"HIT {path} " in found, path
