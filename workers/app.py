@@ -58,6 +58,11 @@ app.conf.update(
             "schedule": float(settings.PODIUM_SWEEP_INTERVAL),
             "options": {"queue": "scoring", "expires": max(settings.PODIUM_SWEEP_INTERVAL - 1, 1)},
         },
+        "carry-phase-selections": {
+            "task": "workers.tasks.carry_phase_selections",
+            "schedule": float(settings.PODIUM_SWEEP_INTERVAL),
+            "options": {"queue": "scoring", "expires": max(settings.PODIUM_SWEEP_INTERVAL - 1, 1)},
+        },
         "organizer-daily-summaries": {
             "task": "workers.tasks.send_daily_summaries",
             "schedule": float(settings.PODIUM_DAILY_SUMMARY_INTERVAL),

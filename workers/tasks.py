@@ -53,6 +53,13 @@ def notify_ending_competitions() -> int:
     return notify_ending_soon()
 
 
+@app.task(name="workers.tasks.carry_phase_selections")
+def carry_phase_selections() -> int:
+    from submissions.services import phases_carry
+
+    return phases_carry()
+
+
 @app.task(name="workers.tasks.send_daily_summaries")
 def send_daily_summaries() -> int:
     from notifications.organizers import daily_summaries

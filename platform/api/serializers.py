@@ -6,7 +6,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from competitions.models import SUBMISSION_KINDS, Competition
+from competitions.models import SUBMISSION_KINDS, Competition, phase_at
 from submissions.models import Submission
 from submissions.selectors import queue_places
 
@@ -38,8 +38,20 @@ class CompetitionSerializer(serializers.ModelSerializer):
         return competition.state()
 
 
+class PhaseSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    start = serializers.DateTimeField(source="start_at")
+    end = serializers.DateTimeField(source="end_at")
+    daily_submission_limit = serializers.IntegerField(source="daily_limit")
+    submission_kinds = serializers.ListField(child=serializers.CharField(), source="kinds")
+    carry_selected = serializers.BooleanField()
+
+
 class CompetitionDetailSerializer(CompetitionSerializer):
     subtitle = serializers.CharField()
+    phases = PhaseSerializer(many=True, read_only=True, help_text="Empty: a single stage (Kaggle's).")
+    phase = serializers.SerializerMethodField()
     reveal = serializers.DateTimeField(source="reveal_time")
     higher_is_better = serializers.SerializerMethodField()
     metrics = serializers.SerializerMethodField()
@@ -53,8 +65,13 @@ class CompetitionDetailSerializer(CompetitionSerializer):
         fields = CompetitionSerializer.Meta.fields + [
             "subtitle", "reveal", "higher_is_better", "metrics", "classes", "submission_kinds",
             "daily_submission_limit", "max_team_size", "final_selection_limit",
-            "remaining_submissions_today", "quota_resets_at", "joined",
+            "remaining_submissions_today", "quota_resets_at", "joined", "phases", "phase",
         ]
+
+    def get_phase(self, competition: Competition) -> str | None:
+        """The running phase's slug (or the last one started); null without phases."""
+        phase = phase_at(competition)
+        return phase.slug if phase else None
 
     def get_higher_is_better(self, competition: Competition) -> bool:
         return competition.higher_is_better
@@ -114,6 +131,7 @@ class QueuePlaceSerializer(serializers.Serializer):
 
 class SubmissionSerializer(serializers.ModelSerializer):
     competition = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    phase = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     team = serializers.CharField(source="team.name", read_only=True)
     private_score = serializers.SerializerMethodField()
     scores = serializers.JSONField(source="public_scores", read_only=True)
@@ -124,7 +142,7 @@ class SubmissionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Submission
         fields = [
-            "id", "competition", "team", "kind", "status", "description", "public_score", "private_score",
+            "id", "competition", "phase", "team", "kind", "status", "description", "public_score", "private_score",
             "scores", "private_scores", "error", "created_at", "scored_at", "duration_ms", "selected", "queue",
         ]
 
@@ -168,6 +186,7 @@ class LeaderboardEntrySerializer(serializers.Serializer):
 class LeaderboardSerializer(serializers.Serializer):
     metric = serializers.CharField()
     board = serializers.CharField()
+    phase = serializers.CharField(allow_null=True, help_text="The phase's slug; null without phases.")
     higher_is_better = serializers.BooleanField()
     count = serializers.IntegerField(help_text="Teams on the board (or matching `q`).")
     page = serializers.IntegerField()

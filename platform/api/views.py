@@ -19,9 +19,9 @@ from api import serializers as s
 from api.pagination import PARAMETERS as PAGE_PARAMETERS
 from api.pagination import paginated
 from competitions.data_files import data_zip_response, file_description
-from competitions.models import Competition
+from competitions.models import Competition, phase_at
 from competitions.selectors import competition_files, competition_visible, competitions_visible
-from leaderboards.selectors import BOARDS, MAX_PER_PAGE, PER_PAGE, PRIVATE, board_page
+from leaderboards.selectors import BOARDS, MAX_PER_PAGE, PER_PAGE, PRIVATE, board_page, requested_phase
 from podium.errors import PodiumError
 from submissions.models import Submission
 from submissions.selectors import (
@@ -89,7 +89,8 @@ class CompetitionDetailView(APIView):
     def get(self, request: Request, slug: str) -> Response:
         competition = _competition(slug, request)
         membership = membership_get(competition=competition, user=request.user)
-        quota = quota_for_team(competition=competition, team=membership.team) if membership else None
+        quota = (quota_for_team(competition=competition, team=membership.team, phase=phase_at(competition))
+                 if membership else None)
         context = {"quota": quota, "membership": membership}
         return Response(s.CompetitionDetailSerializer(competition, context=context).data)
 
@@ -218,6 +219,8 @@ class LeaderboardView(APIView):
             OpenApiParameter("page", int, default=1),
             OpenApiParameter("page_size", int, default=PER_PAGE, description=f"at most {MAX_PER_PAGE}"),
             OpenApiParameter("q", str, description="teams whose name contains this (their ranks are the board's)"),
+            OpenApiParameter("phase", str, description="a phase's slug (default: the running phase); "
+                                                       "competitions without phases ignore it"),
         ],
         responses={200: s.LeaderboardSerializer, **ERRORS},
     )
@@ -237,9 +240,13 @@ class LeaderboardView(APIView):
         team_id = None
         if request.user.is_authenticated:
             team_id = competition.memberships.filter(user=request.user).values_list("team_id", flat=True).first()
+        wanted = request.query_params.get("phase")
+        phase = requested_phase(competition, wanted)
+        if wanted and (phase is None or phase.slug != wanted):
+            known = ", ".join(competition.phases.values_list("slug", flat=True)) or "none"
+            raise PodiumError("invalid", f"No phase {wanted[:40]!r} here; its phases: {known}.")
         page = board_page(competition=competition, board=board, page=page_number, per_page=page_size,
-                          query=request.query_params.get("q", ""), team_id=team_id)
-        task = competition.task_type
+                          query=request.query_params.get("q", ""), team_id=team_id, phase=phase)
 
         def link(number: int) -> str:
             params = request.query_params.copy()
@@ -248,6 +255,7 @@ class LeaderboardView(APIView):
 
         payload = {
             "metric": competition.ranking_metric, "board": board, "higher_is_better": competition.higher_is_better,
+            "phase": phase.slug if phase else None,
             "count": page.count, "page": page.page, "pages": page.pages, "page_size": page.per_page,
             "next": link(page.page + 1) if page.has_next else None,
             "previous": link(page.page - 1) if page.has_previous else None,

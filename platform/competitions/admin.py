@@ -25,7 +25,7 @@ from competitions.admin_fields import KeptFileInput, LinesField, ModelLimitsFiel
 from competitions.bundles import BundleError, competition_import_bundle
 from competitions.demo_data import example_bundle_zip
 from competitions.exports import leaderboard_csv, submissions_csv
-from competitions.models import Competition, CompetitionFile, model_limits_problem
+from competitions.models import Competition, CompetitionFile, Phase, model_limits_problem
 from competitions.selectors import competitions_managed_by
 from competitions.services import (competition_publish, competition_readiness, competition_write_sample_submission,
                                    truth_validate)
@@ -110,6 +110,40 @@ def truth_formats_help() -> str:
 KEEP_UPLOADS = {models.FileField: {"widget": KeptFileInput}}  # a validation error elsewhere loses no file
 
 
+class PhaseForm(forms.ModelForm):
+    submission_kinds = forms.MultipleChoiceField(
+        choices=[("predictions", "Predictions"), ("model", "Models")], widget=forms.CheckboxSelectMultiple,
+        required=False, help_text="None ticked: the competition's.")
+
+    class Meta:
+        model = Phase
+        fields = ["order", "name", "slug", "start_at", "end_at", "truth_file", "daily_submission_limit",
+                  "submission_kinds", "carry_selected"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        start, end = cleaned.get("start_at"), cleaned.get("end_at")
+        if start and end and end <= start:
+            self.add_error("end_at", "A phase ends after it starts.")
+        truth, competition = cleaned.get("truth_file"), getattr(self.instance, "competition", None)
+        if truth and "truth_file" in self.changed_data and competition is not None and competition.pk:
+            try:
+                truth_validate(task=competition.task_type, file=truth, classes=competition.classes or None)
+            except TruthError as exc:
+                self.add_error("truth_file", f"{exc.code}: {exc.message}")
+        return cleaned
+
+
+class PhaseInline(admin.StackedInline):
+    """Phases (optional): none means Kaggle's single stage, the competition's own dates and truth."""
+
+    model = Phase
+    form = PhaseForm
+    extra = 0
+    formfield_overrides = KEEP_UPLOADS
+    verbose_name_plural = "phases (optional: leave empty for a single stage)"
+
+
 class CompetitionFileInline(admin.TabularInline):
     formfield_overrides = KEEP_UPLOADS
     model = CompetitionFile
@@ -134,7 +168,7 @@ class CompetitionAdmin(admin.ModelAdmin):
     list_filter = ["task"]
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
-    inlines = [CompetitionFileInline, WebhookInline]
+    inlines = [PhaseInline, CompetitionFileInline, WebhookInline]
     fieldsets = [
         (None, {"fields": ["publication", "title", "slug", "subtitle", "task", "metric", "organizers"]}),
         ("Pages (Markdown)", {"fields": ["overview", "evaluation", "evaluation_preview", "rules"]}),

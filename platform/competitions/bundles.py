@@ -24,8 +24,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from competitions.models import (SUBMISSION_KINDS, Competition, CompetitionFile, Phase, competition_model_inputs_dir,
+                                 public_storage)
 from competitions.services import competition_publish
-from competitions.models import SUBMISSION_KINDS, Competition, CompetitionFile, competition_model_inputs_dir, public_storage
 from podium.errors import PodiumError
 from podium.storage import copy_folder_out, delete_folder
 from scoring import TASKS, ScoringError, ScoringOptions, get_task
@@ -38,8 +39,14 @@ FIELDS: dict[str, type | tuple[type, ...]] = {
     "start": (str, date, datetime), "end": (str, date, datetime), "reveal": (str, date, datetime),
     "daily_submission_limit": int, "max_team_size": int, "final_selection_limit": int,
     "submission_kinds": list, "classes": list, "model_limits": dict, "max_submission_mb": int, "max_model_mb": int,
-    "late_submissions": bool, "max_pending_submissions": int, "published": bool, "metric": str,
+    "late_submissions": bool, "max_pending_submissions": int, "published": bool, "metric": str, "phases": list,
 }
+# Each entry of `phases:` (all but daily_submission_limit, submission_kinds and carry_selected required).
+PHASE_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "name": str, "slug": str, "start": (str, date, datetime), "end": (str, date, datetime), "truth": str,
+    "daily_submission_limit": int, "submission_kinds": list, "carry_selected": bool,
+}
+PHASE_REQUIRED = ("name", "slug", "start", "end", "truth")
 REQUIRED = ("slug", "title", "task")
 
 
@@ -57,6 +64,7 @@ class BundleSpec:
     public_files: list[Path] = field(default_factory=list)
     # Files stored with other content than the bundle's: test.csv with image names made relative to its folder.
     rewrites: dict[Path, bytes] = field(default_factory=dict)
+    phases: list[dict[str, Any]] = field(default_factory=list)  # each with its truth's path checked
 
 
 @contextmanager
@@ -126,9 +134,49 @@ def bundle_validate(folder: Path) -> BundleSpec:
     rewrites: dict[Path, bytes] = {}
     if truth is not None:
         _check_against_truth(task.name, truth, public_dir, problems, rewrites)
+    phases = _check_phases(folder, meta, task, problems)
     if problems:
         raise BundleError(problems)
-    return BundleSpec(folder=folder, meta=meta, truth_path=truth_path, public_files=public_files, rewrites=rewrites)
+    return BundleSpec(folder=folder, meta=meta, truth_path=truth_path, public_files=public_files, rewrites=rewrites,
+                      phases=phases)
+
+
+def _check_phases(folder: Path, meta: dict[str, Any], task: Any, problems: list[str]) -> list[dict[str, Any]]:
+    """`phases:` entries, each with a truth file inside the bundle that parses; dates in order; slugs unique."""
+    entries = meta.get("phases") or []
+    checked: list[dict[str, Any]] = []
+    for number, entry in enumerate(entries if isinstance(entries, list) else [], start=1):
+        where = f"competition.yaml: phases[{number}]"
+        if not isinstance(entry, dict):
+            problems.append(f"{where} must be a mapping of name, slug, start, end, truth")
+            continue
+        missing = [name for name in PHASE_REQUIRED if name not in entry]
+        unknown = [str(name)[:40] for name in entry if name not in PHASE_FIELDS]
+        wrong = [name for name, value in entry.items() if name in PHASE_FIELDS and (
+            not isinstance(value, PHASE_FIELDS[name]) or (PHASE_FIELDS[name] is int and isinstance(value, bool)))]
+        for text, names in (("lacks", missing), ("has unknown fields", unknown), ("has the wrong type for", wrong)):
+            if names:
+                problems.append(f"{where} {text} {', '.join(names)}")
+        if missing or wrong:
+            continue
+        start, end = (_moment_or_none(entry[name]) for name in ("start", "end"))
+        if start is None or end is None or end <= start:
+            problems.append(f"{where}: start and end must be dates (YYYY-MM-DD or ISO 8601), the end after the start")
+            continue
+        truth_path = (folder / entry["truth"]).resolve()
+        if not truth_path.is_relative_to(folder.resolve()) or not truth_path.is_file():
+            problems.append(f"{where}: truth {entry['truth'][:80]!r} is not a file inside the bundle")
+            continue
+        try:
+            task.load_truth(truth_path, ScoringOptions(classes=tuple(meta.get("classes") or ())))
+        except ScoringError as exc:
+            problems.append(f"{where}: {entry['truth'][:80]}: {exc.code}: {exc.message}")
+            continue
+        checked.append({**entry, "start": start, "end": end, "truth": truth_path})
+    slugs = [entry["slug"] for entry in checked]
+    if len(set(slugs)) != len(slugs):
+        problems.append("competition.yaml: phases need different slugs")
+    return checked
 
 
 def _read_meta(folder: Path, problems: list[str]) -> dict[str, Any]:
@@ -265,6 +313,12 @@ TEST_INPUT_CHECKS = {
 }
 
 
+def _moment_or_none(value: str | date | datetime) -> datetime | None:
+    if isinstance(value, str) and _parse_moment(value) is None:
+        return None
+    return _as_datetime(value, timezone.now())
+
+
 def _type_names(expected: type | tuple[type, ...]) -> str:
     names = {str: "text", int: "a whole number", bool: "true or false", list: "a list", dict: "a mapping",
              date: "a date (YYYY-MM-DD)", datetime: "an ISO 8601 date-time"}
@@ -353,7 +407,26 @@ def _apply(spec: BundleSpec) -> tuple[Competition, bool]:
                 item.file.save(name, handle, save=False)
                 item.save()
         _store_model_inputs(competition, folder / "test_inputs", spec)
+        _store_phases(competition, spec.phases)
     return competition, created
+
+
+def _store_phases(competition: Competition, phases: list[dict[str, Any]]) -> None:
+    """The bundle's phases, by slug; a phase left out goes, unless it has submissions (then nothing is imported)."""
+    keep = [entry["slug"] for entry in phases]
+    gone = competition.phases.exclude(slug__in=keep)
+    used = list(gone.filter(submissions__isnull=False).values_list("slug", flat=True).distinct())
+    if used:
+        raise BundleError([f"phase {slug!r} has submissions: keep it in competition.yaml" for slug in used])
+    gone.delete()
+    for order, entry in enumerate(phases, start=1):
+        phase, _ = Phase.objects.update_or_create(competition=competition, slug=entry["slug"], defaults={
+            "order": order, "name": entry["name"], "start_at": entry["start"], "end_at": entry["end"],
+            "daily_submission_limit": entry.get("daily_submission_limit"),
+            "submission_kinds": entry.get("submission_kinds", []), "carry_selected": entry.get("carry_selected", False),
+        })
+        with open(entry["truth"], "rb") as truth:
+            phase.truth_file.save(Path(entry["truth"]).name, File(truth), save=True)
 
 
 @contextmanager
@@ -414,6 +487,21 @@ def _write_bundle(competition: Competition, folder: Path) -> Path:
         meta["classes"] = list(competition.classes)
     if competition.model_limits:
         meta["model_limits"] = dict(competition.model_limits)
+    phases = []
+    for phase in competition.phases.all():
+        truth = f"phases/{phase.slug}/{competition.task_type.truth_filename}"
+        (folder / truth).parent.mkdir(parents=True, exist_ok=True)
+        with phase.truth_file.open("rb") as source:
+            (folder / truth).write_bytes(source.read())
+        entry = {"name": phase.name, "slug": phase.slug, "start": phase.start_at.isoformat(),
+                 "end": phase.end_at.isoformat(), "truth": truth, "carry_selected": phase.carry_selected}
+        if phase.daily_submission_limit is not None:
+            entry["daily_submission_limit"] = phase.daily_submission_limit
+        if phase.submission_kinds:
+            entry["submission_kinds"] = list(phase.submission_kinds)
+        phases.append(entry)
+    if phases:
+        meta["phases"] = phases
     (folder / "competition.yaml").write_text(yaml.safe_dump(meta, sort_keys=False, allow_unicode=True), encoding="utf-8")
     for name, text in (("overview.md", competition.overview), ("evaluation.md", competition.evaluation), ("rules.md", competition.rules)):
         if text:

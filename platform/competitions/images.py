@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from competitions.models import Competition, CompetitionFile
+from competitions.models import Competition, CompetitionFile, Phase
 from podium.storage import local_path
 from scoring.formats import coco
 from scoring.formats.rle import rle_decode
@@ -41,7 +41,7 @@ def overlay_png(*, submission: Submission) -> bytes | None:
     if draw is None:
         return None
     with local_path(predictions.storage, predictions.name) as path:
-        return draw(competition, path)
+        return draw(competition, path, submission.phase)
 
 
 def _public_file(competition: Competition, name: str) -> io.BytesIO | None:
@@ -53,8 +53,8 @@ def _public_file(competition: Competition, name: str) -> io.BytesIO | None:
         return io.BytesIO(stored.read())
 
 
-def _detection_overlay(competition: Competition, predictions: Path) -> bytes | None:
-    truth = load_truth(competition)
+def _detection_overlay(competition: Competition, predictions: Path, phase: Phase | None) -> bytes | None:
+    truth = load_truth(competition, phase)
     test_json = _public_file(competition, "test.json")
     if test_json is None:
         return None
@@ -78,8 +78,8 @@ def _detection_overlay(competition: Competition, predictions: Path) -> bytes | N
     return _png(image)
 
 
-def _segmentation_overlay(competition: Competition, predictions: Path) -> bytes | None:
-    truth = load_truth(competition)
+def _segmentation_overlay(competition: Competition, predictions: Path, phase: Phase | None) -> bytes | None:
+    truth = load_truth(competition, phase)
     test_csv = _public_file(competition, "test.csv")
     if test_csv is None:
         return None

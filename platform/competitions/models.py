@@ -241,3 +241,54 @@ class CompetitionFile(models.Model):
             self.size = self.file.size
             self.name = self.name or Path(self.file.name).name
         super().save(*args, **kwargs)
+
+
+def phase_truth_upload_path(phase: "Phase", filename: str) -> str:
+    return f"competitions/{phase.competition.slug}/phases/{phase.slug}/truth/{Path(filename).name}"
+
+
+class Phase(models.Model):
+    """One stage of a competition with several (say "Validation", then "Final"): its own dates, truth (with its own
+    Public/Private split), daily limit, kinds and leaderboard. A competition without phases is Kaggle's single stage:
+    its own dates and truth, nothing to set up."""
+
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="phases")
+    order = models.PositiveIntegerField(default=1)
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=40, help_text="In addresses: ?phase=final.")
+    start_at = models.DateTimeField()
+    end_at = models.DateTimeField()
+    truth_file = models.FileField(upload_to=phase_truth_upload_path, max_length=255,
+                                  help_text="This phase's hidden answers, in the task's truth format.")
+    daily_submission_limit = models.PositiveIntegerField(null=True, blank=True,
+                                                         help_text="Empty: the competition's.")
+    submission_kinds = models.JSONField(default=list, blank=True, help_text="Empty: the competition's.")
+    carry_selected = models.BooleanField(
+        default=False, help_text="When this phase starts, each team's selected submissions of the phase before "
+                                 "come into it, scored again on its data (models run again).")
+    carried_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["order", "start_at"]
+        constraints = [models.UniqueConstraint(fields=["competition", "slug"], name="unique_phase_slug")]
+
+    def __str__(self) -> str:
+        return f"{self.competition.slug}: {self.name}"
+
+    @property
+    def daily_limit(self) -> int:
+        return self.daily_submission_limit if self.daily_submission_limit is not None else \
+            self.competition.daily_submission_limit
+
+    @property
+    def kinds(self) -> list[str]:
+        return list(self.submission_kinds or self.competition.submission_kinds)
+
+
+def phase_at(competition: Competition, now: datetime | None = None) -> Phase | None:
+    """The phase a submission made now belongs to: the running one, else the last one started (late submissions);
+    None for a single-stage competition (or before the first phase)."""
+    now = now or timezone.now()
+    started = [phase for phase in competition.phases.all() if phase.start_at <= now]
+    running = [phase for phase in started if now < phase.end_at]
+    return (running or started or [None])[-1]

@@ -76,6 +76,11 @@ def competition_readiness(*, competition: "Competition") -> list[str]:
         missing.append("a reveal at or after the end")
     if competition.merger_deadline and competition.merger_deadline > competition.end_at:
         missing.append("a merger deadline at or before the end")
+    for phase in competition.phases.all():
+        if not phase.truth_file:
+            missing.append(f"a ground-truth file for the {phase.name} phase")
+        if phase.start_at >= phase.end_at:
+            missing.append(f"dates in order for the {phase.name} phase")
     return missing
 
 

@@ -15,7 +15,7 @@ from competitions.data_files import data_entries, data_zip_response
 from competitions.evaluation import default_evaluation
 from competitions.services import competition_readiness
 from competitions.images import IMAGE_TASKS, test_image_files, thumbnail_png
-from competitions.models import ACTIVE, ENDED, Competition
+from competitions.models import ACTIVE, ENDED, Competition, phase_at
 from teams.models import DISQUALIFIED
 from competitions.selectors import competition_files, competition_or_404, competitions_visible
 from podium.errors import PodiumError
@@ -29,7 +29,9 @@ def competition_context(request: HttpRequest, competition: Competition, tab: str
     """What every tab of a competition page shows in its header."""
     membership = membership_get(competition=competition, user=request.user)
     state = competition.state()
+    phase = phase_at(competition)
     return {
+        "phase_now": phase,
         "competition": competition,
         "task": competition.task_type,
         "state": state,
@@ -38,7 +40,7 @@ def competition_context(request: HttpRequest, competition: Competition, tab: str
         "has_access": membership_has_access(competition=competition, membership=membership),
         "can_submit": (state == ACTIVE or (state == ENDED and competition.late_submissions))
         and not (membership and membership.team.moderation == DISQUALIFIED),
-        "quota": quota_for_team(competition=competition, team=membership.team) if membership else None,
+        "quota": quota_for_team(competition=competition, team=membership.team, phase=phase) if membership else None,
         # Only organizers reach a draft's pages: they see what publishing still needs.
         "readiness": competition_readiness(competition=competition) if competition.is_draft else [],
     }

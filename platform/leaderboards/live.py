@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.template.loader import render_to_string
 
-from competitions.models import Competition
+from competitions.models import Competition, Phase
 from leaderboards.charts import SCORE_BOUNDS, Series, best_so_far, chart_svg
 from leaderboards.selectors import (
     PER_PAGE, PRIVATE, PUBLIC, BoardPage, board_page, leaderboard_version, ranks_of, score_history, team_entries,
@@ -35,6 +35,7 @@ class View:
     board: str
     page: int
     query: str
+    phase: int | None = None  # a phase's boards (its id); None: a single-stage competition's
 
 
 @dataclass(frozen=True)
@@ -46,43 +47,52 @@ class Viewer:
 def render_view(competition: Competition, view: View, *, team_id: int | None = None) -> str:
     """The live table of one view (and on the first page, the top teams' chart, which follows it);
     with `team_id`, that team's row below it when it is not on this page."""
+    phase = view_phase(competition, view)
     page = board_page(competition=competition, board=view.board, page=view.page, per_page=PER_PAGE,
-                      query=view.query, team_id=team_id)
+                      query=view.query, team_id=team_id, phase=phase)
     context = {"competition": competition, "task": competition.task_type, "board_page": page, "my_team_id": team_id,
-               "progress_chart": top_teams_chart(competition, page), "other_metrics": competition.other_metrics}
+               "progress_chart": top_teams_chart(competition, page, phase), "other_metrics": competition.other_metrics,
+               "phase": phase}
     return render_to_string("leaderboards/_table.html", context)
 
 
-def top_teams_chart(competition: Competition, page: BoardPage) -> str:
+def view_phase(competition: Competition, view: View) -> Phase | None:
+    return competition.phases.filter(pk=view.phase).first() if view.phase is not None else None
+
+
+def top_teams_chart(competition: Competition, page: BoardPage, phase: Phase | None = None) -> str:
     """The top five teams' best public score so far, over time: on the public board's first page only."""
     if page.page != 1 or page.query or page.board != PUBLIC or not page.entries:
         return ""
     top = page.entries[:5]
-    history = score_history(competition=competition, team_ids=[e.team_id for e in top])
+    history = score_history(competition=competition, team_ids=[e.team_id for e in top], phase=phase)
     higher = competition.higher_is_better
     series = [Series(e.team, best_so_far(history[e.team_id], higher)) for e in top if history.get(e.team_id)]
     return chart_svg(series, title=f"Top teams' best public {competition.ranking_metric} over time",
                      bounds=SCORE_BOUNDS)
 
 
-def _render_all(competition_id: int, views: set[View], teams: set[tuple[str, int]]) -> tuple[int, dict[object, str]]:
+def _render_all(competition_id: int, views: set[View],
+                teams: set[tuple[int | None, str, int]]) -> tuple[int, dict[object, str]]:
     """Every view and team row at one version, read in one transaction."""
     with transaction.atomic():
         competition = Competition.objects.get(pk=competition_id)
         version = leaderboard_version(competition=competition)
         frames: dict[object, str] = {view: render_view(competition, view) for view in views}
-        by_board: dict[str, list[int]] = defaultdict(list)
+        by_board: dict[tuple[int | None, str], list[int]] = defaultdict(list)
         other_metrics = competition.other_metrics
-        for board, team_id in teams:
-            by_board[board].append(team_id)
-        for board, team_ids in by_board.items():  # every viewer's own row: a few queries, however many viewers
-            entries = team_entries(competition=competition, board=board, team_ids=team_ids)
+        phases = {phase.pk: phase for phase in competition.phases.all()}
+        for phase_id, board, team_id in teams:
+            by_board[(phase_id, board)].append(team_id)
+        for (phase_id, board), team_ids in by_board.items():  # every viewer's own row: a few queries, however many
+            phase = phases.get(phase_id) if phase_id is not None else None
+            entries = team_entries(competition=competition, board=board, team_ids=team_ids, phase=phase)
             moves: dict[int, int] = {}
             if board == PRIVATE:
-                public = ranks_of(competition=competition, board=PUBLIC, team_ids=list(entries))
+                public = ranks_of(competition=competition, board=PUBLIC, team_ids=list(entries), phase=phase)
                 moves = {team_id: public[team_id] - entry.rank for team_id, entry in entries.items() if team_id in public}
             for team_id, entry in entries.items():
-                frames[(board, team_id)] = render_to_string("leaderboards/_mine.html", {
+                frames[(phase_id, board, team_id)] = render_to_string("leaderboards/_mine.html", {
                     "e": entry, "board_page": {"board": board, "moves": moves}, "my_team_id": team_id,
                     "other_metrics": other_metrics})
     return version, frames
@@ -102,7 +112,7 @@ class Feed:
 
     def join(self, key: int, viewer: Viewer) -> None:
         self.viewers[key] = viewer
-        if viewer.view not in self.frames or (viewer.team_id and (viewer.view.board, viewer.team_id) not in self.frames):
+        if viewer.view not in self.frames or (viewer.team_id and _row_key(viewer) not in self.frames):
             self.kick.set()
         if self.task is None or self.task.done():
             self.task = events.detached_task(self._run())
@@ -120,7 +130,7 @@ class Feed:
         waiting: asyncio.Future[bool] | None = None
         while self.viewers:
             views = {viewer.view for viewer in self.viewers.values()}
-            teams = {(viewer.view.board, viewer.team_id) for viewer in self.viewers.values() if viewer.team_id}
+            teams = {_row_key(viewer) for viewer in self.viewers.values() if viewer.team_id}
             self.kick.clear()
             mark = events.hub.mark(channel)
             try:
@@ -150,7 +160,12 @@ class Feed:
             return None
         if not viewer.team_id or f'data-team="{viewer.team_id}"' in html:
             return html  # no team, or its row is on this page already
-        return html.replace(MINE_MARK, self.frames.get((viewer.view.board, viewer.team_id), ""), 1)
+        return html.replace(MINE_MARK, self.frames.get(_row_key(viewer), ""), 1)
+
+
+def _row_key(viewer: Viewer) -> tuple[int | None, str, int]:
+    """Where a viewer's own row is kept among the rendered frames: its phase, board and team."""
+    return (viewer.view.phase, viewer.view.board, viewer.team_id)  # type: ignore[return-value]
 
 
 _feeds: dict[int, Feed] = {}

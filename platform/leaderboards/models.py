@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from django.db import models
 
-from competitions.models import Competition
+from competitions.models import Competition, Phase
 from submissions.models import Submission
 from teams.models import Team
 
 
 class Standing(models.Model):
     competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="+")
+    phase = models.ForeignKey(Phase, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     board = models.CharField(max_length=8)  # public | private
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="standings")
     score = models.FloatField()
@@ -26,8 +27,13 @@ class Standing(models.Model):
     last_submission_at = models.DateTimeField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["competition", "board", "team"], name="one_standing_per_board")]
-        indexes = [models.Index(fields=["competition", "board", "sort_key", "decided_at", "submission"],
+        constraints = [
+            models.UniqueConstraint(fields=["competition", "board", "team"], condition=models.Q(phase__isnull=True),
+                                    name="one_standing_per_board"),
+            models.UniqueConstraint(fields=["phase", "board", "team"], condition=models.Q(phase__isnull=False),
+                                    name="one_standing_per_phase_board"),
+        ]
+        indexes = [models.Index(fields=["competition", "phase", "board", "sort_key", "decided_at", "submission"],
                                 name="standing_order")]
 
     def __str__(self) -> str:

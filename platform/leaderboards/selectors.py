@@ -13,7 +13,7 @@ from datetime import datetime
 from django.db import connection
 from django.db.models import QuerySet
 
-from competitions.models import Competition
+from competitions.models import Competition, Phase, phase_at
 from leaderboards.models import Standing
 from leaderboards.standings import BOARDS, PRIVATE, PUBLIC, board_version
 from submissions import states
@@ -63,13 +63,21 @@ class BoardPage:
         return self.page < self.pages
 
 
+def requested_phase(competition: Competition, slug: str | None) -> Phase | None:
+    """The phase asked for (?phase=final), else the one running (or last started); None without phases."""
+    phases = list(competition.phases.all())
+    chosen = next((phase for phase in phases if phase.slug == slug), None) if slug else None
+    return chosen or (phase_at(competition) if phases else None)
+
+
 def leaderboard_version(*, competition: Competition) -> int:
     """Moves whenever a board may have changed: one lookup by primary key."""
     return board_version(competition_id=competition.pk)
 
 
-def _standings(competition: Competition, board: str) -> QuerySet[Standing]:
-    return Standing.objects.filter(competition=competition, board=board)
+def _standings(competition: Competition, board: str, phase: Phase | None = None) -> QuerySet[Standing]:
+    # A phase's own boards; None: a single-stage competition's (phase IS NULL).
+    return Standing.objects.filter(competition=competition, phase=phase, board=board)
 
 
 def _entry(standing: dict[str, object], rank: int) -> LeaderboardEntry:
@@ -95,11 +103,11 @@ _FIELDS = ("team_id", "team__name", "score", "sort_key", "decided_at", "submissi
 
 def board_page(
     *, competition: Competition, board: str = PUBLIC, page: int = 1, per_page: int = PER_PAGE, query: str = "",
-    team_id: int | None = None,
+    team_id: int | None = None, phase: Phase | None = None,
 ) -> BoardPage:
     """One page of a board, best first; with `query`, the teams whose name contains it (with their real ranks)."""
     per_page = max(1, min(per_page, MAX_PER_PAGE))
-    standings = _standings(competition, board)
+    standings = _standings(competition, board, phase)
     query = query.strip()[:100]
     if query:
         standings = standings.filter(team__name__icontains=query)
@@ -108,83 +116,90 @@ def board_page(
     offset = (page - 1) * per_page
     rows = list(standings.order_by(*_ORDER).values(*_fields(board))[offset:offset + per_page])
     if query:
-        ranks = ranks_of(competition=competition, board=board, team_ids=[row["team_id"] for row in rows])
+        ranks = ranks_of(competition=competition, board=board, team_ids=[row["team_id"] for row in rows], phase=phase)
         entries = [_entry(row, ranks[row["team_id"]]) for row in rows]
     else:
         entries = [_entry(row, offset + position) for position, row in enumerate(rows, start=1)]
     shown = {entry.team_id for entry in entries}
     mine = None
     if team_id is not None and team_id not in shown:
-        mine = team_entry(competition=competition, board=board, team_id=team_id)
+        mine = team_entry(competition=competition, board=board, team_id=team_id, phase=phase)
     moves = {}
     if board == PRIVATE:
         listed = [*entries, *([mine] if mine else [])]
-        public = ranks_of(competition=competition, board=PUBLIC, team_ids=[e.team_id for e in listed])
+        public = ranks_of(competition=competition, board=PUBLIC, team_ids=[e.team_id for e in listed], phase=phase)
         moves = {e.team_id: public[e.team_id] - e.rank for e in listed if e.team_id in public}
     return BoardPage(board=board, entries=entries, count=count, page=page, per_page=per_page, query=query,
                      mine=mine, moves=moves)
 
 
-def team_entry(*, competition: Competition, board: str, team_id: int) -> LeaderboardEntry | None:
+def team_entry(*, competition: Competition, board: str, team_id: int, phase: Phase | None = None) -> LeaderboardEntry | None:
     """A team's row with its rank: one count over the board's index."""
-    row = _standings(competition, board).filter(team_id=team_id).values(*_fields(board)).first()
+    row = _standings(competition, board, phase).filter(team_id=team_id).values(*_fields(board)).first()
     if row is None:
         return None
-    return _entry(row, 1 + _ahead(competition, board, row))
+    return _entry(row, 1 + _ahead(competition, board, row, phase))
 
 
-def team_entries(*, competition: Competition, board: str, team_ids: list[int]) -> dict[int, LeaderboardEntry]:
+def team_entries(*, competition: Competition, board: str, team_ids: list[int],
+                 phase: Phase | None = None) -> dict[int, LeaderboardEntry]:
     """Many teams' rows with their ranks: one query for the rows, one pass for the ranks (live pages' own rows)."""
-    rows = {row["team_id"]: row for row in _standings(competition, board).filter(team_id__in=team_ids).values(*_fields(board))}
-    ranks = ranks_of(competition=competition, board=board, team_ids=list(rows))
+    standings = _standings(competition, board, phase).filter(team_id__in=team_ids)
+    rows = {row["team_id"]: row for row in standings.values(*_fields(board))}
+    ranks = ranks_of(competition=competition, board=board, team_ids=list(rows), phase=phase)
     return {team_id: _entry(row, ranks[team_id]) for team_id, row in rows.items() if team_id in ranks}
 
 
-def _ahead(competition: Competition, board: str, row: dict[str, object]) -> int:
+def _ahead(competition: Competition, board: str, row: dict[str, object], phase: Phase | None = None) -> int:
     """Teams placed before this standing, in the board's order (ties broken as the page breaks them)."""
     key, when, submission = row["sort_key"], row["decided_at"], row["submission_id"]
-    standings = _standings(competition, board)
+    standings = _standings(competition, board, phase)
     return (standings.filter(sort_key__lt=key).count()
             + standings.filter(sort_key=key, decided_at__lt=when).count()
             + standings.filter(sort_key=key, decided_at=when, submission_id__lt=submission).count())
 
 
-def ranks_of(*, competition: Competition, board: str, team_ids: list[int]) -> dict[int, int]:
+def ranks_of(*, competition: Competition, board: str, team_ids: list[int], phase: Phase | None = None) -> dict[int, int]:
     """Several teams' ranks in one pass over the board (a window over its index)."""
     if not team_ids:
         return {}
     if len(team_ids) <= 3:
         ranks = {}
         for team_id in team_ids:
-            entry = team_entry(competition=competition, board=board, team_id=team_id)
+            entry = team_entry(competition=competition, board=board, team_id=team_id, phase=phase)
             if entry is not None:
                 ranks[team_id] = entry.rank
         return ranks
     table = Standing._meta.db_table
     marks = ", ".join(["%s"] * len(team_ids))
+    phase_condition, phase_params = ("phase_id IS NULL", []) if phase is None else ("phase_id = %s", [phase.pk])
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT team_id, position FROM (SELECT team_id, ROW_NUMBER() OVER"
             f" (ORDER BY sort_key, decided_at, submission_id) AS position FROM {table}"
-            f" WHERE competition_id = %s AND board = %s) ranked WHERE team_id IN ({marks})",
-            [competition.pk, board, *team_ids],
+            f" WHERE competition_id = %s AND board = %s AND {phase_condition}) ranked WHERE team_id IN ({marks})",
+            [competition.pk, board, *phase_params, *team_ids],
         )
         return dict(cursor.fetchall())
 
 
-def leaderboard_rows(*, competition: Competition, board: str = PUBLIC) -> list[LeaderboardEntry]:
+def leaderboard_rows(*, competition: Competition, board: str = PUBLIC, phase: Phase | None = None) -> list[LeaderboardEntry]:
     """The whole board (exports, tests): every team, best first."""
-    rows = _standings(competition, board).order_by(*_ORDER).values(*_fields(board))
+    rows = _standings(competition, board, phase).order_by(*_ORDER).values(*_fields(board))
     return [_entry(row, rank) for rank, row in enumerate(rows.iterator(chunk_size=2000), start=1)]
 
 
-def score_history(*, competition: Competition, team_ids: list[int]) -> dict[int, list[tuple[datetime, float]]]:
-    """Public scores over time of the given teams' ranked submissions."""
+def score_history(*, competition: Competition, team_ids: list[int],
+                  phase: Phase | None = None) -> dict[int, list[tuple[datetime, float]]]:
+    """Public scores over time of the given teams' ranked submissions (in that phase)."""
     history: dict[int, list[tuple[datetime, float]]] = defaultdict(list)
+    end = phase.end_at if phase else competition.end_at
+    phase_id = phase.pk if phase else None
     # By team alone (these teams are the competition's): the (team, created_at) index, whatever the history;
     # status and date are checked here, as a condition on another index would tempt the planner away from it.
-    rows = Submission.objects.filter(team_id__in=team_ids).values_list("team_id", "status", "created_at", "public_score")
-    for team_id, status, created_at, score in rows.order_by("team_id", "created_at"):
-        if status == states.SCORED and created_at < competition.end_at:
+    rows = Submission.objects.filter(team_id__in=team_ids).values_list("team_id", "status", "created_at",
+                                                                       "public_score", "phase_id")
+    for team_id, status, created_at, score, row_phase in rows.order_by("team_id", "created_at"):
+        if status == states.SCORED and created_at < end and row_phase == phase_id:
             history[team_id].append((created_at, score))
     return history

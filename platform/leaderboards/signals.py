@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
-from competitions.models import Competition
+from competitions.models import Competition, Phase
 from leaderboards.standings import board_touch, standings_rebuild, standings_refresh
 from submissions import states
 from submissions.models import Submission
@@ -53,6 +53,19 @@ def _team_deleted(sender: type, instance: Team, **kwargs: object) -> None:
     competition_id = instance.competition_id
     transaction.on_commit(lambda: Competition.objects.filter(pk=competition_id).exists()
                           and board_touch(competition_id=competition_id))
+
+
+@receiver(post_save, sender=Phase, dispatch_uid="standings-phase-saved")
+def _phase_saved(sender: type, instance: Phase, created: bool, **kwargs: object) -> None:
+    if not created:  # its end (what counts) may have moved: rebuild after the admin has saved everything
+        competition_id = instance.competition_id
+        transaction.on_commit(lambda: _rebuild_if_present(competition_id))
+
+
+def _rebuild_if_present(competition_id: int) -> None:
+    competition = Competition.objects.filter(pk=competition_id).first()
+    if competition is not None:
+        standings_rebuild(competition=competition)
 
 
 @receiver(pre_save, sender=Competition, dispatch_uid="standings-competition-before")

@@ -94,27 +94,29 @@ def standings_rebuild(*, competition: Competition) -> int:
 
 def _rewrite(competition: Competition, submissions: QuerySet[Submission], standings: QuerySet[Standing],
              off_board: set[int] = frozenset()) -> None:  # type: ignore[assignment]
-    rows: dict[int, list[Scored]] = defaultdict(list)
+    # Each phase has its own boards (None: a single-stage competition's), ranking what was made before its end.
+    ends = {None: competition.end_at, **dict(competition.phases.values_list("pk", "end_at"))}
+    rows: dict[tuple[int | None, int], list[Scored]] = defaultdict(list)
     # Status and date are checked here, not in SQL: a condition on another index would tempt the planner away
     # from the team's (or the competition's) own rows.
-    ranked = (submissions.order_by("created_at", "id")
-              .values_list("team_id", "status", "id", "public_score", "private_score", "created_at", "selected"))
-    for team_id, status, *fields in ranked.iterator(chunk_size=2000):
+    ranked = (submissions.order_by("created_at", "id").values_list(
+        "phase_id", "team_id", "status", "id", "public_score", "private_score", "created_at", "selected"))
+    for phase_id, team_id, status, *fields in ranked.iterator(chunk_size=2000):
         scored = Scored(*fields)
-        if (status == states.SCORED and scored.public is not None and scored.created_at < competition.end_at
+        if (status == states.SCORED and scored.public is not None and scored.created_at < ends[phase_id]
                 and team_id not in off_board):
-            rows[team_id].append(scored)
+            rows[(phase_id, team_id)].append(scored)
     standings.delete()
     Standing.objects.bulk_create(_standings(competition, rows), batch_size=1000)
 
 
-def _standings(competition: Competition, rows: dict[int, list[Scored]]) -> Iterable[Standing]:
+def _standings(competition: Competition, rows: dict[tuple[int | None, int], list[Scored]]) -> Iterable[Standing]:
     higher = competition.higher_is_better
-    for team_id, submissions in rows.items():
+    for (phase_id, team_id), submissions in rows.items():
         picks = deciding(submissions, higher_is_better=higher, selection_limit=competition.final_selection_limit)
         for board, (pick, score) in picks.items():
             yield Standing(
-                competition=competition, board=board, team_id=team_id, score=score,
+                competition=competition, phase_id=phase_id, board=board, team_id=team_id, score=score,
                 sort_key=-score if higher else score, submission_id=pick.id, decided_at=pick.created_at,
                 submission_count=len(submissions), last_submission_at=submissions[-1].created_at,
             )

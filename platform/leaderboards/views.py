@@ -9,8 +9,8 @@ from django.shortcuts import render
 from competitions.models import Competition
 from competitions.selectors import competition_or_404
 from competitions.views import competition_context
-from leaderboards.live import View, Viewer, board_stream, render_view, top_teams_chart
-from leaderboards.selectors import PRIVATE, PUBLIC, board_page, leaderboard_version
+from leaderboards.live import View, Viewer, board_stream, render_view, top_teams_chart, view_phase
+from leaderboards.selectors import PRIVATE, PUBLIC, board_page, leaderboard_version, requested_phase
 from podium.events import database_call, no_stream, sse_response, streams_served
 from podium.fragments import fragment_response
 from submissions.selectors import private_scores_visible
@@ -27,15 +27,19 @@ def _viewer(request: HttpRequest, competition: Competition) -> tuple[bool, Viewe
     """What differs between viewers: may they see private scores, which view, and their team."""
     private_visible = private_scores_visible(competition=competition, user=request.user)
     board = PRIVATE if request.GET.get("board") == PRIVATE and private_visible else PUBLIC
-    view = View(board=board, page=_page_number(request.GET.get("page")), query=request.GET.get("q", "").strip()[:100])
+    phase = requested_phase(competition, request.GET.get("phase"))
+    view = View(board=board, page=_page_number(request.GET.get("page")), query=request.GET.get("q", "").strip()[:100],
+                phase=phase.pk if phase else None)
     team_id = None
     if request.user.is_authenticated:
         team_id = competition.memberships.filter(user=request.user).values_list("team_id", flat=True).first()
     return private_visible, Viewer(view=view, team_id=team_id)
 
 
-def _view_query(view: View) -> str:
+def _view_query(view: View, phase_slug: str = "") -> str:
     params: dict[str, object] = {"board": view.board}
+    if phase_slug:
+        params["phase"] = phase_slug
     if view.page > 1:
         params["page"] = view.page
     if view.query:
@@ -47,13 +51,16 @@ def leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
     competition = competition_or_404(slug=slug, user=request.user)
     context = competition_context(request, competition, "leaderboard")
     private_visible, viewer = _viewer(request, competition)
+    phase = view_phase(competition, viewer.view)
     page = board_page(competition=competition, board=viewer.view.board, page=viewer.view.page,
-                      query=viewer.view.query, team_id=viewer.team_id)
+                      query=viewer.view.query, team_id=viewer.team_id, phase=phase)
     context.update({
         "board": page.board, "board_page": page, "private_visible": private_visible, "my_team_id": viewer.team_id,
         "version": leaderboard_version(competition=competition),
-        "view_query": _view_query(View(page.board, page.page, page.query)),
-        "progress_chart": top_teams_chart(competition, page), "other_metrics": competition.other_metrics,
+        "view_query": _view_query(View(page.board, page.page, page.query, viewer.view.phase),
+                                  phase.slug if phase else ""),
+        "progress_chart": top_teams_chart(competition, page, phase), "other_metrics": competition.other_metrics,
+        "phases": list(competition.phases.all()), "phase": phase,
     })
     return render(request, "leaderboards/leaderboard.html", context)
 

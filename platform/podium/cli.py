@@ -211,20 +211,22 @@ def cmd_submissions(args: argparse.Namespace, client: Client) -> int:
 
 def cmd_leaderboard(args: argparse.Namespace, client: Client) -> int:
     path = f"/api/v1/competitions/{args.slug}/leaderboard/"
+    phase = {"phase": args.phase} if args.phase else {}
     if args.download:  # every page, 1,000 teams at a time
-        name = f"{args.slug}-{args.board}-leaderboard.csv"
+        name = f"{args.slug}{'-' + args.phase if args.phase else ''}-{args.board}-leaderboard.csv"
         with open(name, "w", newline="") as handle:
             writer = csv.DictWriter(handle, ["rank", "team", "score", "submission_count", "last_submission_at"],
                                     extrasaction="ignore")
             writer.writeheader()
             page, pages = 1, 1
             while page <= pages:
-                board = client.json("GET", path, params={"board": args.board, "page": page, "page_size": 1000})
+                board = client.json("GET", path, params={"board": args.board, "page": page, "page_size": 1000,
+                                                         **phase})
                 writer.writerows(board["entries"])
                 page, pages = page + 1, board["pages"]
         print(f"Wrote {name}")
         return 0
-    board = client.json("GET", path, params={"board": args.board})
+    board = client.json("GET", path, params={"board": args.board, **phase})
     if args.json:
         print(json.dumps(board, indent=2))
     else:
@@ -262,6 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     board = competitions.add_parser("leaderboard")
     board.add_argument("slug")
     board.add_argument("--board", choices=["public", "private"], default="public")
+    board.add_argument("--phase", help="a phase's slug (default: the running phase)")
     board.add_argument("--show", action="store_true", help="print the leaderboard (the default)")
     board.add_argument("--download", action="store_true", help="write it to a CSV file")
     board.set_defaults(handler=cmd_leaderboard)

@@ -20,6 +20,11 @@ def submission_upload_path(submission: "Submission", filename: str) -> str:
 class Submission(models.Model):
     competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="submissions")
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="submissions")
+    # The phase it was made in (scored on that phase's truth, on that phase's boards); empty: a single-stage competition.
+    phase = models.ForeignKey("competitions.Phase", null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="submissions")
+    # A selected submission of the phase before, brought into this one (it counts against no daily limit).
+    carried_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
     kind = models.CharField(max_length=20, choices=[(k, k) for k in SUBMISSION_KINDS], default=PREDICTIONS)
     file = models.FileField(upload_to=submission_upload_path, max_length=255)

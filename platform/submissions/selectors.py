@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone as dt_timezone
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from competitions.models import Competition
+from competitions.models import Competition, Phase
 from competitions.selectors import competition_managed_by
 from submissions import states
 from submissions.models import Submission
@@ -30,22 +30,23 @@ def utc_day_start(now: datetime) -> datetime:
     return day.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def quota_for_team(*, competition: Competition, team: Team | None, now: datetime | None = None) -> Quota:
-    """Today's use of the daily limit; failed submissions do not count. Resets at 00:00 UTC."""
+def quota_for_team(*, competition: Competition, team: Team | None, now: datetime | None = None,
+                   phase: Phase | None = None) -> Quota:
+    """Today's use of the daily limit (of the phase, where the competition has phases); failed submissions do not
+    count. Resets at 00:00 UTC."""
     now = now or timezone.now()
     day_start = utc_day_start(now)
     used = 0
     if team is not None:
-        used = (
-            Submission.objects.filter(team=team, created_at__gte=day_start)
-            .exclude(status=states.FAILED)
-            .count()
-        )
-    return Quota(limit=competition.daily_submission_limit, used=used, resets_at=day_start + timedelta(days=1))
+        today = (Submission.objects.filter(team=team, created_at__gte=day_start, carried_from__isnull=True)
+                 .exclude(status=states.FAILED))
+        used = (today.filter(phase=phase) if phase is not None else today).count()
+    limit = phase.daily_limit if phase is not None else competition.daily_submission_limit
+    return Quota(limit=limit, used=used, resets_at=day_start + timedelta(days=1))
 
 
 def submissions_for_team(*, competition: Competition, team: Team) -> QuerySet[Submission]:
-    return Submission.objects.filter(competition=competition, team=team).select_related("submitted_by")
+    return Submission.objects.filter(competition=competition, team=team).select_related("submitted_by", "phase")
 
 
 def submission_visible_to(*, submission: Submission, user: object) -> bool:

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from competitions.models import ENDED, MODEL, UPCOMING, Competition, competition_model_inputs_dir
+from competitions.models import ENDED, MODEL, UPCOMING, Competition, Phase, competition_model_inputs_dir, phase_at
 from leaderboards.standings import standings_refresh, standings_refresh_submission
 from notifications.services import notify_submission_done
 from podium import events
@@ -50,7 +50,8 @@ def submission_create(
 ) -> Submission:
     """Store an upload and enqueue its scoring once the row is committed."""
     membership = membership_get(competition=competition, user=user)
-    _check_can_submit(competition=competition, membership=membership, file=file, kind=kind)
+    phase = phase_at(competition)
+    _check_can_submit(competition=competition, membership=membership, file=file, kind=kind, phase=phase)
     with transaction.atomic():
         # Lock the team row so that concurrent uploads cannot both pass the daily limit.
         team = Team.objects.select_for_update().get(pk=membership.team_id)
@@ -58,7 +59,7 @@ def submission_create(
         _check_pending_cap(competition=competition, team=team)
         if kind == MODEL:
             _check_failed_model_cap(competition=competition, team=team)
-        quota = quota_for_team(competition=competition, team=team)
+        quota = quota_for_team(competition=competition, team=team, phase=phase)
         if quota.remaining <= 0:
             raise PodiumError(
                 "daily-limit",
@@ -69,6 +70,7 @@ def submission_create(
             )
         submission = Submission.objects.create(
             competition=competition,
+            phase=phase,
             team=team,
             submitted_by=user,
             kind=kind,
@@ -139,7 +141,8 @@ def models_dispatch(*, team_id: int) -> int:
     return len(sent)
 
 
-def _check_can_submit(*, competition: Competition, membership: object, file: UploadedFile, kind: str) -> None:
+def _check_can_submit(*, competition: Competition, membership: object, file: UploadedFile, kind: str,
+                      phase: Phase | None = None) -> None:
     if not membership_has_access(competition=competition, membership=membership):
         raise PodiumError("not-joined", "Join the competition and accept its rules before submitting.", status=403)
     state = competition.state()
@@ -147,10 +150,15 @@ def _check_can_submit(*, competition: Competition, membership: object, file: Upl
         raise PodiumError("competition-not-started", f"The competition starts at {competition.start_at:%Y-%m-%d %H:%M} UTC.")
     if state == ENDED and not competition.late_submissions:
         raise PodiumError("competition-ended", "The competition has ended and does not take late submissions.")
-    if kind not in competition.submission_kinds:
-        allowed = ", ".join(competition.submission_kinds)
-        raise PodiumError("kind-not-allowed", f"This competition accepts {allowed} submissions, not {kind!r}.")
-    if not competition.truth_file:
+    kinds = phase.kinds if phase else competition.submission_kinds
+    if kind not in kinds:
+        where = f"The {phase.name} phase" if phase else "This competition"
+        raise PodiumError("kind-not-allowed", f"{where} accepts {', '.join(kinds)} submissions, not {kind!r}.")
+    if competition.phases.exists() and phase is None:
+        first = competition.phases.first()
+        raise PodiumError("competition-not-started", f"The first phase, {first.name}, starts at "
+                                                     f"{first.start_at:%Y-%m-%d %H:%M} UTC.")
+    if not (phase.truth_file if phase else competition.truth_file):
         raise PodiumError("not-ready", "This competition has no ground truth yet; try again later.", status=409)
     limit_mb = competition.model_upload_mb() if kind == MODEL else competition.max_submission_mb
     if file.size > limit_mb * 1024 * 1024:
@@ -344,7 +352,7 @@ def submission_score(*, submission_id: int, task_id: str, worker: str = "") -> s
     competition = submission.competition
     task_type = competition.task_type
     try:
-        truth = load_truth(competition)
+        truth = load_truth(competition, submission.phase)
         predictions = submission.predictions_file if submission.kind == MODEL else submission.file
         with local_path(predictions.storage, predictions.name) as path:
             check_size(path, competition.scoring_options().max_bytes)
@@ -557,7 +565,9 @@ def submission_select(*, submission: Submission, selected: bool) -> Submission:
         Team.objects.select_for_update().get(pk=submission.team_id)
         if selected and not submission.selected:
             limit = submission.competition.final_selection_limit
-            chosen = Submission.objects.filter(team_id=submission.team_id, selected=True).count()
+            # Each phase has its own boards, so its own selections.
+            chosen = Submission.objects.filter(team_id=submission.team_id, selected=True,
+                                               phase_id=submission.phase_id).count()
             if chosen >= limit:
                 raise PodiumError(
                     "selection-limit",
@@ -585,3 +595,35 @@ def submission_scores_rank_by(*, competition: Competition, batch: int = 2000) ->
             row.private_score = (row.private_scores or {}).get(metric)
         changed += Submission.objects.bulk_update(rows, ["public_score", "private_score"])
     return changed
+
+
+def phases_carry(*, now: datetime | None = None) -> int:
+    """Each phase that carries selections, once it has started: every team's selected submissions of the phase
+    before come into it as new submissions, scored on its data (models run again); returns how many were made."""
+    now = now or timezone.now()
+    made = 0
+    due = Phase.objects.filter(carry_selected=True, carried_at__isnull=True, start_at__lte=now).select_related("competition")
+    for phase in due:
+        with transaction.atomic():
+            if not Phase.objects.filter(pk=phase.pk, carried_at__isnull=True).update(carried_at=now):
+                continue  # another sweep took it
+            previous = (Phase.objects.filter(competition=phase.competition_id, order__lt=phase.order)
+                        .order_by("-order", "-start_at").first())
+            if previous is None:
+                continue
+            chosen = Submission.objects.filter(phase=previous, selected=True, status=states.SCORED).order_by("created_at")
+            for original in chosen:
+                if original.kind == MODEL and original.kind not in phase.kinds:
+                    continue
+                submission = Submission.objects.create(
+                    competition=phase.competition, phase=phase, team_id=original.team_id,
+                    submitted_by_id=original.submitted_by_id, kind=original.kind, file=original.file.name,
+                    original_name=original.original_name,
+                    description=f"Carried over from {previous.name} (#{original.pk})"[:500], carried_from=original,
+                    stage=states.WAITING if original.kind == MODEL else "")
+                if submission.stage == states.WAITING:
+                    transaction.on_commit(lambda team_id=original.team_id: models_dispatch(team_id=team_id))
+                else:
+                    transaction.on_commit(lambda pk=submission.pk: submission_enqueue(submission_id=pk))
+                made += 1
+    return made

@@ -9,15 +9,17 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-from competitions.models import Competition
+from competitions.models import Competition, Phase
 from podium.storage import local_path
 
 _CACHE: OrderedDict[tuple[object, ...], Any] = OrderedDict()
 _MAX_ENTRIES = 8
 
 
-def load_truth(competition: Competition) -> Any:
-    storage, name = competition.truth_file.storage, competition.truth_file.name
+def load_truth(competition: Competition, phase: Phase | None = None) -> Any:
+    """The parsed truth of the competition, or of one of its phases (each phase has its own)."""
+    truth_file = phase.truth_file if phase is not None else competition.truth_file
+    storage, name = truth_file.storage, truth_file.name
     options = competition.scoring_options()
     key = (competition.task, name, storage.size(name), storage.get_modified_time(name), options.classes)
     if key in _CACHE:

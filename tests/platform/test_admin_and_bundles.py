@@ -35,6 +35,7 @@ def competition_form(truth: bytes) -> dict:
         "files-TOTAL_FORMS": 0, "files-INITIAL_FORMS": 0, "files-MIN_NUM_FORMS": 0, "files-MAX_NUM_FORMS": 1000,
         "webhooks-TOTAL_FORMS": 0, "webhooks-INITIAL_FORMS": 0, "webhooks-MIN_NUM_FORMS": 0,
         "webhooks-MAX_NUM_FORMS": 1000,
+        "phases-TOTAL_FORMS": 0, "phases-INITIAL_FORMS": 0, "phases-MIN_NUM_FORMS": 0, "phases-MAX_NUM_FORMS": 1000,
     }
 
 
