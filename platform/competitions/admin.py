@@ -99,9 +99,9 @@ def truth_formats_help() -> str:
     for name, (filename, example) in TRUTH_EXAMPLES.items():
         bundle = reverse("admin:competitions_competition_example", kwargs={"task": name})
         parts.append(format_html(
-            '<details><summary>{} — <code>{}</code></summary><pre>{}</pre>'
+            '<details data-task="{}"><summary>{} — <code>{}</code></summary><pre>{}</pre>'
             '<a href="{}">Download an example bundle ({})</a></details>',
-            get_task(name).label, filename, example, bundle, name))
+            name, get_task(name).label, filename, example, bundle, name))
     intro = ("Hidden from participants. Usage is Public or Private (which leaderboard a row counts for); "
              "every row or image of the test set appears once. Formats: docs/bundles.md.")
     return format_html('<div class="truth-formats">{}{}</div>', intro, mark_safe("".join(parts)))  # noqa: S308

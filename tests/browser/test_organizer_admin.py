@@ -21,6 +21,10 @@ def test_the_markdown_preview_follows_the_organizers_typing(live_server, page, c
     assert preview.locator("em").inner_text() == "One"
     assert page.evaluate("() => window.owned") is None  # sanitized: the script neither shows nor runs
     assert page.locator(".model-limits label").count() == 9
+    assert page.locator('.truth-formats details[data-task="text-classification"]').get_attribute("open") is not None
+    page.select_option("#id_task", "detection")
+    assert page.locator('.truth-formats details[data-task="detection"]').get_attribute("open") is not None
+    assert page.locator('.truth-formats details[data-task="text-classification"]').get_attribute("open") is None
     assert page.get_by_label("Wall-clock seconds").count() == 1
 
 

@@ -121,7 +121,8 @@ def test_the_private_leaderboard_is_refused_before_the_reveal(alice_api: APIClie
     assert_error(alice_api.get("/api/v1/competitions/topic/leaderboard/?board=private"), 403, "not-revealed")
     public = alice_api.get("/api/v1/competitions/topic/leaderboard/").json()
     assert public == {"metric": "accuracy", "board": "public", "higher_is_better": True, "entries": [], "mine": None,
-                      "count": 0, "page": 1, "pages": 1, "page_size": 100, "next": None, "previous": None}
+                      "count": 0, "page": 1, "pages": 1, "page_size": 100, "next": None, "previous": None,
+                      "phase": None}
 
 
 def test_the_openapi_schema_and_docs_are_served(api: APIClient) -> None:

@@ -211,8 +211,9 @@ def test_a_pushed_frame_carries_each_viewers_own_row_below_the_page(competition,
                                   i / 10, 1 - i / 10)
     monkeypatch.setattr(live, "PER_PAGE", 2)
     view = live.View(board="public", page=1, query="")
-    version, frames = live._render_all(competition.pk, {view}, {("public", teams[0].pk), ("public", teams[5].pk),
-                                                               ("private", teams[5].pk)})
+    version, frames = live._render_all(competition.pk, {view}, {(None, "public", teams[0].pk),
+                                                               (None, "public", teams[5].pk),
+                                                               (None, "private", teams[5].pk)})
     assert version == leaderboard_version(competition=competition)
     feed = live.Feed(competition.pk)
     feed.frames = frames
@@ -220,4 +221,4 @@ def test_a_pushed_frame_carries_each_viewers_own_row_below_the_page(competition,
     top = feed.frame(live.Viewer(view=view, team_id=teams[5].pk))  # 1st: on the page, not repeated
     assert low.count('data-team="') == 3 and '<td class="rank">6</td>' in low and 'class="mine"' in low
     assert top.count('data-team="') == 2 and "gap" not in top
-    assert '<span class="down">▼5</span>' in frames[("private", teams[5].pk)]  # public 1st, private 6th
+    assert '<span class="down">▼5</span>' in frames[(None, "private", teams[5].pk)]  # public 1st, private 6th

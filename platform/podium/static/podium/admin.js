@@ -26,7 +26,20 @@
     render();
   }
 
+  // Beside the truth field: the format of the task chosen above, open; the others folded.
+  function followTask(select) {
+    function update() {
+      document.querySelectorAll(".truth-formats details[data-task]").forEach(function (details) {
+        details.open = details.getAttribute("data-task") === select.value;
+      });
+    }
+    select.addEventListener("change", update);
+    update();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    var task = document.getElementById("id_task");
+    if (task) followTask(task);
     var marker = document.querySelector("[data-markdown-preview-url]");
     if (!marker) return;
     var url = marker.getAttribute("data-markdown-preview-url");
