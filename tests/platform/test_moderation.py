@@ -15,15 +15,8 @@ from teams.models import DISQUALIFIED, HIDDEN, ModerationEntry
 from teams.services import invite_accept, invite_create, membership_join, team_leave, team_moderate
 from tests.conftest import upload
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("broker_calls")]
 
-
-@pytest.fixture(autouse=True)
-def _no_broker(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    sent: list[int] = []
-    monkeypatch.setattr("submissions.services.submission_enqueue", lambda *, submission_id: sent.append(submission_id))
-    monkeypatch.setattr("submissions.services._enqueue_scoring", lambda *, submission_id: sent.append(submission_id))
-    return sent
 
 
 @pytest.fixture
@@ -107,7 +100,7 @@ def test_the_admin_asks_why_then_moderates_and_keeps_the_history(competition, wo
 
 
 def test_one_submission_or_a_selection_is_rescored_with_its_old_scores_kept(competition, world, organizer_admin,
-                                                                           _no_broker,
+                                                                           broker_calls,
                                                                            django_capture_on_commit_callbacks) -> None:
     admin = organizer_admin
     first, second, third = Submission.objects.order_by("pk")
@@ -115,7 +108,7 @@ def test_one_submission_or_a_selection_is_rescored_with_its_old_scores_kept(comp
         admin.post("/admin/submissions/submission/", {"action": "rescore_selected",
                                                        "_selected_action": [second.pk]})
     assert list(Rescore.objects.values_list("submission_id", "old_public_score")) == [(second.pk, 0.8)]
-    assert _no_broker == [second.pk]
+    assert broker_calls == [second.pk]
     statuses = dict(Submission.objects.values_list("pk", "status"))
     assert statuses == {first.pk: states.SCORED, second.pk: states.QUEUED, third.pk: states.SCORED}
     assert [team for _, team in _board(competition)] == ["alice", "carol"]  # off the board until scored again

@@ -18,12 +18,8 @@ from teams.models import Invite, Membership
 from teams.services import invite_accept, invite_create, invite_withdraw, membership_join
 from tests.conftest import upload
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("broker_calls")]
 
-
-@pytest.fixture(autouse=True)
-def _no_broker(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("submissions.services.submission_enqueue", lambda *, submission_id: None)
 
 
 @pytest.fixture

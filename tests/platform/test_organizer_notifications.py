@@ -18,12 +18,8 @@ from submissions.models import Submission
 from submissions.services import PLATFORM_ERROR, submission_claim, submission_create, submission_finish
 from tests.conftest import upload
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("broker_calls")]
 
-
-@pytest.fixture(autouse=True)
-def _no_broker(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("submissions.services.submission_enqueue", lambda *, submission_id: None)
 
 
 class Receiver:

@@ -26,14 +26,8 @@ from submissions.selectors import quota_for_team
 from submissions.services import phases_carry, submission_create, submission_score, submission_select
 from tests.conftest import upload
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("broker_calls")]
 
-
-@pytest.fixture(autouse=True)
-def _no_broker(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    sent: list[int] = []
-    monkeypatch.setattr("submissions.services.submission_enqueue", lambda *, submission_id: sent.append(submission_id))
-    return sent
 
 
 def _all_food_truth(competition) -> bytes:
@@ -112,7 +106,7 @@ def test_each_phase_has_its_own_daily_limit_and_kinds(competition, phased, alice
 
 
 def test_selected_submissions_are_carried_into_the_next_phase_and_scored_again(
-    competition, phased, alice, alice_joined, tmp_path: Path, _no_broker, django_capture_on_commit_callbacks
+    competition, phased, alice, alice_joined, tmp_path: Path, broker_calls, django_capture_on_commit_callbacks
 ) -> None:
     validation, final = phased
     food = _all_food_predictions(competition, tmp_path)
@@ -123,12 +117,12 @@ def test_selected_submissions_are_carried_into_the_next_phase_and_scored_again(
     submission_select(submission=Submission.objects.get(pk=chosen.pk), selected=True)
     assert phases_carry() == 0  # the final has not started
     _to_final(validation, final)
-    _no_broker.clear()
+    broker_calls.clear()
     with django_capture_on_commit_callbacks(execute=True):
         assert phases_carry() == 1
     assert phases_carry() == 0  # once
     carried = Submission.objects.get(phase=final)
-    assert carried.carried_from_id == chosen.pk and carried.file.name == chosen.file.name and _no_broker == [carried.pk]
+    assert carried.carried_from_id == chosen.pk and carried.file.name == chosen.file.name and broker_calls == [carried.pk]
     submission_score(submission_id=carried.pk, task_id="carried")
     carried.refresh_from_db()
     assert carried.public_score == 1.0  # scored again, on the final's truth

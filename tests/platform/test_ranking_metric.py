@@ -18,12 +18,8 @@ from submissions.services import submission_create, submission_score
 from teams.services import membership_join
 from tests.conftest import upload
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("broker_calls")]
 
-
-@pytest.fixture(autouse=True)
-def _no_broker(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("submissions.services.submission_enqueue", lambda *, submission_id: None)
 
 
 def _scored(competition, team, accuracy: float, macro_f1: float) -> Submission:
