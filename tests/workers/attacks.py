@@ -8,7 +8,8 @@ queued after them lets the attempts before them run.) The model tries every writ
 given, then every read, every pid's `/proc/<pid>/root` and `cwd` (with each
 `relative` path) and `fd/3`..`fd/11` included, prints `HIT <path> <first bytes>`
 and `WROTE <path>` for what succeeded, and returns valid scores: its run
-succeeds and its log shows what leaked. About 430,000 attempts take seconds.
+succeeds and its log shows what leaked (the direct reads and the watched pids last, so that the kept tail of the log
+holds them). About 430,000 attempts take seconds.
 """
 from pathlib import Path
 from typing import List
@@ -48,14 +49,25 @@ class Intruder(torch.nn.Module):
     reads: List[str]
     writes: List[str]
     relative: List[str]
+    watch: List[str]
 
-    def __init__(self, reads: List[str], writes: List[str], relative: List[str], classes: int, anchor: str) -> None:
+    def __init__(self, reads: List[str], writes: List[str], relative: List[str], classes: int, anchor: str,
+                 watch: List[str]) -> None:
         super().__init__()
+        self.watch = watch  # "/proc/<pid>/" of processes whose leaks the test looks for: reported last
         self.reads = reads
         self.writes = writes
         self.relative = relative  # tried under every pid's root and cwd
         self.classes = classes
         self.anchor = anchor  # a file the model can read (its own model file)
+
+    def _watched(self, path: str) -> bool:
+        if path in self.reads:
+            return True
+        for prefix in self.watch:
+            if path.startswith(prefix):
+                return True
+        return False
 
     def forward(self, texts: List[str]) -> torch.Tensor:
         print("INTRUDER at work on " + str(len(texts)) + " texts")
@@ -102,7 +114,15 @@ class Intruder(torch.nn.Module):
             rounds += 1
         for _ in range(3):  # queued behind the peeks: the pool threads move past them
             torch.jit.wait(torch.jit.fork(_peek, self.anchor, text, len(found), done))
+        # The direct reads and the watched processes' paths last, in the tail a worker keeps of a log (64 KB),
+        # however many other /proc paths a busy host lets the model read.
+        late: List[int] = []
         for r in range(len(found)):
+            if self._watched(found[r]):
+                late.append(r)
+            else:
+                print("HIT " + found[r] + " " + _printable(text[r]))
+        for r in late:
             print("HIT " + found[r] + " " + _printable(text[r]))
         for j in range(len(self.writes)):
             if bool(hits[len(paths) + j] == 2):
@@ -111,8 +131,10 @@ class Intruder(torch.nn.Module):
         return torch.zeros(len(texts), self.classes)
 
 
-def intruder(*, reads: list[Path], writes: list[Path], relative: list[str], classes: int) -> torch.jit.ScriptModule:
-    return torch.jit.script(Intruder([str(p) for p in reads], [str(p) for p in writes], relative, classes, "model/model.pt"))
+def intruder(*, reads: list[Path], writes: list[Path], relative: list[str], classes: int,
+             watch: list[int] = ()) -> torch.jit.ScriptModule:  # type: ignore[assignment]
+    return torch.jit.script(Intruder([str(p) for p in reads], [str(p) for p in writes], relative, classes, "model/model.pt",
+                                     [f"/proc/{pid}/" for pid in watch]))
 
 
 def hits(log: str) -> list[str]:

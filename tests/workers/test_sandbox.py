@@ -93,7 +93,7 @@ def test_a_torchscript_model_probing_every_pid_reads_nothing_and_writes_nothing_
     writes = [site_packages / f"{marker}.pth", Path("/tmp") / marker, Path("/dev/shm") / marker, world["media"] / marker]
     reads = [world["truth"], world["secret"], world["database"], world["other"]]
     relative = [str(world["truth"]).lstrip("/"), "secret_key"]  # under every /proc/<pid>/root and cwd
-    model = intruder(reads=reads, writes=writes, relative=relative, classes=len(CLASSES))
+    model = intruder(reads=reads, writes=writes, relative=relative, classes=len(CLASSES), watch=[neighbour])
     try:
         result = run_model(world, model, unsandboxed=unsandboxed, batch_size=1000)
         survivors = [path for path in writes if path.exists()]
@@ -105,8 +105,9 @@ def test_a_torchscript_model_probing_every_pid_reads_nothing_and_writes_nothing_
     assert tried == total and int(total) > 400_000  # every attempt ran; the failed ones failed quietly
     leaked = {name for name, text in SECRETS.items() if text[:16] in result.log}
     if unsandboxed:  # the control: the same model gets everything, directly and through the neighbour's /proc
-        assert leaked == set(SECRETS) and set(survivors) == set(writes), (leaked, survivors, hits(result.log)[:12],
-                                                                          result.log[-400:])
+        assert leaked == set(SECRETS) and set(survivors) == set(writes), (
+            f"leaked {sorted(leaked)}; survived {[str(path) for path in survivors]}; "
+            f"the log's last lines: {result.log[-600:]}")
         found = "\n".join(hits(result.log))
         for path in (f"/proc/{neighbour}/root/{relative[0]}", f"/proc/{neighbour}/cwd/secret_key", f"/proc/{neighbour}/fd/3"):
             assert f"HIT {path} " in found, path
