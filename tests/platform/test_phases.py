@@ -20,7 +20,6 @@ from competitions.exports import leaderboard_csv
 from competitions.models import Phase
 from leaderboards.selectors import leaderboard_rows
 from podium.errors import PodiumError
-from submissions import states
 from submissions.models import Submission
 from submissions.selectors import quota_for_team
 from submissions.services import phases_carry, submission_create, submission_score, submission_select
