@@ -285,10 +285,10 @@ class Phase(models.Model):
         return list(self.submission_kinds or self.competition.submission_kinds)
 
 
-def phase_at(competition: Competition, now: datetime | None = None) -> Phase | None:
+def phase_at(competition: Competition, now: datetime | None = None, phases: list[Phase] | None = None) -> Phase | None:
     """The phase a submission made now belongs to: the running one, else the last one started (late submissions);
-    None for a single-stage competition (or before the first phase)."""
+    None for a single-stage competition (or before the first phase). `phases`: the competition's, if already read."""
     now = now or timezone.now()
-    started = [phase for phase in competition.phases.all() if phase.start_at <= now]
+    started = [phase for phase in (competition.phases.all() if phases is None else phases) if phase.start_at <= now]
     running = [phase for phase in started if now < phase.end_at]
     return (running or started or [None])[-1]

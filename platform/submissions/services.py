@@ -50,8 +50,10 @@ def submission_create(
 ) -> Submission:
     """Store an upload and enqueue its scoring once the row is committed."""
     membership = membership_get(competition=competition, user=user)
-    phase = phase_at(competition)
-    _check_can_submit(competition=competition, membership=membership, file=file, kind=kind, phase=phase)
+    phases = list(competition.phases.all())  # one read for the phase and the checks
+    phase = phase_at(competition, phases=phases)
+    _check_can_submit(competition=competition, membership=membership, file=file, kind=kind, phase=phase,
+                      first_phase=phases[0] if phases else None)
     with transaction.atomic():
         # Lock the team row so that concurrent uploads cannot both pass the daily limit.
         team = Team.objects.select_for_update().get(pk=membership.team_id)
@@ -142,7 +144,7 @@ def models_dispatch(*, team_id: int) -> int:
 
 
 def _check_can_submit(*, competition: Competition, membership: object, file: UploadedFile, kind: str,
-                      phase: Phase | None = None) -> None:
+                      phase: Phase | None = None, first_phase: Phase | None = None) -> None:
     if not membership_has_access(competition=competition, membership=membership):
         raise PodiumError("not-joined", "Join the competition and accept its rules before submitting.", status=403)
     state = competition.state()
@@ -154,10 +156,9 @@ def _check_can_submit(*, competition: Competition, membership: object, file: Upl
     if kind not in kinds:
         where = f"The {phase.name} phase" if phase else "This competition"
         raise PodiumError("kind-not-allowed", f"{where} accepts {', '.join(kinds)} submissions, not {kind!r}.")
-    if competition.phases.exists() and phase is None:
-        first = competition.phases.first()
-        raise PodiumError("competition-not-started", f"The first phase, {first.name}, starts at "
-                                                     f"{first.start_at:%Y-%m-%d %H:%M} UTC.")
+    if first_phase is not None and phase is None:
+        raise PodiumError("competition-not-started", f"The first phase, {first_phase.name}, starts at "
+                                                     f"{first_phase.start_at:%Y-%m-%d %H:%M} UTC.")
     if not (phase.truth_file if phase else competition.truth_file):
         raise PodiumError("not-ready", "This competition has no ground truth yet; try again later.", status=409)
     limit_mb = competition.model_upload_mb() if kind == MODEL else competition.max_submission_mb
