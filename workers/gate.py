@@ -57,15 +57,33 @@ class SandboxGate(bootsteps.StartStopStep):
         consumer.app.podium_sandbox = status
         if not status.ok:
             consumer.cancel_task_queue(QUEUE)
+            return
+        consumer.app.podium_runtime = worker_runtime()
 
 
-def record_sandbox(client: Any, worker: str, status: SandboxStatus) -> None:
-    client.set(f"{KEY}:{worker}", json.dumps({"ok": status.ok, "mode": status.mode, "detail": status.detail}),
-               ex=TTL_SECONDS)
+def worker_runtime() -> str:
+    """What this worker runs models on, logged once at start; what a GPU worker lacks, as warnings."""
+    from workers.inference import choose_device
+    from workers.selfcheck import describe_runtime
+
+    try:
+        summary, problems = describe_runtime(choose_device())
+    except Exception as exc:  # noqa: BLE001 - a broken runtime shows in each model's log; the worker still starts
+        logger.warning("could not describe the model runtime: %s", exc)
+        return f"unknown ({type(exc).__name__})"
+    logger.info("models run on %s", summary)
+    for problem in problems:
+        logger.warning("model runtime: %s", problem)
+    return "; ".join([summary, *problems])
+
+
+def record_sandbox(client: Any, worker: str, status: SandboxStatus, runtime: str = "") -> None:
+    report = {"ok": status.ok, "mode": status.mode, "detail": status.detail, "runtime": runtime}
+    client.set(f"{KEY}:{worker}", json.dumps(report), ex=TTL_SECONDS)
 
 
 def sandbox_reports(client: Any) -> dict[str, dict[str, Any]]:
-    """{worker: {ok, mode, detail}} of the inference workers seen in the last minute."""
+    """{worker: {ok, mode, detail, runtime}} of the inference workers seen in the last minute."""
     reports = {}
     for key in client.scan_iter(f"{KEY}:*"):
         value = client.get(key)

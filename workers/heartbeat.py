@@ -43,7 +43,7 @@ class Heartbeat(bootsteps.StartStopStep):
                     client.set(f"{KEY}:{queue}:{worker.hostname}", time.time(), ex=TTL_SECONDS)
                 sandbox = getattr(worker.app, "podium_sandbox", None)
                 if sandbox is not None:  # an inference worker: whether it can run models, and how
-                    record_sandbox(client, worker.hostname, sandbox)
+                    record_sandbox(client, worker.hostname, sandbox, getattr(worker.app, "podium_runtime", ""))
         except Exception:  # noqa: BLE001 - a missed heartbeat must never stop the worker
             logger.warning("could not record a heartbeat", exc_info=True)
 

@@ -72,7 +72,9 @@ def run(args: argparse.Namespace) -> None:
         torch.cuda.set_per_process_memory_fraction(args.gpu_memory_fraction, torch.device(args.device))
     started = time.monotonic()
     model = load_model(args.model, args.device)
-    report(f"LOADED {time.monotonic() - started:.3f}")
+    seconds = time.monotonic() - started
+    report(f"LOADED {seconds:.3f}")
+    print(f"podium: {model.format} model loaded in {seconds:.2f} s, running on {model.runs_on}", file=sys.stderr, flush=True)
     options = RunOptions(batch_size=args.batch_size, classes=json.loads(args.classes),
                          manifest=json.loads(args.manifest), settings=json.loads(args.settings))
     progress, started = Progress(), time.monotonic()

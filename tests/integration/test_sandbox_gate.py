@@ -54,17 +54,28 @@ def test_a_worker_without_a_sandbox_runs_no_model_and_the_model_waits_for_one_th
             with _worker("inference", env, tmp_path / "good.log"):
                 scored = wait_for(lambda: Submission.objects.filter(pk=submission_id, status__in=states.FINAL).first(),
                                   timeout=120)
+                # The worker that runs models says on what, at start and on /health/.
+                runtime = wait_for(lambda: _runtime_of_a_runnable_worker(), timeout=30)
     assert scored.status == states.SCORED, (scored.error_code, scored.error_message)
-    assert "model ran on cpu" in (tmp_path / "good.log").read_text()
+    good = (tmp_path / "good.log").read_text()
+    assert "model ran on cpu" in good and "models run on cpu" in good
+    assert runtime.startswith("cpu (") and "torch 2." in runtime and "CPUExecutionProvider" in runtime
+
+
+def _runtime_of_a_runnable_worker() -> str | None:
+    sandboxes = _models_health().get("sandboxes", {})
+    return next((report["runtime"] for report in sandboxes.values() if report["ok"] and report.get("runtime")), None)
 
 
 def _waiting_health() -> dict | None:
+    models = _models_health()
+    return models if str(models.get("status", "")).startswith("waiting: no inference worker can build") else None
+
+
+def _models_health() -> dict:
     from django.core.cache import cache
 
     cache.clear()
     staff = Client()
     staff.force_login(get_user_model().objects.get_or_create(username="health-staff", defaults={"is_staff": True})[0])
-    models = staff.get("/health/").json().get("models", {})
-    return models if str(models.get("status", "")).startswith("waiting: no inference worker can build") else None
-
-
+    return staff.get("/health/").json().get("models", {})

@@ -1,7 +1,8 @@
 """Model formats: each module loads one kind of file and calls it with numpy in and numpy out.
 
 A format module provides `load(path, device) -> model`, where the model has `format` (its
-name for messages), `inputs` (a list of `ModelInput`) and `__call__(*args)`: positional
+name for messages), `runs_on` (the device or execution providers, for the log), `inputs` (a
+list of `ModelInput`) and `__call__(*args)`: positional
 arguments in the order of `inputs`, numpy arrays (or lists of them, or of strings), and
 returns numpy arrays in the structure the model returned (tuples, lists, dicts kept).
 """

@@ -29,6 +29,7 @@ class OnnxModel:
         self.session = session
         self.inputs = [ModelInput(i.name, "tensor", _shape(i.shape), i.type) for i in session.get_inputs()]
         self.output_names = [o.name for o in session.get_outputs()]
+        self.runs_on = ", ".join(session.get_providers())  # the first one runs what it can
 
     def __call__(self, *args: Any) -> list[np.ndarray]:
         feeds = {spec.name: _as_dtype(value, spec.dtype) for spec, value in zip(self.inputs, args)}

@@ -29,6 +29,7 @@ class TorchScriptModel:
         self.module, self.device = module, device
         arguments = module.forward.schema.arguments[1:]  # the first is self
         self.inputs = [ModelInput(a.name, KINDS.get(str(a.type), "tensor"), dtype=str(a.type)) for a in arguments]
+        self.runs_on = f"{device} (torch {torch.__version__})"
 
     def __call__(self, *args: Any) -> Any:
         values = [_to_torch(arg, self.device) for arg in args]
