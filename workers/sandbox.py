@@ -17,7 +17,9 @@ The threat model is in docs/security.md; in short, each run gets:
   a private `/tmp` and `/dev/shm` with their own size caps, gone with the run;
 - rlimits (CPU seconds, file size, processes and threads, address space on CPU
   runs, no core files) and a parent that watches the run's resident memory and
-  wall clock and kills every process of its uid.
+  wall clock and kills every process of its uid; where the host has cgroup v2, a
+  cgroup per run as well, in which the kernel caps memory and processes
+  (workers/cgroups.py).
 
 The worker must be root to give each run its own uid and to mount the output
 folder; `sandbox_check()` says why a worker cannot sandbox, and such a worker
@@ -43,6 +45,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+
+from workers import cgroups
 
 TIMEOUT, MEMORY, CPU, OUTPUT = "wall-clock", "memory", "cpu-time", "output-size"
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,6 +86,7 @@ class Outcome:
     contained: bool = False
     collected: dict[str, Path] = field(default_factory=dict)  # output files copied out, by name
     problems: list[str] = field(default_factory=list)  # output files refused, and why
+    oom_killed: bool = False  # the kernel stopped it at its cgroup's memory.max
 
 
 @dataclass(frozen=True)
@@ -106,9 +111,10 @@ def sandbox_check(*, hidden: list[Path], allow_unsandboxed: bool = False) -> San
         return SandboxStatus(True, "unsandboxed", "PODIUM_UNSANDBOXED_MODELS is on: models run WITHOUT a sandbox")
     try:
         _probe(tuple(str(path) for path in hidden))
+        limits = _cgroup_support().detail
     except SandboxUnavailable as exc:
         return SandboxStatus(False, "unavailable", str(exc))
-    return SandboxStatus(True, "bubblewrap", f"bubblewrap {_bwrap_version()}, uids from {_sandbox_uid_base()}")
+    return SandboxStatus(True, "bubblewrap", f"bubblewrap {_bwrap_version()}, uids from {_sandbox_uid_base()}; {limits}")
 
 
 @lru_cache(maxsize=8)
@@ -165,11 +171,13 @@ def run_contained(
 def _run_in_bwrap(command: list[str], *, workdir: Path, read_only: dict[str, Path], hidden: list[Path], limits: Limits,
                   env: dict[str, str], collect: tuple[str, ...], on_report: Callable[[str], None] | None,
                   gpu: int | None) -> Outcome:
-    with _sandbox_uid() as uid, _staging(uid, limits) as stage:
+    parent = _cgroup_support().parent
+    with _sandbox_uid() as uid, _staging(uid, limits) as stage, \
+            cgroups.run_cgroup(parent, uid, memory_mb=limits.memory_mb, processes=limits.processes) as cgroup:
         binds = _runtime_binds(hidden) + [(path, f"{SANDBOX_DIR}/{name}") for name, path in read_only.items()]
         arguments = _bwrap_arguments(uid, [(stage.reachable(src), dst) for src, dst in binds], stage, limits, gpu, env)
         outcome = _supervise(["bwrap", *arguments, "--setenv", "PODIUM_REPORT_FD", "{fd}", "--", *command],
-                             uid=uid, limits=limits, env=_child_env(env), cwd=None, on_report=on_report)
+                             uid=uid, limits=limits, env=_child_env(env), cwd=None, on_report=on_report, cgroup=cgroup)
         outcome.contained = True
         _collect(stage.out, workdir, collect, limits, outcome)
         return outcome
@@ -189,6 +197,13 @@ def _run_unsandboxed(command: list[str], *, workdir: Path, read_only: dict[str, 
         return outcome
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def _cgroup_support() -> cgroups.CgroupSupport:
+    try:
+        return cgroups.support()
+    except cgroups.CgroupUnavailable as exc:
+        raise SandboxUnavailable(str(exc)) from None
 
 
 def _child_env(extra: dict[str, str]) -> dict[str, str]:
@@ -405,7 +420,7 @@ def _gpu_arguments(gpu: int | None) -> list[str]:
 # ---------------------------------------------------------------- supervising
 
 def _supervise(command: list[str], *, uid: int | None, limits: Limits, env: dict[str, str], cwd: Path | None,
-               on_report: Callable[[str], None] | None) -> Outcome:
+               on_report: Callable[[str], None] | None, cgroup: Path | None = None) -> Outcome:
     report_read, report_write = os.pipe()
     command = [part.replace("{fd}", str(report_write)) for part in command]
     env = {name: value.replace("{fd}", str(report_write)) for name, value in env.items()}
@@ -413,7 +428,7 @@ def _supervise(command: list[str], *, uid: int | None, limits: Limits, env: dict
     try:
         process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, pass_fds=(report_write,), start_new_session=True,
-                                   preexec_fn=lambda: _enter_child(uid, limits))
+                                   preexec_fn=lambda: _enter_child(uid, limits, cgroup))
     finally:
         os.close(report_write)
     log = _Tail(LOG_BYTES)
@@ -429,6 +444,11 @@ def _supervise(command: list[str], *, uid: int | None, limits: Limits, env: dict
     process.stdout.close()  # type: ignore[union-attr]
     os.close(report_read)
     code = process.returncode
+    oom_killed = cgroup is not None and cgroups.oom_killed(cgroup)
+    if cgroup is not None:
+        peak = max(peak, cgroups.peak_mb(cgroup))
+    if exceeded is None and oom_killed:
+        exceeded = MEMORY  # the kernel killed it at memory.max, before the watch saw it
     # bwrap exits 128 + N when its child dies of signal N.
     signal_number = -code if code < 0 else code - 128 if uid is not None and code > 128 else 0
     if exceeded is None and signal_number in (signal.SIGXCPU, signal.SIGKILL):
@@ -436,11 +456,13 @@ def _supervise(command: list[str], *, uid: int | None, limits: Limits, env: dict
     text = log.text()
     if exceeded is None and (signal_number == signal.SIGXFSZ or "[Errno 27] File too large" in text):
         exceeded = OUTPUT  # Python ignores SIGXFSZ, so a write past RLIMIT_FSIZE fails with EFBIG
-    return Outcome(code, text, exceeded, time.monotonic() - started, peak)
+    return Outcome(code, text, exceeded, time.monotonic() - started, peak, oom_killed=oom_killed)
 
 
-def _enter_child(uid: int | None, limits: Limits) -> None:
-    """Runs in the child between fork and exec: drop to the run's uid, set limits, die with the worker."""
+def _enter_child(uid: int | None, limits: Limits, cgroup: Path | None = None) -> None:
+    """Runs in the child between fork and exec: join the run's cgroup, drop to its uid, set limits, die with the worker."""
+    if cgroup is not None:
+        cgroups.join(cgroup)
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
     output = limits.output_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_FSIZE, (output, output))

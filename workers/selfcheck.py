@@ -6,6 +6,8 @@ submission runs (`run_job`: format check, the sandbox, the child, predictions co
 prints one line per check and exits 1 if any failed:
 
 - sandbox: bubblewrap builds the sandbox (what the worker checks at start);
+- memory-limit: a run that grabs memory is stopped at its limit (`model-memory`), by the kernel
+  where the host has cgroup v2 (workers/cgroups.py), else by the worker's watch;
 - device: the device models run on, and what runs there (torch, torchvision, onnxruntime's providers);
 - gpu-isolation (GPU only): inside the sandbox the model sees its own GPU's device node and no
   other, runs as an unprivileged uid, and CUDA works;
@@ -33,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from workers.inference import InferenceJob, InferenceResult, choose_device, private_workdir, run_job
-from workers.sandbox import Limits, run_contained, sandbox_check
+from workers.sandbox import MEMORY, Limits, run_contained, sandbox_check
 from workers.storage import LocalFiles
 
 IMAGES, SIZE = 32, 96
@@ -85,6 +87,7 @@ def run_checks(device: str) -> list[Check]:
         checks = [_sandbox(media), _device(device)]
         if checks[0].result != OK:
             return checks  # nothing below can run
+        checks.append(_guard("memory-limit", lambda: _memory_limit(media)))
         if device.startswith("cuda"):
             checks.append(_guard("gpu-isolation", lambda: _gpu_isolation(media, _gpu_index(device))))
         checks.append(_guard("torchscript", lambda: _torchscript(media, device)))
@@ -138,6 +141,27 @@ def describe_runtime(device: str) -> tuple[str, list[str]]:
         problems.append("no torchvision, so TorchScript models that use its operators are refused: install the "
                         "torchvision that matches torch")
     return f"{device} ({torch.cuda.get_device_name(_gpu_index(device))}); " + "; ".join(parts), problems
+
+
+def _memory_limit(media: Path) -> Check:
+    from workers import cgroups
+
+    hog = "chunks = []\nwhile True:\n    chunks.append(b'x' * (16 * 1024 * 1024))"
+    workdir = private_workdir()
+    try:
+        outcome = run_contained([sys.executable, "-c", hog], workdir=workdir, read_only={}, hidden=[media],
+                                limits=Limits(wall_seconds=60, memory_mb=256))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if outcome.exceeded != MEMORY:
+        return Check("memory-limit", FAILED, f"a run grabbing memory ended with {outcome.exceeded or outcome.returncode}, "
+                                             f"not at its 256 MB limit: {outcome.log.strip()[-200:]}")
+    by = "the kernel (the run's cgroup)" if outcome.oom_killed else "the worker's watch"
+    if cgroups.support().parent is None:
+        by += " (no cgroup v2 here)"
+    elif not outcome.oom_killed:
+        by += " (cgroup v2 is on; the watch was faster)"
+    return Check("memory-limit", OK, f"stopped at 256 MB by {by} after {outcome.seconds:.2f} s")
 
 
 def _gpu_isolation(media: Path, gpu: int) -> Check:

@@ -17,9 +17,20 @@ DOCKER = ROOT / "docker"
 ONE_SHOT = {"migrate", "minio-bucket"}
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """Refuses a key given twice in one mapping, as `docker compose` does (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        keys = [key.value for key, _ in node.value if isinstance(key, yaml.ScalarNode) and not key.value == "<<"]
+        repeated = sorted({key for key in keys if keys.count(key) > 1})
+        if repeated:
+            raise yaml.constructor.ConstructorError(None, None, f"{repeated} given twice", node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
 @pytest.fixture(scope="module")
 def compose() -> dict:
-    return yaml.safe_load((DOCKER / "compose.yaml").read_text())
+    return yaml.load((DOCKER / "compose.yaml").read_text(), Loader=_StrictLoader)
 
 
 def _command(service: dict) -> str:
@@ -86,6 +97,7 @@ def test_volumes_are_named_and_declared(compose: dict) -> None:
 
 def test_the_inference_worker_reserves_a_gpu_and_gets_no_database(compose: dict) -> None:
     worker = compose["services"]["inference-worker"]
+    assert worker["deploy"]["resources"]["limits"]["memory"]  # its cgroup is read-only inside: no cgroup per run
     devices = worker["deploy"]["resources"]["reservations"]["devices"]
     assert any("gpu" in device["capabilities"] and device["driver"] == "nvidia" for device in devices)
     assert worker["build"]["dockerfile"] == "docker/Dockerfile.inference"

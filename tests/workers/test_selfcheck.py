@@ -25,9 +25,10 @@ def test_a_host_that_can_run_models_passes_every_check_with_what_ran_where(tmp_p
     status, checks, printed = _selfcheck(tmp_path)
     assert status == 0, printed
     assert {name: check["result"] for name, check in checks.items()} == {
-        "sandbox": "ok", "device": "ok", "torchscript": "ok", "onnx": "ok",
+        "sandbox": "ok", "memory-limit": "ok", "device": "ok", "torchscript": "ok", "onnx": "ok",
         "torchvision-ops": "ok" if selfcheck._version("torchvision") else "skipped"}
     assert checks["sandbox"]["detail"].startswith("bubblewrap ")
+    assert checks["memory-limit"]["detail"].startswith("stopped at 256 MB by ")
     # What the model's process reported about itself, read from its log: the format's own device or providers.
     assert "on cpu: cpu (torch 2." in checks["torchscript"]["detail"]
     assert "on cpu: CPUExecutionProvider" in checks["onnx"]["detail"]
