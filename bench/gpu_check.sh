@@ -5,7 +5,7 @@
 #   bench/gpu_check.sh prepare        # where pip and apt reach their registries: fills .gpu/ (git-ignored)
 #   bench/gpu_check.sh run OUT_DIR    # on the GPU machine, from the repository root, with .gpu/ beside it
 #
-# `prepare` downloads Debian's bubblewrap and the two wheels the worker's code needs beyond such an image
+# `prepare` downloads Debian's bubblewrap (and the libraries it links) and the two wheels the worker's code needs beyond such an image
 # (orjson, msgspec; Python 3.12). `run` unpacks bubblewrap under /tmp (when the machine has none) and installs
 # the wheels into the interpreter's environment (when it lacks them), then runs
 # `python -m workers.selfcheck` on cuda:0 (sandbox, GPU isolation, TorchScript, ONNX on the CUDA provider,
@@ -18,7 +18,7 @@ DEVICE=${DEVICE:-cuda:0}  # DEVICE=cpu tries the script on a machine without a G
 
 prepare() {
     mkdir -p "$GPU_DIR"
-    (cd "$GPU_DIR" && apt-get download bubblewrap) || exit 1
+    (cd "$GPU_DIR" && apt-get download bubblewrap libcap2 libselinux1 libpcre2-8-0) || exit 1
     "$PYTHON" -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
         --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
         -d "$GPU_DIR" orjson msgspec || exit 1
@@ -30,6 +30,10 @@ run() {
     mkdir -p "$out" /tmp/podium-gpu/root
     if ! command -v bwrap >/dev/null; then
         dpkg -x "$GPU_DIR"/bubblewrap_*.deb /tmp/podium-gpu/root && export PATH=/tmp/podium-gpu/root/usr/bin:$PATH
+        if ! bwrap --version >/dev/null 2>&1; then  # an image without the libraries bwrap links
+            for deb in "$GPU_DIR"/lib*.deb; do dpkg -x "$deb" /tmp/podium-gpu/root; done
+            export LD_LIBRARY_PATH=/tmp/podium-gpu/root/lib/x86_64-linux-gnu:/tmp/podium-gpu/root/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+        fi
     fi
     # Into the interpreter's own environment: the sandboxed child sees that, not PYTHONPATH or /tmp.
     "$PYTHON" -c 'import orjson, msgspec' 2>/dev/null \

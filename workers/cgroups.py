@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -124,23 +124,31 @@ def peak_mb(path: Path) -> float:
 
 def remove(path: Path) -> None:
     """Kill every process in the run's cgroup, then remove it."""
-    for _ in range(200):
-        pids = [int(pid) for pid in _read(path / "cgroup.procs").split() if pid.isdigit() and Path(f"/proc/{pid}").exists()]
-        if not pids:
-            break
-        if (path / "cgroup.kill").exists():
-            _write(path / "cgroup.kill", "1")
-        else:
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-        time.sleep(0.01)
+    if (path / "cgroup.kill").exists() and _members(path):
+        _write(path / "cgroup.kill", "1")  # the whole group at once (Linux 5.14+)
+    kill_until_gone(lambda: _members(path), rounds=200)
     try:
         path.rmdir()
     except OSError:
         pass  # a cgroup that still holds a process; the next run with this uid tries again
+
+
+def kill_until_gone(find: Callable[[], list[int]], rounds: int = 100) -> None:
+    """SIGKILL what `find` lists until it lists nothing (or `rounds` tries, 10 ms apart)."""
+    for _ in range(rounds):
+        pids = find()
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.01)
+
+
+def _members(path: Path) -> list[int]:
+    return [int(pid) for pid in _read(path / "cgroup.procs").split() if pid.isdigit() and Path(f"/proc/{pid}").exists()]
 
 
 def _own_cgroup() -> Path:

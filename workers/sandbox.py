@@ -266,16 +266,7 @@ def _is_zombie(pid: str) -> bool:
 
 
 def _kill_uid(uid: int) -> None:
-    for _ in range(100):
-        pids = _processes_of(uid)
-        if not pids:
-            return
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        time.sleep(0.01)
+    cgroups.kill_until_gone(lambda: _processes_of(uid))
 
 
 # ---------------------------------------------------------------- mounts
