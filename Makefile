@@ -28,11 +28,11 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Models run under bubblewrap (docs/security.md); an inference worker without it runs no models.
+# Models run under bubblewrap with a seccomp filter (docs/security.md); an inference worker without them runs no models.
 sandbox:
-	@command -v bwrap >/dev/null 2>&1 || { \
-		echo "Installing bubblewrap for the model sandbox (Debian package bubblewrap)"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; }
+	@{ command -v bwrap && ldconfig -p | grep -q libseccomp.so.2; } >/dev/null 2>&1 || { \
+		echo "Installing bubblewrap and libseccomp2 for the model sandbox (Debian packages)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap libseccomp2 >/dev/null; }
 
 # The demo's address: `make demo PORT=8080` (HOST=0.0.0.0 to reach it from other machines).
 HOST ?= 127.0.0.1

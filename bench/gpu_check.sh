@@ -18,7 +18,7 @@ DEVICE=${DEVICE:-cuda:0}  # DEVICE=cpu tries the script on a machine without a G
 
 prepare() {
     mkdir -p "$GPU_DIR"
-    (cd "$GPU_DIR" && apt-get download bubblewrap libcap2 libselinux1 libpcre2-8-0) || exit 1
+    (cd "$GPU_DIR" && apt-get download bubblewrap libcap2 libselinux1 libpcre2-8-0 libseccomp2) || exit 1
     "$PYTHON" -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
         --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
         -d "$GPU_DIR" orjson msgspec || exit 1
@@ -30,10 +30,11 @@ run() {
     mkdir -p "$out" /tmp/podium-gpu/root
     if ! command -v bwrap >/dev/null; then
         dpkg -x "$GPU_DIR"/bubblewrap_*.deb /tmp/podium-gpu/root && export PATH=/tmp/podium-gpu/root/usr/bin:$PATH
-        if ! bwrap --version >/dev/null 2>&1; then  # an image without the libraries bwrap links
-            for deb in "$GPU_DIR"/lib*.deb; do dpkg -x "$deb" /tmp/podium-gpu/root; done
-            export LD_LIBRARY_PATH=/tmp/podium-gpu/root/lib/x86_64-linux-gnu:/tmp/podium-gpu/root/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-        fi
+    fi
+    # An image without the libraries bwrap links, or without libseccomp (the sandbox's filter): Debian's, aside.
+    if ! bwrap --version >/dev/null 2>&1 || ! ldconfig -p | grep -q libseccomp.so.2; then
+        for deb in "$GPU_DIR"/lib*.deb; do dpkg -x "$deb" /tmp/podium-gpu/root; done
+        export LD_LIBRARY_PATH=/tmp/podium-gpu/root/lib/x86_64-linux-gnu:/tmp/podium-gpu/root/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
     fi
     # Into the interpreter's own environment: the sandboxed child sees that, not PYTHONPATH or /tmp.
     "$PYTHON" -c 'import orjson, msgspec' 2>/dev/null \

@@ -7,7 +7,7 @@ The threat model is in docs/security.md; in short, each run gets:
   by its uid;
 - bubblewrap's new user, PID, network, IPC, UTS and cgroup namespaces, a fresh
   `/proc`, a minimal `/dev`, no capabilities, no nested user namespaces, a new
-  session, death with its parent;
+  session, death with its parent, and a seccomp filter (workers/seccomp.py);
 - a root filesystem that is an empty tmpfs holding read-only binds of the
   runtime only (`/usr`, the Python installation, the `workers` and `scoring`
   packages) and of the files of this run (`/sandbox/model/`,
@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from workers import cgroups
+from workers import cgroups, seccomp
 
 TIMEOUT, MEMORY, CPU, OUTPUT = "wall-clock", "memory", "cpu-time", "output-size"
 ROOT = Path(__file__).resolve().parents[1]
@@ -176,8 +176,13 @@ def _run_in_bwrap(command: list[str], *, workdir: Path, read_only: dict[str, Pat
             cgroups.run_cgroup(parent, uid, memory_mb=limits.memory_mb, processes=limits.processes) as cgroup:
         binds = _runtime_binds(hidden) + [(path, f"{SANDBOX_DIR}/{name}") for name, path in read_only.items()]
         arguments = _bwrap_arguments(uid, [(stage.reachable(src), dst) for src, dst in binds], stage, limits, gpu, env)
-        outcome = _supervise(["bwrap", *arguments, "--setenv", "PODIUM_REPORT_FD", "{fd}", "--", *command],
-                             uid=uid, limits=limits, env=_child_env(env), cwd=None, on_report=on_report, cgroup=cgroup)
+        filter_fd = _seccomp_fd()
+        try:
+            outcome = _supervise(["bwrap", *arguments, "--seccomp", str(filter_fd), "--setenv", "PODIUM_REPORT_FD", "{fd}",
+                                  "--", *command], uid=uid, limits=limits, env=_child_env(env), cwd=None,
+                                 on_report=on_report, cgroup=cgroup, pass_fds=(filter_fd,))
+        finally:
+            os.close(filter_fd)
         outcome.contained = True
         _collect(stage.out, workdir, collect, limits, outcome)
         return outcome
@@ -197,6 +202,13 @@ def _run_unsandboxed(command: list[str], *, workdir: Path, read_only: dict[str, 
         return outcome
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def _seccomp_fd() -> int:
+    try:
+        return seccomp.program_fd()
+    except seccomp.SeccompUnavailable as exc:
+        raise SandboxUnavailable(str(exc)) from None
 
 
 def _cgroup_support() -> cgroups.CgroupSupport:
@@ -411,14 +423,15 @@ def _gpu_arguments(gpu: int | None) -> list[str]:
 # ---------------------------------------------------------------- supervising
 
 def _supervise(command: list[str], *, uid: int | None, limits: Limits, env: dict[str, str], cwd: Path | None,
-               on_report: Callable[[str], None] | None, cgroup: Path | None = None) -> Outcome:
+               on_report: Callable[[str], None] | None, cgroup: Path | None = None,
+               pass_fds: tuple[int, ...] = ()) -> Outcome:
     report_read, report_write = os.pipe()
     command = [part.replace("{fd}", str(report_write)) for part in command]
     env = {name: value.replace("{fd}", str(report_write)) for name, value in env.items()}
     started = time.monotonic()
     try:
         process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, pass_fds=(report_write,), start_new_session=True,
+                                   stderr=subprocess.STDOUT, pass_fds=(report_write, *pass_fds), start_new_session=True,
                                    preexec_fn=lambda: _enter_child(uid, limits, cgroup))
     finally:
         os.close(report_write)
