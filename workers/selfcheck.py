@@ -84,7 +84,7 @@ def run_checks(device: str) -> list[Check]:
         media = folder / "media"
         _segmentation_inputs(media / "public")
         (media / "submissions").mkdir()
-        checks = [_sandbox(media), _device(device)]
+        checks = [_guard("sandbox", lambda: _sandbox(media)), _guard("device", lambda: _device(device))]
         if checks[0].result != OK:
             return checks  # nothing below can run
         checks.append(_guard("memory-limit", lambda: _memory_limit(media)))

@@ -77,8 +77,9 @@ def chart_svg(series: list[Series], *, title: str, width: int = 720, height: int
     # Time labels: the first and the last, or one where every point is within the same minute.
     labels = ((t0, "start"), (t1, "end")) if span >= 60 else ((t0, "start"),)
     for when, anchor in labels:
-        parts.append(f'<text x="{x(when):.1f}" y="{height - 12}" text-anchor="{anchor}" class="tick">'
-                     f'{when:%Y-%m-%d %H:%M} UTC</text>')
+        # UTC here; app.js shows it in the viewer's time zone, UTC on hover, as every time on the site.
+        parts.append(f'<text x="{x(when):.1f}" y="{height - 12}" text-anchor="{anchor}" class="tick" '
+                     f'data-utc="{when.isoformat()}">{when:%Y-%m-%d %H:%M} UTC</text>')
     for index, item in enumerate(series):
         color = PALETTE[index % len(PALETTE)]
         ordered = sorted(item.points)
@@ -90,7 +91,8 @@ def chart_svg(series: list[Series], *, title: str, width: int = 720, height: int
             parts.append(f'<path d="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
         if item.dots:
             parts += [f'<circle cx="{x(w):.1f}" cy="{y(v):.1f}" r="3.5" fill="{color}" fill-opacity="0.55">'
-                      f'<title>{v:.5f} at {w:%Y-%m-%d %H:%M} UTC</title></circle>' for w, v in ordered]
+                      f'<title data-utc="{w.isoformat()}">{v:.5f} at {w:%Y-%m-%d %H:%M} UTC</title></circle>'
+                      for w, v in ordered]
         parts.append(f'<rect x="{width - right + 12}" y="{top + index * 18}" width="10" height="10" fill="{color}"/>'
                      f'<text x="{width - right + 28}" y="{top + index * 18 + 9}" class="legend">{escape(item.label[:18])}</text>')
     parts.append("</svg>")

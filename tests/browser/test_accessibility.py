@@ -61,3 +61,33 @@ def test_every_time_reads_one_way_with_utc_on_hover(live_server, page, participa
     assert len(titles) >= 8
     assert len(shapes) == 1, shapes  # one format, in the viewer's time zone
     assert all(__import__("re").fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", title) for title in titles), titles
+
+
+CHART_TIMES = r"""() => [...document.querySelectorAll('svg.chart [data-utc]')].map(el => ({
+  utc: el.dataset.utc, tag: el.tagName, text: el.firstChild.textContent,
+  hover: el.tagName === 'title' ? '' : (el.querySelector('title') || {}).textContent || null}))"""
+
+
+def test_a_charts_times_are_in_the_viewers_time_zone_with_utc_on_hover(live_server, browser, participant_pages) -> None:
+    """Chart labels and points read like every other time on the site: local, UTC on hover (here UTC+05:30)."""
+    from datetime import datetime, timedelta
+
+    context = browser.new_context(timezone_id="Asia/Kolkata")
+    page = context.new_page()
+    try:
+        log_in(page, live_server.url)
+        page.goto(f"{live_server.url}/c/topic/submissions/")
+        page.wait_for_load_state("networkidle")
+        found = page.evaluate(CHART_TIMES)
+        shown = page.evaluate("() => [...document.querySelectorAll('time')].map(el => [el.textContent, el.title])")
+    finally:
+        context.close()
+    assert {item["tag"] for item in found} == {"text", "title"}, found  # a time label and a point
+    for item in found:
+        local = (datetime.fromisoformat(item["utc"]) + timedelta(hours=5, minutes=30)).strftime("%Y-%m-%d %H:%M")
+        utc = datetime.fromisoformat(item["utc"]).strftime("%Y-%m-%d %H:%M UTC")
+        if item["tag"] == "text":
+            assert (item["text"], item["hover"]) == (local, utc)
+        else:
+            assert item["text"].endswith(f" at {local} ({utc})"), item
+    assert shown and all(text != title.removesuffix(" UTC") for text, title in shown)  # the page's times moved too

@@ -20,6 +20,23 @@
       el.textContent = localTime(when);
       el.dataset.localized = "1";
     });
+    // A chart's time labels (SVG text: its hover text is a <title> child) and its points' titles.
+    root.querySelectorAll("svg [data-utc]").forEach(function (el) {
+      if (el.dataset.localized) return;
+      var when = new Date(el.dataset.utc);
+      if (isNaN(when)) return;
+      var utc = el.textContent.match(/\d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+      if (!utc) return;
+      if (el.tagName.toLowerCase() === "title") {
+        el.textContent = el.textContent.replace(utc[0], localTime(when) + " (" + utc[0] + ")");
+      } else {
+        el.textContent = localTime(when);
+        var hover = document.createElementNS("http://www.w3.org/2000/svg", "title");
+        hover.textContent = utc[0];
+        el.appendChild(hover);
+      }
+      el.dataset.localized = "1";
+    });
   }
 
   // A box that scrolls sideways (a wide table on a phone) takes the keyboard focus, so it can be scrolled
