@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Callable
@@ -208,6 +209,9 @@ def _error_of(outcome: Outcome, job: InferenceJob, reported: dict[str, str] | No
         return {"code": "model-error", "message": f"The model's predictions exceeded {job.output_mb} MB."}
     if reported is not None:
         return reported
+    if outcome.returncode in (-signal.SIGSYS, 128 + signal.SIGSYS):  # bwrap exits 128 + the child's signal
+        return {"code": "model-error", "message": "The model made a system call that the sandbox does not allow "
+                                                  "(a 32-bit or x32 one) and was stopped (see the model's log)."}
     if outcome.returncode != 0:
         last = [line for line in outcome.log.splitlines() if line.strip()][-1:] or ["no output"]
         return {"code": "model-error", "message": f"The model process failed (exit status {outcome.returncode}): "

@@ -79,3 +79,33 @@ def test_a_worker_without_libseccomp_runs_no_models(fresh_filter: None, monkeypa
     finally:
         sandbox._probe.cache_clear()
     assert not status.ok and status.mode == "unavailable" and "libseccomp2" in status.detail
+
+
+# x86-64 machine code for the 32-bit system call getpid (int 0x80, eax 20), run from Python as a model could.
+I386_CALL = r"""
+import ctypes, mmap
+code = b"\xb8\x14\x00\x00\x00\xcd\x80\xc3"  # mov eax, 20; int 0x80; ret
+memory = mmap.mmap(-1, mmap.PAGESIZE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+memory.write(code)
+address = ctypes.addressof(ctypes.c_char.from_buffer(memory))
+print("I386 GETPID", ctypes.CFUNCTYPE(ctypes.c_int)(address)(), flush=True)
+"""
+
+
+@pytest.mark.parametrize("unsandboxed", [False, True], ids=["sandboxed", "unsandboxed-control"])
+def test_a_system_call_through_another_abi_kills_the_model_with_a_clear_error(fresh_filter: None, unsandboxed: bool) -> None:
+    from workers.inference import InferenceJob, _error_of
+
+    workdir = private_workdir()
+    try:
+        outcome = run_contained([sys.executable, "-c", I386_CALL], workdir=workdir, read_only={}, hidden=[],
+                                limits=Limits(wall_seconds=60), unsandboxed=unsandboxed)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    error = _error_of(outcome, InferenceJob(submission_id=1, task="segmentation", model="m", inputs="i", output="o"), None)
+    if unsandboxed:  # without the filter the 32-bit call simply runs
+        assert outcome.returncode == 0 and "I386 GETPID" in outcome.log and error is None
+    else:
+        assert outcome.returncode == 128 + 31 and "I386 GETPID" not in outcome.log  # SIGSYS, before it could print
+        assert error == {"code": "model-error", "message": "The model made a system call that the sandbox does not "
+                                                           "allow (a 32-bit or x32 one) and was stopped (see the model's log)."}
