@@ -209,7 +209,7 @@ def _error_of(outcome: Outcome, job: InferenceJob, reported: dict[str, str] | No
         return {"code": "model-error", "message": f"The model's predictions exceeded {job.output_mb} MB."}
     if reported is not None:
         return reported
-    if outcome.returncode in (-signal.SIGSYS, 128 + signal.SIGSYS):  # bwrap exits 128 + the child's signal
+    if outcome.signal == signal.SIGSYS:
         return {"code": "model-error", "message": "The model made a system call that the sandbox does not allow "
                                                   "(a 32-bit or x32 one) and was stopped (see the model's log)."}
     if outcome.returncode != 0:

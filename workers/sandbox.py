@@ -87,6 +87,7 @@ class Outcome:
     collected: dict[str, Path] = field(default_factory=dict)  # output files copied out, by name
     problems: list[str] = field(default_factory=list)  # output files refused, and why
     oom_killed: bool = False  # the kernel stopped it at its cgroup's memory.max
+    signal: int = 0  # the signal that ended the model's process, if one did
 
 
 @dataclass(frozen=True)
@@ -448,9 +449,9 @@ def _supervise(command: list[str], *, uid: int | None, limits: Limits, env: dict
     process.stdout.close()  # type: ignore[union-attr]
     os.close(report_read)
     code = process.returncode
-    oom_killed = cgroup is not None and cgroups.oom_killed(cgroup)
+    oom_killed = False
     if cgroup is not None:
-        peak = max(peak, cgroups.peak_mb(cgroup))
+        oom_killed, peak = cgroups.oom_killed(cgroup), max(peak, cgroups.peak_mb(cgroup))
     if exceeded is None and oom_killed:
         exceeded = MEMORY  # the kernel killed it at memory.max, before the watch saw it
     # bwrap exits 128 + N when its child dies of signal N.
@@ -460,7 +461,7 @@ def _supervise(command: list[str], *, uid: int | None, limits: Limits, env: dict
     text = log.text()
     if exceeded is None and (signal_number == signal.SIGXFSZ or "[Errno 27] File too large" in text):
         exceeded = OUTPUT  # Python ignores SIGXFSZ, so a write past RLIMIT_FSIZE fails with EFBIG
-    return Outcome(code, text, exceeded, time.monotonic() - started, peak, oom_killed=oom_killed)
+    return Outcome(code, text, exceeded, time.monotonic() - started, peak, oom_killed=oom_killed, signal=signal_number)
 
 
 def _enter_child(uid: int | None, limits: Limits, cgroup: Path | None = None) -> None:

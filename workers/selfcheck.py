@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from workers.inference import InferenceJob, InferenceResult, choose_device, private_workdir, run_job
-from workers.sandbox import MEMORY, Limits, run_contained, sandbox_check
+from workers.sandbox import MEMORY, Limits, Outcome, run_contained, sandbox_check
 from workers.storage import LocalFiles
 
 IMAGES, SIZE = 32, 96
@@ -147,12 +147,7 @@ def _memory_limit(media: Path) -> Check:
     from workers import cgroups
 
     hog = "chunks = []\nwhile True:\n    chunks.append(b'x' * (16 * 1024 * 1024))"
-    workdir = private_workdir()
-    try:
-        outcome = run_contained([sys.executable, "-c", hog], workdir=workdir, read_only={}, hidden=[media],
-                                limits=Limits(wall_seconds=60, memory_mb=256))
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    outcome, _ = _contained(hog, media, Limits(wall_seconds=60, memory_mb=256))
     if outcome.exceeded != MEMORY:
         return Check("memory-limit", FAILED, f"a run grabbing memory ended with {outcome.exceeded or outcome.returncode}, "
                                              f"not at its 256 MB limit: {outcome.log.strip()[-200:]}")
@@ -165,16 +160,11 @@ def _memory_limit(media: Path) -> Check:
 
 
 def _gpu_isolation(media: Path, gpu: int) -> Check:
-    workdir = private_workdir()
-    try:
-        outcome = run_contained([sys.executable, "-c", GPU_PROBE], workdir=workdir, read_only={}, hidden=[media],
-                                limits=Limits(wall_seconds=120, limit_address_space=False), collect=("gpu.json",),
-                                gpu=gpu)
-        if "gpu.json" not in outcome.collected:
-            return Check("gpu-isolation", FAILED, f"the probe wrote nothing: {outcome.log.strip()[-300:]}")
-        seen = json.loads(outcome.collected["gpu.json"].read_text())
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    outcome, written = _contained(GPU_PROBE, media, Limits(wall_seconds=120, limit_address_space=False),
+                                  collect="gpu.json", gpu=gpu)
+    if written is None:
+        return Check("gpu-isolation", FAILED, f"the probe wrote nothing: {outcome.log.strip()[-300:]}")
+    seen = json.loads(written)
     problems = []
     if seen["gpus"] != [f"nvidia{gpu}"]:
         problems.append(f"the sandbox shows {seen['gpus']}, expected only nvidia{gpu}")
@@ -232,6 +222,18 @@ def _torchvision_ops(media: Path, device: str) -> Check:
 
 
 # ---------------------------------------------------------------- helpers
+
+def _contained(code: str, media: Path, limits: Limits, collect: str | None = None,
+               gpu: int | None = None) -> tuple[Outcome, str | None]:
+    """A Python script run in the sandbox; what it wrote to out/`collect`, if anything."""
+    workdir = private_workdir()
+    try:
+        outcome = run_contained([sys.executable, "-c", code], workdir=workdir, read_only={}, hidden=[media],
+                                limits=limits, collect=(collect,) if collect else (), gpu=gpu)
+        return outcome, outcome.collected[collect].read_text() if collect in outcome.collected else None
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
 
 def _run(media: Path, task: str, model: str, device: str, inputs: str = "public") -> InferenceResult:
     job = InferenceJob(submission_id=0, task=task, model=model, inputs=inputs, output=f"predictions/{Path(model).stem}",

@@ -7,16 +7,14 @@ host with the memory controller (`python -m workers.selfcheck` checks the same o
 from __future__ import annotations
 
 import os
-import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from workers import cgroups
-from workers.inference import private_workdir
-from workers.sandbox import CPU, MEMORY, Limits, Outcome, run_contained, sandbox_check
+from tests.workers.contained import run_python
+from workers.sandbox import CPU, MEMORY, Limits, Outcome, sandbox_check
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox needs root (as the inference worker runs)")
 
@@ -47,11 +45,7 @@ def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _run(code: str, limits: Limits) -> Outcome:
-    workdir = private_workdir()
-    try:
-        return run_contained([sys.executable, "-c", code], workdir=workdir, read_only={}, hidden=[], limits=limits)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    return run_python(code, limits=limits)
 
 
 def test_each_run_gets_a_cgroup_with_its_memory_and_process_caps_that_the_sandbox_joins(

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import List
 
@@ -18,6 +18,7 @@ import torch
 
 from competitions.demo_data import Bundle
 from tests.workers.attacks import hits, intruder
+from tests.workers.contained import run_python
 from workers.inference import InferenceJob, InferenceResult, private_workdir, run_job
 from workers.sandbox import LOG_BYTES, Limits, Outcome, run_contained, sandbox_check
 from workers.storage import LocalFiles
@@ -52,16 +53,6 @@ def run_model(world: dict[str, Path], model: torch.jit.ScriptModule, *, unsandbo
                        batch_size=batch_size, **{"wall_seconds": 120, "memory_mb": 2048, **limits})
     return run_job(job, files=LocalFiles(world["media"]), hidden=[world["media"], world["var"]], device="cpu",
                    unsandboxed=unsandboxed)
-
-
-def run_python(code: str, *, unsandboxed: bool, limits: Limits | None = None,
-               on_report: Callable[[str], None] | None = None) -> Outcome:
-    workdir = private_workdir()
-    try:
-        return run_contained([sys.executable, "-c", code], workdir=workdir, read_only={}, hidden=[],
-                             limits=limits or Limits(wall_seconds=30), unsandboxed=unsandboxed, on_report=on_report)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def test_this_worker_can_build_the_sandbox() -> None:

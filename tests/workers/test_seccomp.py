@@ -3,15 +3,13 @@ from __future__ import annotations
 
 import os
 import platform
-import shutil
-import sys
 from collections.abc import Iterator
 
 import pytest
 
 from workers import sandbox, seccomp
-from workers.inference import private_workdir
-from workers.sandbox import Limits, run_contained
+from tests.workers.contained import run_python
+from workers.sandbox import Limits
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox needs root (as the inference worker runs)"),
@@ -44,12 +42,7 @@ def fresh_filter() -> Iterator[None]:
 
 
 def _calls() -> tuple[dict[str, str], str]:
-    workdir = private_workdir()
-    try:
-        outcome = run_contained([sys.executable, "-c", PROBE], workdir=workdir, read_only={}, hidden=[],
-                                limits=Limits(wall_seconds=60))
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    outcome = run_python(PROBE, limits=Limits(wall_seconds=60))
     assert outcome.returncode == 0, outcome.log
     results = dict(line.split()[1:3] for line in outcome.log.splitlines() if line.startswith("CALL "))
     return results, outcome.log
@@ -96,12 +89,7 @@ print("I386 GETPID", ctypes.CFUNCTYPE(ctypes.c_int)(address)(), flush=True)
 def test_a_system_call_through_another_abi_kills_the_model_with_a_clear_error(fresh_filter: None, unsandboxed: bool) -> None:
     from workers.inference import InferenceJob, _error_of
 
-    workdir = private_workdir()
-    try:
-        outcome = run_contained([sys.executable, "-c", I386_CALL], workdir=workdir, read_only={}, hidden=[],
-                                limits=Limits(wall_seconds=60), unsandboxed=unsandboxed)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    outcome = run_python(I386_CALL, limits=Limits(wall_seconds=60), unsandboxed=unsandboxed)
     error = _error_of(outcome, InferenceJob(submission_id=1, task="segmentation", model="m", inputs="i", output="o"), None)
     if unsandboxed:  # without the filter the 32-bit call simply runs
         assert outcome.returncode == 0 and "I386 GETPID" in outcome.log and error is None
