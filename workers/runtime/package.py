@@ -9,20 +9,20 @@ An upload is one of:
 Pickles, `torch.save` checkpoints and `torch.export` `.pt2` archives are refused: loading them
 unpickles.
 
-The worker runs this outside the sandbox, so it parses no model: it reads zip end records and
-central directories (bounded), looks only at an archive's top level, and copies a bundle's few
-members out with a byte cap. The model itself is parsed inside the sandbox.
+The worker runs this outside the sandbox, so it parses no model: it lists zips with
+`workers/runtime/archive.py` (bounded, trusting no count or size it has not read), looks only at an
+archive's top level, and copies a bundle's few members out, inflated in bounded steps, never more
+than each declares. The model itself is parsed inside the sandbox.
 """
 from __future__ import annotations
 
 import re
 import shutil
-import struct
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from workers.runtime.archive import ArchiveError, Member, SafeZip, looks_like_zip
 from workers.runtime.manifest import MANIFEST_NAME, MAX_MANIFEST_BYTES, ManifestError, parse_manifest
 
 UNSUPPORTED = "unsupported-model-format"
@@ -33,7 +33,6 @@ MAX_ENTRIES = 20_000
 MAX_DIRECTORY_BYTES = 8 * 1024 * 1024
 MAX_BUNDLE_FILES = 64
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
-END_RECORD, END_RECORD64, LOCATOR64 = b"PK\x05\x06", b"PK\x06\x06", b"PK\x06\x07"
 # torch.export's .pt2 archive: these sit directly in its top folder.
 EXPORT_MARKERS = {"archive_format", "archive_version", "models", "serialized_exported_program.json"}
 
@@ -66,7 +65,7 @@ def upload_kind(path: Path) -> str:
     """"model.pt", "model.onnx" or "bundle"; PackageError for anything else."""
     with open(path, "rb") as handle:
         head = handle.read(4)
-    if not zipfile.is_zipfile(path):
+    if not looks_like_zip(path):
         if head[:1] == b"\x80":
             raise PackageError(f"The file is a Python pickle (torch.save), which Podium never loads. {HOW_TO}")
         if head[:1] == b"\x08":
@@ -100,15 +99,18 @@ def torchscript_problem(names: list[str]) -> str | None:
     return "The zip archive holds no TorchScript code and no model.pt or model.onnx."
 
 
-def _zip_names(path: Path) -> list[str]:
-    problem = _directory_problem(path)
-    if problem:
-        raise PackageError(f"{problem} {HOW_TO}")
+def _open_zip(path: Path) -> SafeZip:
     try:
-        with zipfile.ZipFile(path) as archive:
-            return archive.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError, struct.error):
+        return SafeZip(path, max_entries=MAX_ENTRIES, max_directory_bytes=MAX_DIRECTORY_BYTES)
+    except ArchiveError as exc:
+        raise PackageError(f"{str(exc)[:1].upper()}{str(exc)[1:]}. {HOW_TO}") from None
+    except OSError:
         raise PackageError(f"The file is a damaged zip archive. {HOW_TO}") from None
+
+
+def _zip_names(path: Path) -> list[str]:
+    with _open_zip(path) as archive:
+        return archive.names()
 
 
 def _top_level(names: list[str]) -> dict[str, str]:
@@ -125,8 +127,9 @@ def _top_level(names: list[str]) -> dict[str, str]:
 
 
 def _unpack_bundle(upload: Path, folder: Path, max_bytes: int) -> ModelPackage:
-    with zipfile.ZipFile(upload) as archive:
-        members = _top_level(archive.namelist())
+    with _open_zip(upload) as archive:
+        entries = {member.name: member for member in archive.members}
+        members = _top_level(list(entries))
         models = [name for name in (TORCHSCRIPT, ONNX) if name in members]
         if len(models) != 1:
             raise PackageError(f"The zip holds both model.pt and model.onnx; keep one. {HOW_TO}")
@@ -135,32 +138,30 @@ def _unpack_bundle(upload: Path, folder: Path, max_bytes: int) -> ModelPackage:
             raise PackageError(f"The zip holds a file named {unsafe[0][:60]!r}; names may use letters, digits, '.', '_' and '-'.")
         if len(members) > MAX_BUNDLE_FILES:
             raise PackageError(f"The zip holds {len(members)} files; a model bundle may hold at most {MAX_BUNDLE_FILES}.")
-        infos = {name: archive.getinfo(entry) for name, entry in members.items()}
-        declared = sum(info.file_size for info in infos.values())
+        chosen = {name: entries[entry] for name, entry in members.items()}
+        declared = sum(member.size for member in chosen.values())
         if declared > max_bytes:
             raise PackageError(f"The zip unpacks to {declared / 1e6:.0f} MB; a model may be at most {max_bytes / 1e6:.0f} MB.")
-        for name, info in infos.items():
-            _copy_member(archive, info, folder / name)
+        for name, member in chosen.items():
+            _copy_member(archive, member, folder / name)
     manifest = _manifest(folder)
     if models[0] == TORCHSCRIPT:
         inner = folder / TORCHSCRIPT
-        problem = torchscript_problem(_zip_names(inner)) if zipfile.is_zipfile(inner) else "model.pt is not a zip archive."
+        problem = torchscript_problem(_zip_names(inner)) if looks_like_zip(inner) else "model.pt is not a zip archive."
         if problem:
             raise PackageError(f"model.pt in the zip: {problem} {HOW_TO}")
     return ModelPackage(folder, models[0], manifest, (folder / TOKENIZER).is_file())
 
 
-def _copy_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path) -> None:
-    """Copy one member, never writing more than it declares (a lying header cannot fill the disk)."""
-    written = 0
+def _copy_member(archive: SafeZip, member: Member, target: Path) -> None:
+    """Copy one member, inflated in bounded steps and never past what it declares (a lying header fills nothing)."""
     try:
-        with archive.open(info) as source, open(target, "xb") as sink:
-            while chunk := source.read(1 << 20):
-                written += len(chunk)
-                if written > info.file_size:
-                    raise PackageError(f"The zip entry {target.name!r} is larger than its header says.")
+        with open(target, "xb") as sink:
+            for chunk in archive.open(member):
                 sink.write(chunk)
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+    except ArchiveError as exc:
+        raise PackageError(f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from None
+    except OSError as exc:
         raise PackageError(f"The zip entry {target.name!r} could not be read ({str(exc)[:80]}).") from None
     target.chmod(0o644)
 
@@ -175,29 +176,3 @@ def _manifest(folder: Path) -> dict[str, Any]:
         return parse_manifest(data)
     except ManifestError as exc:
         raise PackageError(str(exc) + ".") from None
-
-
-def _directory_problem(path: Path) -> str | None:
-    """Refuse a zip whose central directory is too large to list, from its end records alone."""
-    size = path.stat().st_size
-    with open(path, "rb") as handle:
-        handle.seek(max(0, size - 65_557))  # the end record (22 bytes) and at most a 64 KB comment
-        tail = handle.read()
-        at = tail.rfind(END_RECORD)
-        if at < 0 or len(tail) - at < 22:
-            return "The file is a damaged zip archive (no end of central directory)."
-        entries, directory_bytes = struct.unpack("<xxxxxxxxxxHI", tail[at:at + 16])
-        locator = tail[at - 20:at] if at >= 20 else b""
-        if locator.startswith(LOCATOR64):
-            (offset,) = struct.unpack("<Q", locator[8:16])
-            if offset > size - 56:
-                return "The file is a damaged zip archive (bad ZIP64 record)."
-            handle.seek(offset)
-            record = handle.read(56)
-            if not record.startswith(END_RECORD64):
-                return "The file is a damaged zip archive (bad ZIP64 record)."
-            entries, directory_bytes = struct.unpack("<QQ", record[32:48])
-    if entries > MAX_ENTRIES or directory_bytes > MAX_DIRECTORY_BYTES:
-        return (f"The zip archive lists {entries} entries in a {directory_bytes}-byte directory; "
-                f"a model may have at most {MAX_ENTRIES} entries.")
-    return None
