@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+
+from podium import outbound
 
 INVITE = "invite"
 SUBMISSION_SCORED = "submission-scored"
@@ -69,6 +72,13 @@ class NotificationSettings(models.Model):
         return f"notification settings of {self.user_id}"
 
 
+def webhook_url_validator(value: str) -> None:
+    """Refuse at save what `podium.outbound` would refuse at delivery, with its reason."""
+    problem = outbound.url_problem(value, allow_private=settings.PODIUM_WEBHOOK_ALLOW_PRIVATE)
+    if problem:
+        raise ValidationError(f"Podium will not send to this URL: {problem}.", code="refused-url")
+
+
 def new_webhook_secret() -> str:
     import secrets
 
@@ -80,7 +90,8 @@ class Webhook(models.Model):
     (`X-Podium-Signature: sha256=<HMAC-SHA256 of the body>`), and retried with backoff until it answers 2xx."""
 
     competition = models.ForeignKey("competitions.Competition", on_delete=models.CASCADE, related_name="webhooks")
-    url = models.URLField(max_length=500, help_text="https://… that accepts a JSON POST.")
+    url = models.URLField(max_length=500, validators=[webhook_url_validator],
+                          help_text="https://… that accepts a JSON POST (a public address; no user:password@).")
     secret = models.CharField(max_length=100, default=new_webhook_secret,
                               help_text="Shared secret: verify each body's HMAC-SHA256 against X-Podium-Signature.")
     events = models.JSONField(default=list, blank=True, help_text="Which events (empty: all of them).")

@@ -2,19 +2,17 @@
 draft that became ready to publish, a daily summary. Each goes to every organizer's inbox (and by email for the
 kinds they chose) and, as signed JSON, to the competition's webhooks, retried with backoff until they answer 2xx.
 
-Webhook URLs are the organizers' own: a worker refuses to POST to loopback, private or link-local addresses (this
-machine's Redis, a cloud's metadata service) unless PODIUM_WEBHOOK_ALLOW_PRIVATE is set.
+Webhook URLs are the organizers' own: every delivery goes out through `podium.outbound`, which refuses loopback,
+private, link-local and reserved addresses (this machine's Redis, a cloud's metadata service) on the socket it
+opens, unless PODIUM_WEBHOOK_ALLOW_PRIVATE is set. A refusal is permanent: it is recorded, never retried.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
-import socket
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -25,10 +23,12 @@ from django.utils import timezone
 from competitions.models import Competition
 from notifications.models import DAILY_SUMMARY, PLATFORM_FAILURE, READY, Notification, WebhookDelivery
 from notifications.services import notify
+from podium import outbound
 
 logger = logging.getLogger(__name__)
 
 WEBHOOK_TIMEOUT_SECONDS = 10
+REFUSED = "refused"  # a delivery whose last_error starts so is never sent again
 SUMMARY_WINDOW = timedelta(hours=24)
 
 
@@ -109,11 +109,10 @@ def webhook_signature(secret: str, body: bytes) -> str:
 
 
 def webhook_deliver(*, delivery_id: int) -> bool:
-    """POST one delivery; True once delivered (a redelivered task sends nothing again), WebhookFailed otherwise."""
-    import requests
-
+    """POST one delivery; True once delivered (a redelivered task sends nothing again), False when refused for
+    good, WebhookFailed (retried) when the endpoint did not take it."""
     delivery = WebhookDelivery.objects.select_related("webhook").filter(pk=delivery_id).first()
-    if delivery is None or delivery.delivered_at is not None:
+    if delivery is None or delivery.delivered_at is not None or delivery.last_error.startswith(REFUSED):
         return False
     body = json.dumps(delivery.payload, sort_keys=True).encode()
     headers = {"Content-Type": "application/json", "User-Agent": "Podium-Webhook",
@@ -121,33 +120,17 @@ def webhook_deliver(*, delivery_id: int) -> bool:
                "X-Podium-Signature": webhook_signature(delivery.webhook.secret, body)}
     WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=delivery.attempts + 1)
     try:
-        _refuse_private(delivery.webhook.url)
-        response = requests.post(delivery.webhook.url, data=body, headers=headers, timeout=WEBHOOK_TIMEOUT_SECONDS,
-                                 allow_redirects=False)
-    except (requests.RequestException, WebhookFailed) as exc:
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(last_error=str(exc)[:300])
-        raise WebhookFailed(str(exc)[:300]) from None
-    if not 200 <= response.status_code < 300:
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(last_status=response.status_code,
-                                                               last_error=f"HTTP {response.status_code}")
-        raise WebhookFailed(f"{delivery.webhook.url} answered {response.status_code}")
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(last_status=response.status_code, last_error="",
+        status = outbound.post(delivery.webhook.url, body=body, headers=headers, timeout=WEBHOOK_TIMEOUT_SECONDS,
+                               allow_private=settings.PODIUM_WEBHOOK_ALLOW_PRIVATE)
+    except outbound.Refused as exc:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(last_error=f"{REFUSED}: {exc}"[:300])
+        return False
+    except outbound.Unreachable:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(last_error=outbound.TIMED_OUT)
+        raise WebhookFailed(outbound.TIMED_OUT) from None
+    if not 200 <= status < 300:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(last_status=status, last_error=f"HTTP {status}")
+        raise WebhookFailed(f"the endpoint answered HTTP {status}")
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(last_status=status, last_error="",
                                                            delivered_at=timezone.now())
     return True
-
-
-def _refuse_private(url: str) -> None:
-    if settings.PODIUM_WEBHOOK_ALLOW_PRIVATE:
-        return
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise WebhookFailed(f"not an http(s) URL: {url[:80]}")
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
-    except OSError as exc:
-        raise WebhookFailed(f"cannot resolve {parts.hostname[:80]}: {exc}") from None
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast:
-            raise WebhookFailed(f"{parts.hostname[:80]} is a private address ({address}); "
-                                "set PODIUM_WEBHOOK_ALLOW_PRIVATE to allow it")

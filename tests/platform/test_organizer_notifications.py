@@ -103,15 +103,16 @@ def test_a_refused_delivery_is_retried_until_taken_and_then_never_again(settings
     assert deliver_webhook.autoretry_for == (Exception,) and deliver_webhook.retry_backoff and deliver_webhook.max_retries == 8
 
 
-def test_a_private_address_is_refused_unless_allowed(competition, receiver) -> None:
+def test_a_private_address_is_refused_for_good_unless_allowed(competition, receiver) -> None:
     endpoint = receiver()
     hook = Webhook.objects.create(competition=competition, url=endpoint.url)
     delivery = WebhookDelivery.objects.create(webhook=hook, event=READY, payload={})
-    with pytest.raises(WebhookFailed, match="private address"):
-        webhook_deliver(delivery_id=delivery.pk)
+    assert webhook_deliver(delivery_id=delivery.pk) is False  # refused: no exception, so the task does not retry
+    assert webhook_deliver(delivery_id=delivery.pk) is False
     assert endpoint.received == []
     delivery.refresh_from_db()
-    assert "PODIUM_WEBHOOK_ALLOW_PRIVATE" in delivery.last_error
+    assert delivery.last_error.startswith("refused: ") and "private, loopback or reserved" in delivery.last_error
+    assert delivery.attempts == 1 and delivery.delivered_at is None
 
 
 def test_a_draft_that_becomes_ready_is_announced_once(competition, organizer, django_capture_on_commit_callbacks) -> None:
