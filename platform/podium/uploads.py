@@ -4,7 +4,9 @@ The limit is PODIUM_MAX_UPLOAD_MB for any request. On the two submission
 endpoints it is the competition's own: the larger of `max_submission_mb` and,
 where it takes models, `max_model_mb` (capped by PODIUM_MAX_MODEL_MB), a little
 more for the multipart envelope and the form fields; the service then holds
-each kind to its own limit. Django reads a body only
+each kind to its own limit. A draft's own limit is used only for those who may
+see the draft (its organizers, by session or API token): for anyone else the
+answer is the one for a slug that does not exist, so it tells nothing. Django reads a body only
 up to its declared Content-Length (a body of undeclared length reads as
 empty), so answering 413 from that header means nothing larger is ever read.
 """
@@ -44,11 +46,29 @@ class UploadLimitMiddleware:
     def _limit_mb(request: HttpRequest, kwargs: dict[str, Any]) -> int:
         match = request.resolver_match
         if match is not None and match.url_name in SUBMISSION_VIEWS and "slug" in kwargs:
-            from competitions.models import Competition
+            from competitions.selectors import competition_visible
 
-            competition = Competition.objects.filter(slug=kwargs["slug"]).first()
+            competition = competition_visible(slug=kwargs["slug"], user=_viewer(request))
             if competition is not None:
                 models_too = "model" in (competition.submission_kinds or [])
                 return max(min(competition.max_submission_mb, settings.PODIUM_MAX_UPLOAD_MB),
                            competition.model_upload_mb() if models_too else 0)
         return settings.PODIUM_MAX_UPLOAD_MB
+
+
+def _viewer(request: HttpRequest) -> object:
+    """Who is asking: the API token's user where the request carries one (DRF reads it only in the view)."""
+    if request.META.get("HTTP_AUTHORIZATION", "").startswith("Token "):
+        from rest_framework.exceptions import AuthenticationFailed
+
+        from accounts.authentication import ApiTokenAuthentication
+
+        try:
+            found = ApiTokenAuthentication().authenticate(request)  # type: ignore[arg-type]
+        except AuthenticationFailed:
+            return None
+        return found[0] if found else None
+    user = getattr(request, "user", None)
+    # Read the session whether or not the slug is a draft: otherwise only a draft's answer would say Vary: Cookie.
+    getattr(user, "is_authenticated", False)
+    return user

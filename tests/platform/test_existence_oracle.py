@@ -1,0 +1,78 @@
+"""No existence oracle: for anyone who may not see a draft, every answer about it is byte for byte the answer
+for a slug that does not exist, on every route that takes a slug, whatever the method or the declared size."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import get_resolver
+from django.urls.resolvers import URLPattern, URLResolver
+
+pytestmark = pytest.mark.django_db
+
+DRAFT, MISSING = "topic", "tqpic"  # the same length: answers may quote the path
+SUBPATHS = {"name": "test.csv"}
+IGNORED_HEADERS = {"Date", "Set-Cookie"}
+# Django masks the CSRF token afresh in every response: the one part of a page that differs by design.
+CSRF = re.compile(rb'(csrfmiddlewaretoken" value="|csrf-token" content=")[^"]+')
+
+
+def _slug_routes() -> list[str]:
+    """Every URL pattern that takes a slug, with its other parts filled in: the test follows new routes."""
+    routes: list[str] = []
+
+    def walk(patterns: list[URLPattern | URLResolver], prefix: str) -> None:
+        for pattern in patterns:
+            text = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, text)
+            elif "<slug:slug>" in text:
+                for name, value in SUBPATHS.items():
+                    text = text.replace(f"<path:{name}>", value)
+                assert "<" not in text.replace("<slug:slug>", ""), f"fill in the parts of {text}"
+                routes.append("/" + text.lstrip("^").rstrip("$"))
+
+    walk(get_resolver().url_patterns, "")
+    return routes
+
+
+REQUESTS = [
+    ("GET", {}), ("HEAD", {}), ("POST", {}), ("PUT", {}), ("DELETE", {}),
+    ("POST", {"CONTENT_LENGTH": str(1900 * 1024 * 1024), "CONTENT_TYPE": "multipart/form-data; boundary=x"}),
+    ("POST", {"CONTENT_LENGTH": str(300 * 1024 * 1024), "CONTENT_TYPE": "multipart/form-data; boundary=x"}),
+]
+
+
+def _answer(client: Client, method: str, path: str, meta: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    response = client.generic(method, path, b"", **meta)
+    body = b"".join(response.streaming_content) if response.streaming else response.content  # type: ignore[attr-defined]
+    headers = {name: value.replace(MISSING, DRAFT) for name, value in response.headers.items()
+               if name not in IGNORED_HEADERS}
+    return response.status_code, headers, CSRF.sub(rb"\1-", body.replace(MISSING.encode(), DRAFT.encode()))
+
+
+@pytest.fixture
+def draft(competition):
+    competition.published_at = None
+    competition.submission_kinds = ["predictions", "model"]
+    competition.max_model_mb = 2048
+    competition.save()
+    return competition
+
+
+@pytest.mark.parametrize("who", ["anonymous", "participant", "staff"])
+def test_every_answer_about_a_hidden_draft_is_the_answer_for_no_competition(draft, who: str, alice,
+                                                                            django_user_model) -> None:
+    client = Client()
+    if who == "participant":
+        client.force_login(alice)
+    elif who == "staff":  # staff, but not one of its organizers
+        client.force_login(django_user_model.objects.create_user("stan", password="stan-pass-1", is_staff=True))
+    routes = _slug_routes()
+    assert len(routes) >= 20
+    for path in routes:
+        for method, meta in REQUESTS:
+            hidden = _answer(client, method, path.replace("<slug:slug>", DRAFT), meta)
+            missing = _answer(client, method, path.replace("<slug:slug>", MISSING), meta)
+            assert hidden == missing, (who, method, path, meta)
