@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.test import Client
+from asgiref.sync import async_to_sync
+from django.test import AsyncClient, Client
 from django.urls import get_resolver
 from django.urls.resolvers import URLPattern, URLResolver
 
@@ -76,3 +77,23 @@ def test_every_answer_about_a_hidden_draft_is_the_answer_for_no_competition(draf
             hidden = _answer(client, method, path.replace("<slug:slug>", DRAFT), meta)
             missing = _answer(client, method, path.replace("<slug:slug>", MISSING), meta)
             assert hidden == missing, (who, method, path, meta)
+
+
+async def _stream_answer(client: AsyncClient, path: str) -> tuple[int, bytes]:
+    response = await client.get(path)
+    return response.status_code, CSRF.sub(rb"\1-", response.content.replace(MISSING.encode(), DRAFT.encode()))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_event_streams_served_by_the_asgi_handler_answer_alike(draft, alice) -> None:
+    """Under the ASGI server a stream route checks the viewer before it streams: a hidden draft's is a 404 too."""
+    client = AsyncClient()
+    streams = [path for path in _slug_routes() if path.endswith("/events/")]
+    assert len(streams) == 2
+    for who in ("anonymous", "participant"):
+        if who == "participant":
+            client.force_login(alice)
+        for path in streams:
+            hidden = async_to_sync(_stream_answer)(client, path.replace("<slug:slug>", DRAFT))
+            missing = async_to_sync(_stream_answer)(client, path.replace("<slug:slug>", MISSING))
+            assert hidden == missing and hidden[0] == 404, (who, path)
