@@ -167,7 +167,7 @@ class SubmissionSerializer(serializers.ModelSerializer):
     def get_error(self, submission: Submission) -> dict[str, str] | None:
         if not submission.error_code:
             return None
-        return {"code": submission.error_code, "message": submission.error_message}
+        return {"code": submission.error_code, "message": submission.shown_error_message}
 
 
 class SelectSerializer(serializers.Serializer):

@@ -175,7 +175,8 @@ class CompetitionAdmin(admin.ModelAdmin):
         ("Schedule", {"fields": ["start_at", "end_at", "reveal_at", "merger_deadline"]}),
         ("Submissions", {"fields": ["submission_kinds", "daily_submission_limit", "max_pending_submissions",
                                     "late_submissions", "max_submission_mb", "max_model_mb",
-                                    "max_team_size", "final_selection_limit", "classes", "model_limits"]}),
+                                    "max_team_size", "final_selection_limit", "classes", "model_limits",
+                                    "show_model_logs"]}),
         ("Ground truth", {"fields": ["truth_file"]}),
     ]
 

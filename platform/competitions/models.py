@@ -131,6 +131,9 @@ class Competition(models.Model):
     has_model_inputs = models.BooleanField(
         default=False, editable=False, help_text="Models read the bundle's test_inputs/ instead of the public files."
     )
+    show_model_logs = models.BooleanField(
+        default=True, help_text="Teams see what their models printed and the full error messages. Only where the "
+                                "models read the public files: where they read hidden test inputs, teams never do.")
     truth_file = models.FileField(upload_to=truth_upload_path, blank=True, max_length=255, help_text="Hidden from participants.")
     organizers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="organized_competitions")
     published_at = models.DateTimeField(
@@ -148,6 +151,11 @@ class Competition(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("competition-detail", kwargs={"slug": self.slug})
+
+    @property
+    def model_inputs_hidden(self) -> bool:
+        """Models read test inputs that participants cannot download (the bundle's test_inputs/)."""
+        return self.has_model_inputs
 
     @property
     def is_draft(self) -> bool:

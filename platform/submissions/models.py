@@ -39,7 +39,8 @@ class Submission(models.Model):
     model_load_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Time spent loading the model.")
     inference_items = models.PositiveIntegerField(null=True, blank=True, help_text="Test items the model predicted.")
     inference_run_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Time predicting them, after the load.")
-    model_log = models.TextField(blank=True, help_text="The last 64 KB a model printed; shown to its team.")
+    model_log = models.TextField(blank=True, help_text="The last 64 KB a model printed; shown to its team where its "
+                                                       "inputs are public (submissions/disclosure.py).")
     # For model submissions: the predictions the model wrote, scored like an upload.
     predictions_file = models.FileField(blank=True, max_length=255)
     public_score = models.FloatField(null=True, blank=True)
@@ -76,6 +77,19 @@ class Submission(models.Model):
         if not self.inference_items or not self.inference_run_ms:
             return None
         return self.inference_items / (self.inference_run_ms / 1000)
+
+    @property
+    def shown_error_message(self) -> str:
+        """The message its team sees (submissions/disclosure.py); the admin shows `error_message`."""
+        from submissions.disclosure import shown_error_message
+
+        return shown_error_message(self)
+
+    @property
+    def shown_model_log(self) -> str:
+        from submissions.disclosure import shown_model_log
+
+        return shown_model_log(self)
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.team} ({self.status})"

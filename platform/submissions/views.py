@@ -15,6 +15,7 @@ from podium import events
 from podium.errors import PodiumError
 from podium.fragments import fragment_response
 from submissions import states
+from submissions.disclosure import overlay_shown
 from submissions.models import Submission
 from submissions.selectors import private_scores_visible, queue_places, submission_visible_to, submissions_for_team
 from submissions.services import submission_create, submission_select
@@ -111,7 +112,7 @@ def submission_detail(request: HttpRequest, submission_id: int) -> HttpResponse:
     context.update(
         submission=submission,
         queue_place=queue_places(submissions=[submission]).get(submission.pk),
-        has_overlay=submission.status == states.SCORED and competition.task in IMAGE_TASKS,
+        has_overlay=overlay_shown(submission, IMAGE_TASKS),
         private_visible=private_scores_visible(competition=competition, user=request.user),
         metrics=competition.task_type.metrics,
         state=submission_state(submission),
@@ -125,7 +126,7 @@ def submission_detail(request: HttpRequest, submission_id: int) -> HttpResponse:
 def submission_overlay(request: HttpRequest, submission_id: int) -> HttpResponse:
     """One public test image with this submission's predictions drawn on it (PNG)."""
     submission = get_object_or_404(Submission.objects.select_related("competition", "team"), pk=submission_id)
-    if not submission_visible_to(submission=submission, user=request.user) or submission.status != states.SCORED:
+    if not submission_visible_to(submission=submission, user=request.user) or not overlay_shown(submission, IMAGE_TASKS):
         raise Http404("No such submission")
     png = overlay_png(submission=submission)
     if png is None:
