@@ -1,4 +1,4 @@
-"""Run every benchmark and print its table: `make bench` (or `python bench/run.py [latency|scoring|inference|runtime|sandbox|boards|load]`)."""
+"""Run every benchmark and print its table: `make bench` (or `python bench/run.py [latency|scoring|inference|runtime|sandbox|boards|load|slow]`)."""
 from __future__ import annotations
 
 import sys
@@ -13,10 +13,11 @@ import load  # noqa: E402
 import runtime_overhead  # noqa: E402
 import sandbox_cost  # noqa: E402
 import scoring_speed  # noqa: E402
+import slow_clients  # noqa: E402
 
 
 def main(argv: list[str]) -> None:
-    chosen = set(argv) or {"latency", "scoring", "inference", "runtime", "sandbox", "boards", "load"}
+    chosen = set(argv) or {"latency", "scoring", "inference", "runtime", "sandbox", "boards", "load", "slow"}
     if "scoring" in chosen:
         scoring_speed.main()
     if "inference" in chosen:
@@ -31,6 +32,8 @@ def main(argv: list[str]) -> None:
         boards.main()
     if "load" in chosen:
         load.main([])
+    if "slow" in chosen:
+        slow_clients.main()
 
 
 if __name__ == "__main__":

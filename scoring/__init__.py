@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from scoring.errors import ScoringError, SubmissionError, TruthError
 from scoring.registry import TASKS, get_task, score_file
-from scoring.tasktype import Scores, ScoringOptions, TaskType
+from scoring.tasktype import Metric, Scores, ScoringOptions, TaskType
 
 __all__ = [
     "TASKS",
+    "Metric",
     "Scores",
     "ScoringError",
     "ScoringOptions",

@@ -21,23 +21,47 @@ class ScoringOptions:
 
 
 @dataclass(frozen=True)
+class Metric:
+    """One metric a task type reports, and the one place that says which way it ranks."""
+
+    name: str
+    higher_is_better: bool = True
+
+
+@dataclass(frozen=True)
 class TaskType:
     name: str
     label: str
-    metrics: tuple[str, ...]
+    declared_metrics: tuple[Metric, ...]  # every metric, in display order, each with its own direction
     primary_metric: str
-    higher_is_better: bool
     truth_filename: str
     submission_suffix: str
     load_truth: Callable[[Path, ScoringOptions], Any]
     score: Callable[[Any, Path, ScoringOptions], Scores]
     sample_submission: Callable[[Any], str]
-    # The metrics an organizer may rank by (the primary first); each ranks in its own direction.
+    # The metrics an organizer may rank by (the primary first); each ranks in its own declared direction.
     ranking_metrics: tuple[str, ...] = ()
-    lower_is_better: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        names = self.metrics
+        unknown = {self.primary_metric, *self.ranking_metrics} - set(names)
+        if len(set(names)) != len(names) or unknown:
+            raise ValueError(f"{self.name}: metrics must be declared once each; undeclared: {sorted(unknown)}")
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        return tuple(metric.name for metric in self.declared_metrics)
+
+    @property
+    def higher_is_better(self) -> bool:
+        """The primary metric's direction."""
+        return self.higher_is_better_for(self.primary_metric)
 
     def rankable(self) -> tuple[str, ...]:
         return self.ranking_metrics or (self.primary_metric,)
 
     def higher_is_better_for(self, metric: str) -> bool:
-        return metric not in self.lower_is_better
+        for declared in self.declared_metrics:
+            if declared.name == metric:
+                return declared.higher_is_better
+        raise KeyError(f"{self.name} declares no metric {metric!r}")

@@ -16,6 +16,7 @@ from typing import Any
 
 from celery import bootsteps
 
+from workers.inference_settings import InferenceSettingsError, inference_settings
 from workers.sandbox import SandboxStatus, sandbox_check
 
 QUEUE = "inference"
@@ -53,6 +54,12 @@ class SandboxGate(bootsteps.StartStopStep):
     def start(self, consumer: Any) -> None:
         if QUEUE not in {queue.name for queue in consumer.task_consumer.queues}:
             return
+        try:
+            inference_settings()
+        except InferenceSettingsError as exc:
+            # Every model would fail, charged to its team: refuse to start instead, saying what to fix.
+            logger.critical("this inference worker will not start: %s", exc)
+            raise SystemExit(f"podium inference worker: {exc}") from None
         status = worker_sandbox()
         consumer.app.podium_sandbox = status
         if not status.ok:

@@ -7,7 +7,6 @@ public classes. It never opens the database and never sees a truth file.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import sys
@@ -16,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from workers.inference_settings import inference_settings
 from workers.runtime.package import UNSUPPORTED, PackageError, unpack_model
 from workers.sandbox import CPU, MEMORY, OUTPUT, TIMEOUT, Limits, Outcome, run_contained
 from workers.storage import JobFiles
@@ -61,8 +61,9 @@ def choose_device() -> str:
     """`cuda:N` when this worker has a GPU (N from PODIUM_CUDA_DEVICE, default 0), else `cpu`."""
     import torch
 
-    if torch.cuda.is_available() and os.environ.get("PODIUM_FORCE_CPU", "") not in ("1", "true"):
-        return f"cuda:{int(os.environ.get('PODIUM_CUDA_DEVICE', '0'))}"
+    settings = inference_settings()
+    if torch.cuda.is_available() and not settings.force_cpu:
+        return f"cuda:{settings.cuda_device}"
     return "cpu"
 
 
@@ -181,7 +182,7 @@ def _command(job: InferenceJob, device: str, manifest: dict[str, object]) -> lis
         "--manifest", json.dumps(manifest), "--settings", json.dumps(job.settings),
     ]
     if device.startswith("cuda"):
-        command += ["--gpu-memory-fraction", os.environ.get("PODIUM_GPU_MEMORY_FRACTION", "0.9")]
+        command += ["--gpu-memory-fraction", str(inference_settings().gpu_memory_fraction)]
     return command
 
 
@@ -192,7 +193,7 @@ def private_workdir() -> Path:
 
 
 def _child_env(device: str) -> dict[str, str]:
-    env = {"OMP_NUM_THREADS": os.environ.get("PODIUM_MODEL_THREADS", str(os.cpu_count() or 1))}
+    env = {"OMP_NUM_THREADS": str(inference_settings().model_threads)}
     if device == "cpu":
         env["CUDA_VISIBLE_DEVICES"] = ""
     return env

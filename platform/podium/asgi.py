@@ -3,7 +3,9 @@
 Server-sent event streams (`…/events/`) are Django async views: thousands stay
 open on one process at no cost while idle. Every other request goes to Django's
 WSGI handler in a pool of PODIUM_WEB_THREADS threads (a2wsgi), as under a WSGI server:
-Django's own ASGI handler would run sync views one at a time per process.
+Django's own ASGI handler would run sync views one at a time per process. A request's
+body is read whole on the event loop first (podium/request_bodies.py), so a client that
+trickles one holds no thread.
 """
 from __future__ import annotations
 
@@ -14,13 +16,23 @@ from typing import Any
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "podium.settings")
 
 from a2wsgi import WSGIMiddleware  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.core.asgi import get_asgi_application  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
+from podium.request_bodies import BufferedBodies  # noqa: E402
+
 STREAMS = re.compile(r"^/(c/[^/]+/(leaderboard|submissions)|submissions/\d+)/events/$")
 
-_streams = get_asgi_application()
-_requests = WSGIMiddleware(get_wsgi_application(), workers=int(os.environ.get("PODIUM_WEB_THREADS", "8")))
+_streams = get_asgi_application()  # sets Django up: the apps' modules import after it
+
+from podium.uploads import ENVELOPE_BYTES  # noqa: E402
+
+_requests = BufferedBodies(
+    WSGIMiddleware(get_wsgi_application(), workers=int(os.environ.get("PODIUM_WEB_THREADS", "8"))),
+    # No upload may be larger than this; a body declared larger is refused from its header, unread.
+    max_body_bytes=max(settings.PODIUM_MAX_UPLOAD_MB, settings.PODIUM_MAX_MODEL_MB) * 1024 * 1024 + ENVELOPE_BYTES,
+)
 
 
 async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -8,7 +8,7 @@ import orjson
 
 from scoring.formats import coco
 from scoring.metrics.coco import METRICS, evaluate_with_categories
-from scoring.tasktype import PER_CLASS, Scores, ScoringOptions, TaskType
+from scoring.tasktype import PER_CLASS, Metric, Scores, ScoringOptions, TaskType
 
 
 def load_truth(path: Path, options: ScoringOptions) -> coco.CocoTruth:
@@ -33,10 +33,9 @@ def sample_submission(truth: coco.CocoTruth) -> str:
 TASK = TaskType(
     name="detection",
     label="Object detection (COCO)",
-    metrics=METRICS,
+    declared_metrics=tuple(Metric(name) for name in METRICS),
     ranking_metrics=("map", "map_50", "map_75"),
     primary_metric="map",
-    higher_is_better=True,
     truth_filename="truth.json",
     submission_suffix=".json",
     load_truth=load_truth,

@@ -10,7 +10,7 @@ import numpy as np
 from scoring.formats import segmentation
 from scoring.formats.csvfile import write_csv
 from scoring.metrics.overlap import dice_per_mask, iou_per_mask
-from scoring.tasktype import PER_CLASS, Scores, ScoringOptions, TaskType
+from scoring.tasktype import PER_CLASS, Metric, Scores, ScoringOptions, TaskType
 
 
 def load_truth(path: Path, options: ScoringOptions) -> segmentation.SegmentationTruth:
@@ -52,10 +52,9 @@ def sample_submission(truth: segmentation.SegmentationTruth) -> str:
 TASK = TaskType(
     name="segmentation",
     label="Image segmentation",
-    metrics=("dice", "iou", "dice_class_mean", "iou_class_mean"),
+    declared_metrics=tuple(Metric(name) for name in ("dice", "iou", "dice_class_mean", "iou_class_mean")),
     ranking_metrics=("dice", "iou", "dice_class_mean", "iou_class_mean"),
     primary_metric="dice",
-    higher_is_better=True,
     truth_filename="truth.csv",
     submission_suffix=".csv",
     load_truth=load_truth,

@@ -7,7 +7,7 @@ from pathlib import Path
 from scoring.formats import classification
 from scoring.formats.csvfile import write_csv
 from scoring.metrics.classification import accuracy, macro_f1, micro_f1, per_class, weighted_f1
-from scoring.tasktype import PER_CLASS, Scores, ScoringOptions, TaskType
+from scoring.tasktype import PER_CLASS, Metric, Scores, ScoringOptions, TaskType
 
 
 def load_truth(path: Path, options: ScoringOptions) -> classification.ClassificationTruth:
@@ -38,10 +38,9 @@ def sample_submission(truth: classification.ClassificationTruth) -> str:
 TASK = TaskType(
     name="text-classification",
     label="Text classification",
-    metrics=("accuracy", "macro_f1", "micro_f1", "weighted_f1"),
+    declared_metrics=tuple(Metric(name) for name in ("accuracy", "macro_f1", "micro_f1", "weighted_f1")),
     ranking_metrics=("accuracy", "macro_f1", "micro_f1", "weighted_f1"),
     primary_metric="accuracy",
-    higher_is_better=True,
     truth_filename="truth.csv",
     submission_suffix=".csv",
     load_truth=load_truth,

@@ -162,3 +162,16 @@ def test_the_gpu_image_has_torchvision_for_torch_and_onnxruntimes_cuda_provider(
     # torchvision 0.N pairs with torch 2.(N - 15): 0.24 with 2.9, 0.28 with 2.13.
     assert int(vision.group(1)) - 15 == int(torch_version.group(2))
     assert "pip uninstall -y onnxruntime" in inference and "onnxruntime-gpu" in inference
+
+
+def test_a_buffering_proxy_with_client_timeouts_is_the_only_way_in(compose: dict) -> None:
+    services = compose["services"]
+    assert "ports" not in services["web"], "uvicorn must not face clients directly"
+    assert services["proxy"]["image"].startswith("nginx:") and services["proxy"]["ports"]
+    assert compose["configs"]["nginx"]["file"] == "./nginx.conf" and (DOCKER / "nginx.conf").is_file()
+    assert services["web"]["environment"]["PODIUM_TRUSTED_PROXIES"] == "1"
+    config = (DOCKER / "nginx.conf").read_text()
+    for directive in ("proxy_request_buffering on;", "client_header_timeout 10s;", "client_body_timeout 20s;"):
+        assert directive in config
+    events = config[config.index("/events/$"):]
+    assert "proxy_buffering off;" in events[:events.index("}")]
