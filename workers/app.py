@@ -68,6 +68,11 @@ app.conf.update(
             "schedule": float(settings.PODIUM_DAILY_SUMMARY_INTERVAL),
             "options": {"queue": "scoring", "expires": 3600},
         },
+        "purge-failed-uploads": {
+            "task": "workers.tasks.purge_failed_uploads",
+            "schedule": 3600.0,
+            "options": {"queue": "scoring", "expires": 3000},
+        },
         "notify-ending-competitions": {
             "task": "workers.tasks.notify_ending_competitions",
             "schedule": float(settings.PODIUM_ENDING_SWEEP_INTERVAL),

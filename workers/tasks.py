@@ -60,6 +60,13 @@ def carry_phase_selections() -> int:
     return phases_carry()
 
 
+@app.task(name="workers.tasks.purge_failed_uploads")
+def purge_failed_uploads() -> int:
+    from submissions.retention import failed_uploads_purge
+
+    return failed_uploads_purge()
+
+
 @app.task(name="workers.tasks.send_daily_summaries")
 def send_daily_summaries() -> int:
     from notifications.organizers import daily_summaries

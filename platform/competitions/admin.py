@@ -176,7 +176,7 @@ class CompetitionAdmin(admin.ModelAdmin):
         ("Submissions", {"fields": ["submission_kinds", "daily_submission_limit", "max_pending_submissions",
                                     "late_submissions", "max_submission_mb", "max_model_mb",
                                     "max_team_size", "final_selection_limit", "classes", "model_limits",
-                                    "show_model_logs"]}),
+                                    "show_model_logs", "daily_upload_mb"]}),
         ("Ground truth", {"fields": ["truth_file"]}),
     ]
 

@@ -42,7 +42,7 @@ FIELDS: dict[str, type | tuple[type, ...]] = {
     "daily_submission_limit": int, "max_team_size": int, "final_selection_limit": int,
     "submission_kinds": list, "classes": list, "model_limits": dict, "max_submission_mb": int, "max_model_mb": int,
     "late_submissions": bool, "max_pending_submissions": int, "published": bool, "metric": str, "phases": list,
-    "show_model_logs": bool,
+    "show_model_logs": bool, "daily_upload_mb": int,
 }
 # Each entry of `phases:` (all but daily_submission_limit, submission_kinds and carry_selected required).
 PHASE_FIELDS: dict[str, type | tuple[type, ...]] = {
@@ -407,6 +407,7 @@ def _apply(spec: BundleSpec) -> tuple[Competition, bool]:
         "has_model_inputs": (folder / "test_inputs").is_dir(),
         "late_submissions": meta.get("late_submissions", True),
         "show_model_logs": meta.get("show_model_logs", True),
+        "daily_upload_mb": meta.get("daily_upload_mb", 10 * 1024),
         "max_pending_submissions": meta.get("max_pending_submissions"),
         "overview": _read_text(folder / "overview.md"),
         "evaluation": _read_text(folder / "evaluation.md"),
@@ -498,6 +499,7 @@ def _write_bundle(competition: Competition, folder: Path) -> Path:
         "max_submission_mb": competition.max_submission_mb, "max_model_mb": competition.max_model_mb,
         "published": not competition.is_draft, "metric": competition.ranking_metric,
         "late_submissions": competition.late_submissions, "show_model_logs": competition.show_model_logs,
+        "daily_upload_mb": competition.daily_upload_mb,
     }
     if competition.max_pending_submissions is not None:
         meta["max_pending_submissions"] = competition.max_pending_submissions

@@ -131,6 +131,8 @@ class Competition(models.Model):
     has_model_inputs = models.BooleanField(
         default=False, editable=False, help_text="Models read the bundle's test_inputs/ instead of the public files."
     )
+    daily_upload_mb = models.PositiveIntegerField(
+        default=10 * 1024, help_text="Megabytes of uploads a team may store per day (UTC), failed ones included.")
     show_model_logs = models.BooleanField(
         default=True, help_text="Teams see what their models printed and the full error messages. Only where the "
                                 "models read the public files: where they read hidden test inputs, teams never do.")

@@ -212,6 +212,10 @@ PODIUM_HEALTH_TOKEN = env_str("PODIUM_HEALTH_TOKEN", "")
 # X-Forwarded-For header; N takes the client address the first of N proxies saw. One setting for the site.
 PODIUM_TRUSTED_PROXIES = env_int("PODIUM_TRUSTED_PROXIES", 0, minimum=0)
 PODIUM_SWEEP_INTERVAL = env_int("PODIUM_SWEEP_INTERVAL", 10, minimum=1)
+# The file of a submission that failed through its team's fault, if larger than this, is removed this long after
+# it failed (the row and its error stay): a team cannot fill the disk with uploads that never score.
+PODIUM_FAILED_UPLOAD_KEEP_HOURS = env_int("PODIUM_FAILED_UPLOAD_KEEP_HOURS", 72, minimum=1)
+PODIUM_FAILED_UPLOAD_MIN_MB = env_int("PODIUM_FAILED_UPLOAD_MIN_MB", 1, minimum=0)
 # A submission sent less than this long ago is left alone by the sweep (its task may be in flight).
 PODIUM_LEASE_GRACE_SECONDS = env_int("PODIUM_LEASE_GRACE_SECONDS", 30, minimum=1)
 # Platform faults: a submission lost this many times, or failing to score this many times, ends

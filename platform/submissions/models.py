@@ -29,6 +29,10 @@ class Submission(models.Model):
     kind = models.CharField(max_length=20, choices=[(k, k) for k in SUBMISSION_KINDS], default=PREDICTIONS)
     file = models.FileField(upload_to=submission_upload_path, max_length=255)
     original_name = models.CharField(max_length=255, blank=True)
+    # What the upload stored (a team's daily upload quota counts it); the file of a failed one may later be removed
+    # (submissions/retention.py), the row and its error kept.
+    file_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    file_removed_at = models.DateTimeField(null=True, blank=True)
     description = models.CharField(max_length=500, blank=True)
     status = models.CharField(max_length=10, choices=states.CHOICES, default=states.QUEUED, db_index=True)
     # Within `running`: "inference" (a model is being run) or "scoring".

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone as dt_timezone
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from competitions.models import Competition, Phase
@@ -43,6 +43,31 @@ def quota_for_team(*, competition: Competition, team: Team | None, now: datetime
         used = (today.filter(phase=phase) if phase is not None else today).count()
     limit = phase.daily_limit if phase is not None else competition.daily_submission_limit
     return Quota(limit=limit, used=used, resets_at=day_start + timedelta(days=1))
+
+
+@dataclass(frozen=True)
+class UploadQuota:
+    """Bytes of uploads a team stored today (UTC) against its competition's daily_upload_mb."""
+
+    limit_bytes: int
+    used_bytes: int
+    resets_at: datetime
+
+    @property
+    def remaining_bytes(self) -> int:
+        return max(self.limit_bytes - self.used_bytes, 0)
+
+
+def upload_quota_for_team(*, competition: Competition, team: Team | None, now: datetime | None = None) -> UploadQuota:
+    """Every upload counts, failed ones too (they took the disk); a selection carried into a phase stores nothing."""
+    now = now or timezone.now()
+    day_start = utc_day_start(now)
+    used = 0
+    if team is not None:
+        used = (Submission.objects.filter(team=team, created_at__gte=day_start, carried_from__isnull=True)
+                .aggregate(total=Sum("file_bytes"))["total"] or 0)
+    return UploadQuota(limit_bytes=competition.daily_upload_mb * 1024 * 1024, used_bytes=used,
+                       resets_at=day_start + timedelta(days=1))
 
 
 def submissions_for_team(*, competition: Competition, team: Team) -> QuerySet[Submission]:

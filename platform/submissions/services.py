@@ -29,12 +29,13 @@ from scoring.tasktype import PER_CLASS
 from scoring.registry import check_size
 from submissions import states
 from submissions.models import Rescore, Submission
-from submissions.selectors import quota_for_team
+from submissions.selectors import quota_for_team, upload_quota_for_team
 from submissions.truth_cache import load_truth
 from teams.models import Team
 from teams.selectors import membership_get, membership_has_access
 from teams.services import refuse_disqualified
 from workers import leases
+from workers.runtime.package import HEAD_BYTES, UNSUPPORTED, head_problem
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ def submission_create(
         _check_pending_cap(competition=competition, team=team)
         if kind == MODEL:
             _check_failed_model_cap(competition=competition, team=team)
+        _check_upload_quota(competition=competition, team=team, size=file.size or 0)
         quota = quota_for_team(competition=competition, team=team, phase=phase)
         if quota.remaining <= 0:
             raise PodiumError(
@@ -77,6 +79,7 @@ def submission_create(
             submitted_by=user,
             kind=kind,
             file=file,
+            file_bytes=file.size or 0,
             original_name=(file.name or "")[:255],
             description=description[:500],
             # One team's models go to the inference queue one at a time (under the team's lock).
@@ -88,6 +91,28 @@ def submission_create(
     logger.info("received %s submission from team %s (%d bytes)", kind, team.pk, file.size or 0,
                 extra={"submission": submission.pk})
     return submission
+
+
+def _check_upload_quota(*, competition: Competition, team: Team, size: int) -> None:
+    quota = upload_quota_for_team(competition=competition, team=team)
+    if quota.used_bytes + size > quota.limit_bytes:
+        raise PodiumError(
+            "upload-quota",
+            f"Your team has stored {quota.used_bytes / 1e6:.0f} MB of uploads today; this {size / 1e6:.0f} MB file "
+            f"would pass the daily {quota.limit_bytes / 1e6:.0f} MB. It resets at {quota.resets_at:%Y-%m-%d %H:%M} UTC.",
+            status=429,
+            headers={"Retry-After": str(int((quota.resets_at - timezone.now()).total_seconds()) + 1)},
+        )
+
+
+def _check_model_head(file: UploadedFile) -> None:
+    """A file that is no model format is refused before any of it is stored."""
+    file.seek(0)
+    head = file.read(HEAD_BYTES)
+    file.seek(0)
+    problem = head_problem(head)
+    if problem:
+        raise PodiumError(UNSUPPORTED, problem)
 
 
 def _check_pending_cap(*, competition: Competition, team: Team) -> None:
@@ -171,6 +196,8 @@ def _check_can_submit(*, competition: Competition, membership: object, file: Upl
         )
     if file.size == 0:
         raise PodiumError("empty-file", "The file is empty.")
+    if kind == MODEL:
+        _check_model_head(file)
 
 
 def submission_enqueue(*, submission_id: int) -> None:

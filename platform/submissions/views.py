@@ -17,7 +17,8 @@ from podium.fragments import fragment_response
 from submissions import states
 from submissions.disclosure import overlay_shown
 from submissions.models import Submission
-from submissions.selectors import private_scores_visible, queue_places, submission_visible_to, submissions_for_team
+from submissions.selectors import (private_scores_visible, queue_places, submission_visible_to, submissions_for_team,
+                                   upload_quota_for_team)
 from submissions.services import submission_create, submission_select
 from teams.selectors import membership_get
 
@@ -28,6 +29,8 @@ def submission_new(request: HttpRequest, slug: str) -> HttpResponse:
     context = competition_context(request, competition, "submit")
     if "model" in (competition.submission_kinds or []):
         context["contract"] = competition_model_contract(competition=competition)
+    if context["membership"] is not None:
+        context["upload_quota"] = upload_quota_for_team(competition=competition, team=context["membership"].team)
     if request.method == "POST" and context["has_access"]:
         upload = request.FILES.get("file")
         if upload is None:

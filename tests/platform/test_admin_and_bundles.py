@@ -29,7 +29,7 @@ def competition_form(truth: bytes) -> dict:
         "overview": "", "evaluation": "", "rules": "",
         "start_at_0": "2026-01-01", "start_at_1": "00:00:00", "end_at_0": "2027-01-01", "end_at_1": "00:00:00",
         "reveal_at_0": "", "reveal_at_1": "",
-        "daily_submission_limit": 5, "max_team_size": 5, "final_selection_limit": 2, "max_submission_mb": 10, "max_model_mb": 2048,
+        "daily_submission_limit": 5, "max_team_size": 5, "final_selection_limit": 2, "max_submission_mb": 10, "max_model_mb": 2048, "daily_upload_mb": 10240,
         "submission_kinds": ["predictions"], "classes": "",
         "truth_file": SimpleUploadedFile("truth.csv", truth),
         "files-TOTAL_FORMS": 0, "files-INITIAL_FORMS": 0, "files-MIN_NUM_FORMS": 0, "files-MAX_NUM_FORMS": 1000,

@@ -53,7 +53,7 @@ def test_models_have_their_own_limit_and_prediction_files_keep_theirs(competitio
     competition.save()
     api = APIClient()
     api.force_authenticate(alice_joined.user)
-    two_mb = b"PK" + b"\0" * (2 * 1024 * 1024)
+    two_mb = b"PK\x03\x04" + b"\0" * (2 * 1024 * 1024)  # a zip's first bytes: the upload's first check passes
     model = api.post("/api/v1/competitions/topic/submissions/",
                      {"file": SimpleUploadedFile("model.zip", two_mb), "kind": "model"}, format="multipart")
     assert model.status_code == 201, model.content[:300]

@@ -61,6 +61,18 @@ def unpack_model(upload: Path, folder: Path, *, max_bytes: int) -> ModelPackage:
     return _unpack_bundle(upload, folder, max_bytes)
 
 
+HEAD_BYTES = 4
+
+
+def head_problem(head: bytes) -> str | None:
+    """From an upload's first bytes alone: None if it may be a model, else why it is not (checked before storing)."""
+    if head[:4] in (b"PK\x03\x04", b"PK\x05\x06") or head[:1] == b"\x08":
+        return None
+    if head[:1] == b"\x80":
+        return f"The file is a Python pickle (torch.save), which Podium never loads. {HOW_TO}"
+    return f"The file is neither a TorchScript archive, an ONNX model nor a zip. {HOW_TO}"
+
+
 def upload_kind(path: Path) -> str:
     """"model.pt", "model.onnx" or "bundle"; PackageError for anything else."""
     with open(path, "rb") as handle:
