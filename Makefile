@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --quiet --disable-pip-version-check
 
-.PHONY: install demo test bench screenshots chromium sandbox axe clean
+.PHONY: install demo test test-busy bench screenshots chromium sandbox axe clean
 
 install: $(VENV)/.installed
 
@@ -45,6 +45,10 @@ demo: install sandbox
 
 test: install chromium sandbox axe
 	$(PY) -m pytest
+
+# The same suite with two CPU-bound processes beside it (tests/busy.py): what a loaded CI machine does to it.
+test-busy: install chromium sandbox axe
+	$(PY) tests/busy.py $(PY) -m pytest
 
 screenshots: install chromium axe
 	PODIUM_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/browser -q

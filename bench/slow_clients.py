@@ -1,7 +1,7 @@
 """How many slow clients one web process survives: `python bench/run.py slow`.
 
 One uvicorn process (the shipped PODIUM_WEB_THREADS, 8) on SQLite. At each level, N connections declare a
-1 MB POST body and trickle it a byte a second, and N more connect and send nothing; meanwhile a page (`/`)
+1 MB form POST (the login form: Django reads such a body before any view) and trickle it a byte a second, and N more connect and send nothing; meanwhile a page (`/`)
 and an API call (`/api/v1/competitions/`) are timed 10 times each. The reference, measured in the same run,
 is the same server without podium.request_bodies (a2wsgi handed each body as it arrives), as before it.
 """
@@ -52,8 +52,8 @@ def _level(app: str, level: int, env: dict[str, str], var: Path) -> tuple[str, f
         _wait(port)
         tricklers = [_connect(port) for _ in range(level)]
         for sock in tricklers:
-            sock.sendall(b"POST /api/v1/auth/token/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                         b"Content-Length: 1000000\r\n\r\n{")
+            sock.sendall(b"POST /accounts/login/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                         b"Content-Length: 1000000\r\n\r\nusername=")
         silent = [_connect(port) for _ in range(level)]
         stop = threading.Event()
         feeder = threading.Thread(target=_trickle, args=(tricklers, stop), daemon=True)
@@ -78,7 +78,7 @@ def _trickle(sockets: list[socket.socket], stop: threading.Event) -> None:
     while not stop.wait(1.0):
         for sock in sockets:
             try:
-                sock.send(b" ")
+                sock.send(b"a")
             except OSError:
                 pass
 

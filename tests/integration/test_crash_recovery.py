@@ -110,7 +110,7 @@ def test_submissions_queued_when_redis_loses_its_data_are_scored_within_two_minu
 
 
 class SlowTextModel(torch.nn.Module):
-    """The example text model, made to spend about two seconds on each batch."""
+    """The example text model, made to spend `iterations` matrix products on each batch (see `for_seconds`)."""
 
     def __init__(self, inner: torch.jit.ScriptModule, iterations: int = 1600) -> None:
         super().__init__()
@@ -123,6 +123,22 @@ class SlowTextModel(torch.nn.Module):
         for _ in range(self.iterations):
             state = torch.tanh(state @ self.weight)
         return self.inner(texts) + state.sum() * 0.0
+
+    @classmethod
+    def for_seconds(cls, inner: torch.jit.ScriptModule, batch_seconds: float) -> "SlowTextModel":
+        """Sized in wall-clock time: as many iterations as take `batch_seconds` on this machine, as loaded as it is
+        now, with the threads a model gets (TorchScript has no clock a model could wait on)."""
+        probe = torch.jit.script(cls(inner, iterations=200))
+        threads = torch.get_num_threads()
+        torch.set_num_threads(int(os.environ.get("PODIUM_MODEL_THREADS", str(os.cpu_count() or 1))))
+        try:
+            probe(["warm"])
+            started = time.perf_counter()
+            probe(["timed"])
+            per_iteration = (time.perf_counter() - started) / 200
+        finally:
+            torch.set_num_threads(threads)
+        return cls(inner, iterations=max(1, int(batch_seconds / per_iteration)))
 
 
 def _stages() -> set[Path]:
@@ -153,7 +169,7 @@ def test_an_inference_worker_killed_mid_model_leaves_the_submission_scored_exact
     competition.save()
     model_path = tmp_path / "slow.pt"
     inner = text_classification.build(text_bundle.path / "public", {"classes": competition.classes})
-    torch.jit.save(torch.jit.script(SlowTextModel(inner)), str(model_path))
+    torch.jit.save(torch.jit.script(SlowTextModel.for_seconds(inner, batch_seconds=2)), str(model_path))
 
     stages_before = _stages()
     with private_broker(tmp_path / "redis.sock", redis_url) as broker:
@@ -238,11 +254,12 @@ def test_a_long_model_run_on_a_live_worker_is_never_sent_again(
     from examples import text_classification
 
     competition.submission_kinds = ["predictions", "model"]
-    competition.model_limits = {"wall_seconds": 300, "batch_size": 12}  # 25 batches of two or three seconds
+    # 25 batches of three seconds (75 s: past the 20 s lease and the 30 s grace), with room for a loaded machine.
+    competition.model_limits = {"wall_seconds": 900, "batch_size": 12}
     competition.save()
     model_path = tmp_path / "slow.pt"
     inner = text_classification.build(text_bundle.path / "public", {"classes": competition.classes})
-    torch.jit.save(torch.jit.script(SlowTextModel(inner, iterations=16_000)), str(model_path))
+    torch.jit.save(torch.jit.script(SlowTextModel.for_seconds(inner, batch_seconds=3)), str(model_path))
     with private_broker(tmp_path / "redis.sock", redis_url) as broker:
         env = _defaults_env(broker, tmp_path_factory)
         no_database = {**env, "DATABASE_URL": "postgres://nobody:nothing@127.0.0.1:1/no-database"}
@@ -254,7 +271,7 @@ def test_a_long_model_run_on_a_live_worker_is_never_sent_again(
                 submission_id = api.post("/api/v1/competitions/topic/submissions/", {"file": handle, "kind": "model"},
                                          format="multipart").json()["id"]
             started = time.monotonic()
-            scored = wait_for(lambda: Submission.objects.filter(pk=submission_id, status__in=states.FINAL).first(), timeout=280)
+            scored = wait_for(lambda: Submission.objects.filter(pk=submission_id, status__in=states.FINAL).first(), timeout=880)
             took = time.monotonic() - started
     assert scored.status == states.SCORED, (scored.error_code, scored.error_message)
     assert took > 50, f"the model should outlast the 30 s grace and the 20 s lease (took {took:.0f} s)"

@@ -31,7 +31,7 @@ def test_a_prediction_file_is_scored_at_once_while_another_teams_slow_models_run
     membership_join(competition=competition, user=bob, accept_rules=True)
     model_path = tmp_path / "slow.pt"
     inner = text_classification.build(text_bundle.path / "public", {"classes": competition.classes})
-    torch.jit.save(torch.jit.script(SlowTextModel(inner, iterations=8_000)), str(model_path))
+    torch.jit.save(torch.jit.script(SlowTextModel.for_seconds(inner, batch_seconds=2)), str(model_path))
     with private_broker(tmp_path / "redis.sock", redis_url) as broker:
         env = _worker_env(broker, _database_url(), tmp_path_factory)
         no_database = {**env, "DATABASE_URL": "postgres://nobody:nothing@127.0.0.1:1/no-database"}
