@@ -9,9 +9,11 @@ The threat model is in docs/security.md; in short, each run gets:
   `/proc`, a minimal `/dev`, no capabilities, no nested user namespaces, a new
   session, death with its parent, and a seccomp filter (workers/seccomp.py);
 - a root filesystem that is an empty tmpfs holding read-only binds of the
-  runtime only (`/usr`, the Python installation, the `workers` and `scoring`
-  packages) and of the files of this run (`/sandbox/model/`,
-  `/sandbox/inputs`), remounted read-only;
+  runtime only (`/usr`; the Python installation, a virtualenv's packages, the
+  `workers` and `scoring` packages at `/sandbox/runtime/…`) and of the files of
+  this run (`/sandbox/model/`, `/sandbox/inputs`), remounted read-only; each bound
+  from a neutral name, so that nothing inside names a host folder
+  (workers/sandbox_view.py), and bwrap's options passed on a file descriptor;
 - one writable folder, `/sandbox/out`: a tmpfs mounted by the worker with a size
   and an inode cap, read back with `O_NOFOLLOW` and size checks, then unmounted;
   a private `/tmp` and `/dev/shm` with their own size caps, gone with the run;
@@ -46,7 +48,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from workers import cgroups, seccomp
+from workers import cgroups, sandbox_view, seccomp
 
 TIMEOUT, MEMORY, CPU, OUTPUT = "wall-clock", "memory", "cpu-time", "output-size"
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,7 +117,8 @@ def sandbox_check(*, hidden: list[Path], allow_unsandboxed: bool = False) -> San
         limits = _cgroup_support().detail
     except SandboxUnavailable as exc:
         return SandboxStatus(False, "unavailable", str(exc))
-    return SandboxStatus(True, "bubblewrap", f"bubblewrap {_bwrap_version()}, uids from {_sandbox_uid_base()}; {limits}")
+    return SandboxStatus(True, "bubblewrap", f"bubblewrap {_bwrap_version()}, uids from {_sandbox_uid_base()}; {limits}; "
+                                             f"{sandbox_view.view_report()}")
 
 
 @lru_cache(maxsize=8)
@@ -157,7 +160,10 @@ def run_contained(
     gpu: int | None = None,
     unsandboxed: bool = False,
 ) -> Outcome:
-    """Run `command` with cwd `/sandbox`, where each `read_only` name shows its host path and `out/` is writable.
+    """Run `command` with cwd `/sandbox`, where each `read_only` name shows its host path's files and `out/` is writable.
+
+    In the sandbox the runtime and each `read_only` folder are bound from neutral names (workers/sandbox_view.py);
+    a `command` that starts with this interpreter runs the sandbox's view of it.
 
     `workdir` is the caller's private folder: files named in `collect` are copied
     from `out/` into it (regular files only, within the output cap). The child
@@ -173,20 +179,45 @@ def _run_in_bwrap(command: list[str], *, workdir: Path, read_only: dict[str, Pat
                   env: dict[str, str], collect: tuple[str, ...], on_report: Callable[[str], None] | None,
                   gpu: int | None) -> Outcome:
     parent = _cgroup_support().parent
-    with _sandbox_uid() as uid, _staging(uid, limits) as stage, \
+    view = _runtime_view(hidden)
+    with _sandbox_uid() as uid, _staging(uid, limits) as stage, sandbox_view.run_view(read_only) as run, \
             cgroups.run_cgroup(parent, uid, memory_mb=limits.memory_mb, processes=limits.processes) as cgroup:
-        binds = _runtime_binds(hidden) + [(path, f"{SANDBOX_DIR}/{name}") for name, path in read_only.items()]
-        arguments = _bwrap_arguments(uid, [(stage.reachable(src), dst) for src, dst in binds], stage, limits, gpu, env)
+        binds = [*view.binds, *run.binds, *_identity_files(run.folder, uid)]
+        inside_env = {**dict(view.env), **env}
+        arguments = _bwrap_arguments(uid, [(stage.reachable(src), dst) for src, dst in binds], stage, limits, gpu,
+                                     inside_env)
+        if command and command[0] == sys.executable:
+            command = [view.python, *command[1:]]
         filter_fd = _seccomp_fd()
         try:
             outcome = _supervise(["bwrap", *arguments, "--seccomp", str(filter_fd), "--setenv", "PODIUM_REPORT_FD", "{fd}",
-                                  "--", *command], uid=uid, limits=limits, env=_child_env(env), cwd=None,
-                                 on_report=on_report, cgroup=cgroup, pass_fds=(filter_fd,))
+                                  "--", *command], uid=uid, limits=limits, env=_bwrap_env(), cwd=None,
+                                 on_report=on_report, cgroup=cgroup, pass_fds=(filter_fd,), arguments_on_fd=True)
         finally:
             os.close(filter_fd)
         outcome.contained = True
         _collect(stage.out, workdir, collect, limits, outcome)
         return outcome
+
+
+def _identity_files(folder: Path, uid: int) -> list[tuple[Path, str]]:
+    """/etc/passwd and /etc/group naming the run's uid, written in the run's own neutral folder."""
+    (folder / "etc").mkdir(mode=0o755)
+    (folder / "etc" / "passwd").write_text(f"root:x:0:0::/:/sbin/nologin\nmodel:x:{uid}:{uid}::{SANDBOX_DIR}/out:/sbin/nologin\n")
+    (folder / "etc" / "group").write_text(f"root:x:0:\nmodel:x:{uid}:\n")
+    for name in ("passwd", "group"):
+        os.chmod(folder / "etc" / name, 0o644)
+    return [(folder / "etc" / "passwd", "/etc/passwd"), (folder / "etc" / "group", "/etc/group")]
+
+
+def _runtime_view(hidden: list[Path]) -> sandbox_view.RuntimeView:
+    """The runtime's binds; refused if a runtime folder holds one that models must never see."""
+    view = sandbox_view.runtime_view()
+    for source in (ROOT / "workers", ROOT / "scoring", Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()):
+        for secret in hidden:
+            if Path(secret).resolve().is_relative_to(source) and not source.is_relative_to("/usr"):
+                raise SandboxUnavailable(f"the runtime folder {source} holds {secret}, which models must not see")
+    return view
 
 
 def _run_unsandboxed(command: list[str], *, workdir: Path, read_only: dict[str, Path], hidden: list[Path],
@@ -217,6 +248,14 @@ def _cgroup_support() -> cgroups.CgroupSupport:
         return cgroups.support()
     except cgroups.CgroupUnavailable as exc:
         raise SandboxUnavailable(str(exc)) from None
+
+
+def _bwrap_env() -> dict[str, str]:
+    """bwrap's own environment, which the sandbox's init keeps (/proc/1/environ): the model's is set with --setenv."""
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
+    if "LD_LIBRARY_PATH" in os.environ:  # a host whose bwrap needs libraries from there (bench/gpu_check.sh)
+        env["LD_LIBRARY_PATH"] = os.environ["LD_LIBRARY_PATH"]
+    return env
 
 
 def _child_env(extra: dict[str, str]) -> dict[str, str]:
@@ -320,10 +359,6 @@ def _staging(uid: int, limits: Limits) -> Iterator[_Stage]:
         stage.out.mkdir()
         options = f"size={limits.output_mb}m,nr_inodes={limits.output_files + 1},mode=0700,uid={uid},gid={uid}"
         stage.mount(stage.out, "podium-out", "tmpfs", MS_NOSUID | MS_NODEV, options)
-        (stage.path / "etc").mkdir()
-        (stage.path / "etc" / "passwd").write_text(f"root:x:0:0::/:/sbin/nologin\nmodel:x:{uid}:{uid}::{SANDBOX_DIR}/out:/sbin/nologin\n")
-        (stage.path / "etc" / "group").write_text(f"root:x:0:\nmodel:x:{uid}:\n")
-        os.chmod(stage.path / "etc", 0o755)
         yield stage
     finally:
         for target in reversed(stage.mounts):
@@ -357,26 +392,6 @@ def _unmount(target: Path) -> None:
     _libc().umount2(str(target).encode(), MNT_DETACH)
 
 
-def _runtime_binds(hidden: list[Path]) -> list[tuple[Path, str]]:
-    return list(_runtime_binds_for(tuple(str(path) for path in hidden)))
-
-
-@lru_cache(maxsize=8)
-def _runtime_binds_for(hidden: tuple[str, ...]) -> tuple[tuple[Path, str], ...]:
-    """What the runtime needs, read-only, at the same paths; never a folder that holds a hidden one."""
-    sources = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), Path(sys.executable).resolve().parent,
-               ROOT / "workers", ROOT / "scoring"}
-    for entry in os.environ.get("LD_LIBRARY_PATH", "").split(":"):
-        if entry and Path(entry).is_dir():
-            sources.add(Path(entry).resolve())
-    sources = {source for source in sources if not any(source.is_relative_to(other) for other in sources - {source})}
-    for source in sorted(sources):
-        for secret in hidden:
-            if Path(secret).resolve().is_relative_to(source):
-                raise SandboxUnavailable(f"the runtime folder {source} holds {secret}, which models must not see")
-    return tuple((source, str(source)) for source in sorted(sources) if not source.is_relative_to("/usr"))
-
-
 def _bwrap_arguments(uid: int, binds: list[tuple[Path, str]], stage: _Stage, limits: Limits, gpu: int | None,
                      env: dict[str, str]) -> list[str]:
     arguments = [
@@ -394,8 +409,6 @@ def _bwrap_arguments(uid: int, binds: list[tuple[Path, str]], stage: _Stage, lim
             arguments += ["--ro-bind", str(host), f"/{name}"]
     for name in ("ld.so.cache", "ld.so.conf", "ld.so.conf.d"):
         arguments += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
-    arguments += ["--ro-bind", str(stage.path / "etc" / "passwd"), "/etc/passwd",
-                  "--ro-bind", str(stage.path / "etc" / "group"), "/etc/group"]
     for source, target in binds:
         arguments += ["--ro-bind", str(source), target]
     arguments += ["--bind", str(stage.out), f"{SANDBOX_DIR}/out",
@@ -403,7 +416,9 @@ def _bwrap_arguments(uid: int, binds: list[tuple[Path, str]], stage: _Stage, lim
     arguments += _gpu_arguments(gpu)
     arguments += ["--size", str(limits.tmp_mb * 1024 * 1024), "--tmpfs", "/dev/shm",
                   "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", SANDBOX_DIR, "--clearenv"]
-    for name, value in _child_env(env).items():
+    # `env` carries the view's PYTHONPATH (and LD_LIBRARY_PATH): the worker's own would name host folders.
+    inside = {name: value for name, value in _child_env({}).items() if name not in ("PYTHONPATH", "LD_LIBRARY_PATH")}
+    for name, value in {**inside, **env}.items():
         arguments += ["--setenv", name, value]
     return arguments
 
@@ -425,10 +440,17 @@ def _gpu_arguments(gpu: int | None) -> list[str]:
 
 def _supervise(command: list[str], *, uid: int | None, limits: Limits, env: dict[str, str], cwd: Path | None,
                on_report: Callable[[str], None] | None, cgroup: Path | None = None,
-               pass_fds: tuple[int, ...] = ()) -> Outcome:
+               pass_fds: tuple[int, ...] = (), arguments_on_fd: bool = False) -> Outcome:
     report_read, report_write = os.pipe()
     command = [part.replace("{fd}", str(report_write)) for part in command]
     env = {name: value.replace("{fd}", str(report_write)) for name, value in env.items()}
+    if arguments_on_fd:
+        # bwrap reads its options from a file descriptor: its command line, which the sandbox's init shows as
+        # /proc/1/cmdline, is then `bwrap --args N -- COMMAND` and names no host folder.
+        # The command itself stays on the command line (bwrap wants it there); inside, it names only /sandbox paths.
+        split = command.index("--")
+        arguments_fd = _arguments_fd(command[1:split])
+        command, pass_fds = [command[0], "--args", str(arguments_fd), *command[split:]], (*pass_fds, arguments_fd)
     started = time.monotonic()
     try:
         process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -436,6 +458,8 @@ def _supervise(command: list[str], *, uid: int | None, limits: Limits, env: dict
                                    preexec_fn=lambda: _enter_child(uid, limits, cgroup))
     finally:
         os.close(report_write)
+        if arguments_on_fd:
+            os.close(pass_fds[-1])
     log = _Tail(LOG_BYTES)
     readers = [threading.Thread(target=_read_log, args=(process.stdout.fileno(), log), daemon=True),  # type: ignore[union-attr]
                threading.Thread(target=_read_reports, args=(report_read, on_report), daemon=True)]
@@ -462,6 +486,14 @@ def _supervise(command: list[str], *, uid: int | None, limits: Limits, env: dict
     if exceeded is None and (signal_number == signal.SIGXFSZ or "[Errno 27] File too large" in text):
         exceeded = OUTPUT  # Python ignores SIGXFSZ, so a write past RLIMIT_FSIZE fails with EFBIG
     return Outcome(code, text, exceeded, time.monotonic() - started, peak, oom_killed=oom_killed, signal=signal_number)
+
+
+def _arguments_fd(arguments: list[str]) -> int:
+    """A memory file holding the arguments, NUL-separated, read from its start."""
+    fd = os.memfd_create("bwrap-arguments", 0)  # no close-on-exec: bwrap inherits it (pass_fds keeps it)
+    os.write(fd, b"".join(argument.encode() + b"\0" for argument in arguments))
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
 
 
 def _enter_child(uid: int | None, limits: Limits, cgroup: Path | None = None) -> None:

@@ -294,20 +294,20 @@ def test_a_hostile_zip_is_refused_within_fixed_bounds(tmp_path: Path) -> None:
 
 
 def test_a_runtime_under_tmp_is_not_hidden_by_the_sandboxs_private_tmp(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A checkout under /tmp (CI clones there): its code must stay visible inside the sandbox."""
-    import workers.sandbox as sandbox
+    """A checkout under /tmp (CI clones there): its code is bound at /sandbox/runtime/podium, never under /tmp."""
+    import workers.sandbox_view as sandbox_view
 
     checkout = Path(tempfile.mkdtemp(prefix="podium-checkout-", dir="/tmp"))
     try:
         for package in ("workers", "scoring"):
             (checkout / package).mkdir()
             (checkout / package / "marker.txt").write_text(f"{package} is here")
-        monkeypatch.setattr(sandbox, "ROOT", checkout)
-        sandbox._runtime_binds_for.cache_clear()
-        outcome = run_python(f"print(open({str(checkout / 'workers' / 'marker.txt')!r}).read())", unsandboxed=False)
+        monkeypatch.setattr(sandbox_view, "ROOT", checkout)
+        sandbox_view.runtime_view.cache_clear()
+        outcome = run_python("print(open('/sandbox/runtime/podium/workers/marker.txt').read())", unsandboxed=False)
         assert "workers is here" in outcome.log, outcome.log
     finally:
-        sandbox._runtime_binds_for.cache_clear()
+        sandbox_view.runtime_view.cache_clear()
         shutil.rmtree(checkout, ignore_errors=True)
 
 
