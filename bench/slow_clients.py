@@ -52,7 +52,7 @@ def _level(app: str, level: int, env: dict[str, str], var: Path) -> tuple[str, f
         _wait(port)
         tricklers = [_connect(port) for _ in range(level)]
         for sock in tricklers:
-            sock.sendall(b"POST /accounts/login/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            sock.sendall(b"POST /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
                          b"Content-Length: 1000000\r\n\r\nusername=")
         silent = [_connect(port) for _ in range(level)]
         stop = threading.Event()

@@ -238,13 +238,21 @@ def web_server(celery_worker, redis_url: str, tmp_path: Path, tmp_path_factory: 
 
     (Django's test server queues only five connections and cannot hold event streams.)
     """
+    with serving(redis_url, tmp_path, tmp_path_factory, workers=3) as (url, _):
+        yield url
+
+
+@contextmanager
+def serving(redis_url: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, *,
+            workers: int) -> Iterator[tuple[str, int]]:
+    """uvicorn with `workers` processes on the test database, until the block ends: (its URL, its pid)."""
     import requests
 
     from podium.devstack import start_web, stop_process
 
     port = free_port()
     env = _worker_env(redis_url, _database_url(), tmp_path_factory)
-    process = start_web(bind=f"127.0.0.1:{port}", workers=3, env=env, log_path=tmp_path / "web.log")
+    process = start_web(bind=f"127.0.0.1:{port}", workers=workers, env=env, log_path=tmp_path / "web.log")
     url = f"http://127.0.0.1:{port}"
 
     def answers() -> bool:
@@ -255,6 +263,6 @@ def web_server(celery_worker, redis_url: str, tmp_path: Path, tmp_path_factory: 
 
     try:
         wait_for(answers, timeout=60)
-        yield url
+        yield url, process.pid
     finally:
         stop_process(process)

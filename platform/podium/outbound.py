@@ -156,37 +156,38 @@ def _open_checked(host: str, port: int, timeout: float | None, allow_private: bo
     raise Unreachable(TIMED_OUT)
 
 
-class _CheckedHTTPConnection(HTTPConnection):
+class _Checked:
+    """Opens its socket with `_open_checked` (urllib3 calls `_new_conn` for every connection it makes)."""
+
     allow_private = False
 
     def _new_conn(self) -> socket.socket:
-        timeout = self.timeout if isinstance(self.timeout, (int, float)) else None
-        return _open_checked(self._dns_host, self.port, timeout, self.allow_private)
+        timeout = self.timeout if isinstance(self.timeout, (int, float)) else None  # type: ignore[attr-defined]
+        return _open_checked(self._dns_host, self.port, timeout, self.allow_private)  # type: ignore[attr-defined]
 
 
-class _CheckedHTTPSConnection(HTTPSConnection):
+class _CheckedHTTPConnection(_Checked, HTTPConnection):
+    pass
+
+
+class _CheckedHTTPSConnection(_Checked, HTTPSConnection):
+    pass
+
+
+class _PoolOfChecked:
+    """Hands its `allow_private` to each connection it makes."""
+
     allow_private = False
 
-    def _new_conn(self) -> socket.socket:
-        timeout = self.timeout if isinstance(self.timeout, (int, float)) else None
-        return _open_checked(self._dns_host, self.port, timeout, self.allow_private)
+    def _new_conn(self) -> HTTPConnection:
+        conn = super()._new_conn()  # type: ignore[misc]
+        conn.allow_private = self.allow_private
+        return conn
 
 
-class _CheckedHTTPPool(HTTPConnectionPool):
+class _CheckedHTTPPool(_PoolOfChecked, HTTPConnectionPool):
     ConnectionCls = _CheckedHTTPConnection
-    allow_private = False
-
-    def _new_conn(self) -> HTTPConnection:
-        conn = super()._new_conn()
-        conn.allow_private = self.allow_private  # type: ignore[attr-defined]
-        return conn
 
 
-class _CheckedHTTPSPool(HTTPSConnectionPool):
+class _CheckedHTTPSPool(_PoolOfChecked, HTTPSConnectionPool):
     ConnectionCls = _CheckedHTTPSConnection
-    allow_private = False
-
-    def _new_conn(self) -> HTTPConnection:
-        conn = super()._new_conn()
-        conn.allow_private = self.allow_private  # type: ignore[attr-defined]
-        return conn

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import _database_url, _worker_env, free_port, wait_for
+from tests.conftest import serving, wait_for
 from tests.integration.test_live_push import Stream, _upload
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
@@ -29,24 +29,8 @@ TRICKLING, SILENT = 200, 200
 @pytest.fixture
 def one_web_process(celery_worker, redis_url: str, tmp_path: Path,
                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
-    from podium.devstack import start_web, stop_process
-
-    port = free_port()
-    env = _worker_env(redis_url, _database_url(), tmp_path_factory)
-    process = start_web(bind=f"127.0.0.1:{port}", workers=1, env=env, log_path=tmp_path / "web.log")
-    url = f"http://127.0.0.1:{port}"
-
-    def answers() -> bool:
-        try:
-            return requests.get(f"{url}/api/v1/competitions/", timeout=5).ok
-        except requests.RequestException:
-            return False
-
-    try:
-        wait_for(answers, timeout=60)
-        yield url, process.pid
-    finally:
-        stop_process(process)
+    with serving(redis_url, tmp_path, tmp_path_factory, workers=1) as (url, pid):
+        yield url, pid
 
 
 def _held(pid: int) -> tuple[int, int]:

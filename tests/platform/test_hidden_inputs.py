@@ -3,7 +3,6 @@ model that prints them (and raises them) hands its team a score, a coarse code a
 message, never its log; the log is kept for the organizers. Where the inputs are public, teams see it."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import List
 
 import pytest
