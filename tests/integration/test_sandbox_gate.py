@@ -1,7 +1,6 @@
 """Fail closed: an inference worker that cannot build the sandbox runs no models, and says so."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -43,7 +42,8 @@ def test_a_worker_without_a_sandbox_runs_no_model_and_the_model_waits_for_one_th
             with _worker("inference", broken, tmp_path / "broken.log"):
                 submission_id = submit_model(api, model, tmp_path / "model.pt")
                 health = wait_for(lambda: _waiting_health(), timeout=30)
-                time.sleep(3)
+                # The event that settles it: the worker gave up its inference queue before taking any message.
+                wait_for(lambda: "Canceling queue inference" in (tmp_path / "broken.log").read_text(), timeout=30)
                 submission = Submission.objects.get(pk=submission_id)
                 assert submission.status == states.QUEUED and submission.attempt == 0  # not run, not failed
             log = (tmp_path / "broken.log").read_text()
