@@ -212,7 +212,10 @@ def _identity_files(folder: Path, uid: int) -> list[tuple[Path, str]]:
 
 def _runtime_view(hidden: list[Path]) -> sandbox_view.RuntimeView:
     """The runtime's binds; refused if a runtime folder holds one that models must never see."""
-    view = sandbox_view.runtime_view()
+    try:
+        view = sandbox_view.runtime_view()
+    except sandbox_view.ViewUnsafe as exc:
+        raise SandboxUnavailable(str(exc)) from None
     for source in (ROOT / "workers", ROOT / "scoring", Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()):
         for secret in hidden:
             if Path(secret).resolve().is_relative_to(source) and not source.is_relative_to("/usr"):

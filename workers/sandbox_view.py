@@ -5,7 +5,7 @@ Inside the sandbox a model sees its runtime at fixed paths (`/sandbox/runtime/py
 packages) and its run's files at `/sandbox/model` and `/sandbox/inputs`. The kernel also lists, in
 `/proc/self/mountinfo`, each bind's *source* as a path within its file system: bound directly, the host's
 checkout, Python installation, media folder and staging folders would all be named there. So the sources are
-hard-link trees of those folders, made under one neutral folder (`<tmp>/podium-view/`, 0711): the runtime's once
+hard-link trees of those folders, made under one neutral folder (`<tmp>/podium-view-<uid>/`, 0711): the runtime's once
 per host and runtime version (`runtime-<digest>`, reused across processes), each run's files per run
 (`run-<random>`, removed after it). A hard link shares the file's data, so a tree costs inodes, not bytes.
 
@@ -19,6 +19,7 @@ import hashlib
 import os
 import secrets
 import shutil
+import stat
 import sys
 import sysconfig
 import tempfile
@@ -41,10 +42,23 @@ class RuntimeView:
     bound_as_is: tuple[str, ...]  # folders that could not be linked into the view: their host paths show
 
 
+class ViewUnsafe(RuntimeError):
+    """The view's folder is not this worker's own: someone else could change what models run with."""
+
+
 def view_root() -> Path:
-    root = Path(tempfile.gettempdir()) / "podium-view"
-    root.mkdir(mode=0o711, exist_ok=True)
-    os.chmod(root, 0o711)
+    """`<tmp>/podium-view-<uid>`, made by this worker's user (0711); refused if anyone else made it first.
+
+    It lies in a world-writable folder under a fixed name (processes share it), so it is checked, not trusted:
+    another user's folder, or a link, would let them swap the runtime the sandbox binds."""
+    root = Path(tempfile.gettempdir()) / f"podium-view-{os.geteuid()}"
+    try:
+        root.mkdir(mode=0o711)
+    except FileExistsError:
+        pass
+    info = os.lstat(root)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o022:
+        raise ViewUnsafe(f"{root} is not a folder of this user's that only it may write; remove it")
     return root
 
 

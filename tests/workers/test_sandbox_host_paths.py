@@ -73,3 +73,25 @@ def test_the_control_without_the_sandbox_sees_the_host_folders(run_files: tuple[
     """The same probe, unsandboxed, names them: the test above would see a leak."""
     text = json.dumps(_seen(True, *run_files))
     assert str(ROOT) in text and str(Path(sys.base_prefix).resolve()) in text
+
+
+@pytest.mark.parametrize("planted", ["a world-writable folder", "a link to another folder"])
+def test_a_view_folder_planted_by_someone_else_is_refused(planted: str, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The view lies in a world-writable folder under a fixed name: whoever made it could swap the runtime."""
+    import os
+
+    from workers.sandbox_view import ViewUnsafe, view_root
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    target = tmp_path / f"podium-view-{os.geteuid()}"
+    if planted == "a world-writable folder":
+        target.mkdir()
+        target.chmod(0o777)
+    else:
+        (tmp_path / "elsewhere").mkdir(mode=0o711)
+        target.symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(ViewUnsafe, match="remove it"):
+        view_root()
+    target.unlink() if target.is_symlink() else target.rmdir()
+    assert view_root() == target and oct(target.stat().st_mode & 0o777) == "0o711"
