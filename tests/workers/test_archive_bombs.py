@@ -57,10 +57,10 @@ def _measure(script: str, archive: bytes, tmp_path: Path) -> dict[str, object]:
 MODEL_CASES = {
     "lying ZIP64 records": (lambda: bombs.lying_zip64(400_000), "two ZIP64 end records disagree"),
     "ZIP64 record with a false entry count": (lambda: bombs.false_count_zip64(150_000), "more entries than the 5"),
-    "LZMA member declaring 100 bytes": (lambda: bombs.compressed_bomb(bombs.LZMA, 512 << 20), "compressed with LZMA"),
-    "bzip2 member declaring 100 bytes": (lambda: bombs.compressed_bomb(bombs.BZIP2, 256 << 20),
+    "LZMA member declaring 100 bytes": (lambda: bombs.compressed_bomb(bombs.LZMA, 192 << 20), "compressed with LZMA"),
+    "bzip2 member declaring 100 bytes": (lambda: bombs.compressed_bomb(bombs.BZIP2, 192 << 20),
                                          "compressed with bzip2"),
-    "deflate member declaring 100 bytes": (lambda: bombs.deflate_bomb(512 << 20), "larger than its header says"),
+    "deflate member declaring 100 bytes": (lambda: bombs.deflate_bomb(128 << 20), "larger than its header says"),
     "model.pt in a zip with lying ZIP64 records": (
         lambda: bombs.nested("model.pt", bombs.lying_zip64(400_000, prefix="m/")), "two ZIP64 end records disagree"),
     "model.pt in a zip with an LZMA member": (
@@ -71,11 +71,11 @@ BUNDLE_CASES = {
     "lying ZIP64 records": (lambda: bombs.lying_zip64(400_000, prefix="b/"), "two ZIP64 end records disagree"),
     "ZIP64 record with a false entry count": (lambda: bombs.false_count_zip64(300_000, prefix="b/"),
                                               "more entries than the 5"),
-    "LZMA truth declaring 100 bytes": (lambda: bombs.compressed_bomb(bombs.LZMA, 512 << 20, "b/truth.csv"),
+    "LZMA truth declaring 100 bytes": (lambda: bombs.compressed_bomb(bombs.LZMA, 192 << 20, "b/truth.csv"),
                                        "compressed with LZMA"),
-    "bzip2 truth declaring 100 bytes": (lambda: bombs.compressed_bomb(bombs.BZIP2, 256 << 20, "b/truth.csv"),
+    "bzip2 truth declaring 100 bytes": (lambda: bombs.compressed_bomb(bombs.BZIP2, 192 << 20, "b/truth.csv"),
                                         "compressed with bzip2"),
-    "deflate truth declaring 100 bytes": (lambda: bombs.deflate_bomb(512 << 20, "b/truth.csv"),
+    "deflate truth declaring 100 bytes": (lambda: bombs.deflate_bomb(128 << 20, "b/truth.csv"),
                                           "larger than its header says"),
 }
 
