@@ -78,10 +78,11 @@ def test_the_private_board_uses_selected_submissions_or_the_best_public_ones(com
 def test_a_lower_is_better_task_sorts_ascending(competition, teams, monkeypatch: pytest.MonkeyPatch) -> None:
     import dataclasses
 
-    from scoring import get_task
+    from scoring import Metric, get_task
 
-    loss_task = dataclasses.replace(get_task("text-classification"), higher_is_better=False,
-                                    lower_is_better=frozenset({"accuracy"}))
+    task = get_task("text-classification")
+    loss_task = dataclasses.replace(task, declared_metrics=tuple(
+        Metric(m.name, higher_is_better=m.name != "accuracy") for m in task.declared_metrics))
     monkeypatch.setattr(type(competition), "task_type", property(lambda self: loss_task))
     alice, bob, _ = teams
     scored(competition, alice, 0.3, 0.3, 10)
