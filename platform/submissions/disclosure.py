@@ -9,10 +9,18 @@ turned logs off (`show_model_logs`).
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from submissions.models import Submission
+
+class Submission(Protocol):
+    """What this module reads of a submission (submissions.models.Submission, which calls it: no import back)."""
+
+    kind: str
+    status: str
+    error_code: str
+    error_message: str
+    model_log: str
+    competition: Any
 
 # Written by the platform, never by a model: safe to show whatever the model did.
 PLATFORM_MESSAGES = {
