@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from common import ROOT, percentile, print_table
+from latency import _free_port
 
 LEVELS = (0, 8, 50, 200, 1000, 2000)
 PROBES = 10
@@ -115,12 +116,6 @@ def _wait(port: int) -> None:
             return
         time.sleep(0.2)
     raise RuntimeError("the web server did not start")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 if __name__ == "__main__":

@@ -65,13 +65,9 @@ def submission_create(
         _check_upload_quota(competition=competition, team=team, size=file.size or 0)
         quota = quota_for_team(competition=competition, team=team, phase=phase)
         if quota.remaining <= 0:
-            raise PodiumError(
-                "daily-limit",
-                f"Your team has used all {quota.limit} submissions for today. "
-                f"The limit resets at {quota.resets_at:%Y-%m-%d %H:%M} UTC.",
-                status=429,
-                headers={"Retry-After": str(int((quota.resets_at - timezone.now()).total_seconds()) + 1)},
-            )
+            raise _refused_until("daily-limit", f"Your team has used all {quota.limit} submissions for today. "
+                                                f"The limit resets at {quota.resets_at:%Y-%m-%d %H:%M} UTC.",
+                                 quota.resets_at)
         submission = Submission.objects.create(
             competition=competition,
             phase=phase,
@@ -96,13 +92,17 @@ def submission_create(
 def _check_upload_quota(*, competition: Competition, team: Team, size: int) -> None:
     quota = upload_quota_for_team(competition=competition, team=team)
     if quota.used_bytes + size > quota.limit_bytes:
-        raise PodiumError(
+        raise _refused_until(
             "upload-quota",
             f"Your team has stored {quota.used_bytes / 1e6:.0f} MB of uploads today; this {size / 1e6:.0f} MB file "
             f"would pass the daily {quota.limit_bytes / 1e6:.0f} MB. It resets at {quota.resets_at:%Y-%m-%d %H:%M} UTC.",
-            status=429,
-            headers={"Retry-After": str(int((quota.resets_at - timezone.now()).total_seconds()) + 1)},
-        )
+            quota.resets_at)
+
+
+def _refused_until(code: str, message: str, resets_at: datetime) -> PodiumError:
+    """A daily allowance used up: 429, with the seconds until it resets in Retry-After."""
+    return PodiumError(code, message, status=429,
+                       headers={"Retry-After": str(int((resets_at - timezone.now()).total_seconds()) + 1)})
 
 
 def _check_model_head(file: UploadedFile) -> None:
