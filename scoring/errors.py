@@ -28,6 +28,12 @@ BAD_SCORE = "bad-score"
 BAD_RLE = "bad-rle"
 TOO_LARGE = "too-large"
 BAD_TRUTH = "bad-truth"
+# Tabular files (SPEC section 2).
+BAD_NUMBER = "bad-number"
+NOT_FINITE = "not-finite"
+BAD_PROBABILITY = "bad-probability"
+NEGATIVE_VALUE = "negative-value"
+NO_CLASSES = "no-classes"
 
 
 class ScoringError(Exception):

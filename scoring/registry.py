@@ -1,8 +1,9 @@
 """The task types Podium can score, by name.
 
 Everything the platform needs to know about a task type (how to read its
-files, its metrics, which one ranks the leaderboard and in which direction)
-comes from here; nothing else hard-codes a sort direction.
+files, its metrics, which one ranks the leaderboard and in which direction,
+its test inputs, its model adapter, its demo) comes from its declaration;
+adding a task type is its module and one line here (docs/extending.md).
 """
 from __future__ import annotations
 
@@ -10,10 +11,17 @@ import os
 from pathlib import Path
 
 from scoring.errors import TOO_LARGE, SubmissionError
-from scoring.tasks import detection, segmentation, text_classification
+from scoring.tasks import detection, segmentation, tabular_classification, tabular_regression, text_classification
 from scoring.tasktype import Scores, ScoringOptions, TaskType
 
-TASKS: dict[str, TaskType] = {task.name: task for task in (text_classification.TASK, detection.TASK, segmentation.TASK)}
+# One line per task type: each module declares everything the platform needs of it (scoring/tasktype.py).
+TASKS: dict[str, TaskType] = {task.name: task for task in (
+    text_classification.TASK,
+    detection.TASK,
+    segmentation.TASK,
+    tabular_regression.TASK,
+    tabular_classification.TASK,
+)}
 
 
 def get_task(name: str) -> TaskType:

@@ -1,8 +1,15 @@
-"""What every task type provides to the platform: parser, metrics and ordering."""
+"""What a task type declares: everything the platform needs of it, in one place.
+
+A task type is one module in `scoring/tasks/` that builds a `TaskType` and one line in
+`scoring/registry.py`. The platform reads everything from the declaration — formats, metrics and
+their directions, the test inputs and the checks a bundle's copy of them must pass, a truth example
+for the admin, the evaluation text, the model adapter, the demo competition — and nothing else
+names a task type (docs/extending.md walks through adding one).
+"""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +18,11 @@ from typing import Any
 Scores = dict[str, dict[str, Any]]
 PER_CLASS = "per_class"
 
+# check(truth, folder, problems, rewrites): compare a bundle's test inputs in `folder` with the truth, appending
+# what is wrong to `problems`; a file that is right but laid out otherwise may be fixed by putting its new bytes
+# in `rewrites`.
+InputCheck = Callable[[Any, Path, list[str], dict[Path, bytes]], None]
+
 
 @dataclass(frozen=True)
 class ScoringOptions:
@@ -18,14 +30,35 @@ class ScoringOptions:
 
     classes: tuple[str, ...] = ()
     max_bytes: int | None = None
+    ranking_metric: str = ""  # the metric that ranks the board ("": the primary): it must be defined on every file
 
 
 @dataclass(frozen=True)
 class Metric:
-    """One metric a task type reports, and the one place that says which way it ranks."""
+    """One metric a task type reports: its name, its label, what it means, how it is computed, which way it ranks.
+
+    `function` computes it on one subset from the arrays the task's format reads (y_true, y_pred); it is None
+    where the task computes its metrics together (COCOeval's twelve numbers come from one evaluation).
+    """
 
     name: str
     higher_is_better: bool = True
+    label: str = ""
+    description: str = ""  # Markdown, in a participant's words: "the share of test ids whose label is right"
+    function: Callable[[Any, Any], float | None] | None = None  # None from it: undefined on this subset
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name
+
+
+@dataclass(frozen=True)
+class Demo:
+    """The demo competition of a task type: `build(folder, slug=..., **sizes)` writes a bundle folder."""
+
+    build: Callable[..., Any]
+    folder: str  # the demo's folder and slug, e.g. "topic-detective"
+    example_sizes: dict[str, int] = field(default_factory=dict)  # a small example bundle for organizers
 
 
 @dataclass(frozen=True)
@@ -41,6 +74,18 @@ class TaskType:
     sample_submission: Callable[[Any], str]
     # The metrics an organizer may rank by (the primary first); each ranks in its own declared direction.
     ranking_metrics: tuple[str, ...] = ()
+    # The public file participants predict for ("test.csv"), and the check a bundle's test inputs must pass.
+    test_inputs: str = ""
+    check_inputs: InputCheck | None = None
+    truth_example: str = ""  # a small truth file, shown beside the admin's truth field
+    evaluation: str = ""  # Markdown: what is reported and what to submit, after the ranking metric's sentence
+    # The model adapter, run inside the sandbox: a module path with `run(model, inputs, output, options, progress)`
+    # (workers/runtime/adapters/). None: this task takes predictions files only.
+    adapter: str | None = None
+    model_contract: str = ""  # Markdown: what a model takes and returns, for the Submit page and the docs
+    images: bool = False  # test inputs are images: thumbnails, and an overlay of predictions on a submission's page
+    uses_classes: bool = False  # the competition's `classes` mean something to this task
+    demo: Demo | None = None
 
     def __post_init__(self) -> None:
         names = self.metrics
@@ -57,11 +102,33 @@ class TaskType:
         """The primary metric's direction."""
         return self.higher_is_better_for(self.primary_metric)
 
+    @property
+    def output_name(self) -> str:
+        """The file a model's predictions are written to, in this task's submission format."""
+        return f"predictions{self.submission_suffix}"
+
+    @property
+    def accepts_models(self) -> bool:
+        return self.adapter is not None
+
     def rankable(self) -> tuple[str, ...]:
         return self.ranking_metrics or (self.primary_metric,)
 
-    def higher_is_better_for(self, metric: str) -> bool:
+    def metric(self, name: str) -> Metric:
         for declared in self.declared_metrics:
-            if declared.name == metric:
-                return declared.higher_is_better
-        raise KeyError(f"{self.name} declares no metric {metric!r}")
+            if declared.name == name:
+                return declared
+        raise KeyError(f"{self.name} declares no metric {name!r}")
+
+    def higher_is_better_for(self, metric: str) -> bool:
+        return self.metric(metric).higher_is_better
+
+
+def score_subsets(metrics: tuple[Metric, ...], y_true: Any, y_pred: Any, is_public: Any) -> Scores:
+    """Each declared metric's function on the public and the private rows; one undefined there is left out."""
+    scores: Scores = {}
+    for board, mask in (("public", is_public), ("private", ~is_public)):
+        values = {metric.name: metric.function(y_true[mask], y_pred[mask])
+                  for metric in metrics if metric.function is not None}
+        scores[board] = {name: float(value) for name, value in values.items() if value is not None}
+    return scores

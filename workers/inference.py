@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from scoring.registry import get_task
 from workers.inference_settings import inference_settings
 from workers.runtime.package import UNSUPPORTED, PackageError, unpack_model
 from workers.sandbox import CPU, MEMORY, OUTPUT, TIMEOUT, Limits, Outcome, run_contained
@@ -22,7 +23,6 @@ from workers.storage import JobFiles
 
 CHILD_CODES = ("model-error", "model-memory", "model-timeout")
 MESSAGE_CHARS = 500
-OUTPUT_NAMES = {"text-classification": "predictions.csv", "detection": "predictions.json", "segmentation": "predictions.csv"}
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def run_job(
         finally:
             upload.unlink(missing_ok=True)
         reports = ReportReader(on_progress)
-        output = OUTPUT_NAMES[job.task]
+        output = get_task(job.task).output_name
         outcome = run_contained(
             _command(job, device, package.manifest),
             workdir=workdir,
@@ -177,7 +177,7 @@ def _parse_error(text: str) -> dict[str, str] | None:
 def _command(job: InferenceJob, device: str, manifest: dict[str, object]) -> list[str]:
     command = [
         sys.executable, "-m", "workers.inference_child", "--task", job.task, "--model", "model",
-        "--inputs", "inputs", "--output", f"out/{OUTPUT_NAMES[job.task]}", "--device", device,
+        "--inputs", "inputs", "--output", f"out/{get_task(job.task).output_name}", "--device", device,
         "--batch-size", str(job.batch_size), "--classes", json.dumps(job.classes),
         "--manifest", json.dumps(manifest), "--settings", json.dumps(job.settings),
     ]

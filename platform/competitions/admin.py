@@ -23,21 +23,25 @@ from django.utils.safestring import mark_safe
 
 from competitions.admin_fields import KeptFileInput, LinesField, ModelLimitsField, UsernamesField
 from competitions.bundles import BundleError, competition_import_bundle
-from competitions.demo_data import example_bundle_zip
+from competitions.demo_data import example_bundle_zip, example_tasks
 from competitions.exports import leaderboard_csv, submissions_csv
-from competitions.models import Competition, CompetitionFile, Phase, model_limits_problem
+from competitions.models import (Competition, CompetitionFile, Phase, metric_choices, model_limits_problem,
+                                 task_choices)
 from competitions.selectors import competitions_managed_by
 from competitions.services import (competition_publish, competition_readiness, competition_write_sample_submission,
                                    truth_validate)
 from notifications.admin import WebhookInline
 from podium.errors import PodiumError
 from podium.templatetags.podium_tags import markdown
-from scoring import TruthError, get_task
+from scoring import TASKS, TruthError, get_task
 from submissions.services import competition_rescore
 
 
 class CompetitionForm(forms.ModelForm):
     organizers = UsernamesField(required=False)
+    task = forms.ChoiceField(choices=task_choices, help_text="The task type (each one is a plug-in: docs/extending.md).")
+    metric = forms.ChoiceField(choices=metric_choices, required=False,
+                               help_text=Competition._meta.get_field("metric").help_text)
     submission_kinds = forms.MultipleChoiceField(
         choices=[("predictions", "Predictions files"), ("model", "Models (run in the sandbox)")],
         widget=forms.CheckboxSelectMultiple, help_text="What participants may submit.")
@@ -66,6 +70,8 @@ class CompetitionForm(forms.ModelForm):
         kinds = cleaned.get("submission_kinds") or []
         if not isinstance(kinds, list) or not kinds or any(k not in ("predictions", "model") for k in kinds):
             self.add_error("submission_kinds", 'Use a list drawn from "predictions" and "model".')
+        elif "model" in kinds and cleaned.get("task") in TASKS and not get_task(cleaned["task"]).accepts_models:
+            self.add_error("submission_kinds", f"{cleaned['task']} competitions take predictions files only.")
         metric, task = cleaned.get("metric"), cleaned.get("task")
         if metric and task and metric not in get_task(task).rankable():
             self.add_error("metric", f"{metric} does not rank {task} competitions; choose among "
@@ -82,26 +88,15 @@ class CompetitionForm(forms.ModelForm):
         return cleaned
 
 
-TRUTH_EXAMPLES = {
-    "text-classification": ("truth.csv", "id,label,Usage\nt0001,sports,Public\nt0002,food,Private\n"),
-    "detection": ("truth.json", '{"images": [{"id": 1, "file_name": "0001.png", "width": 640, "height": 480, '
-                                '"usage": "Public"}],\n "categories": [{"id": 1, "name": "circle"}],\n'
-                                ' "annotations": [{"id": 1, "image_id": 1, "category_id": 1, '
-                                '"bbox": [10, 20, 50, 40], "area": 2000, "iscrowd": 0}]}'),
-    "segmentation": ("truth.csv", "id,rle,height,width,Usage\nimg_0001,1 3 10 5,64,64,Public\n"
-                                  "img_0002,,64,64,Private\n"),
-}
-
-
 def truth_formats_help() -> str:
     """Beside the truth field: each task's format with a small example, and a whole example bundle to download."""
     parts = []
-    for name, (filename, example) in TRUTH_EXAMPLES.items():
+    for name, task in TASKS.items():
         bundle = reverse("admin:competitions_competition_example", kwargs={"task": name})
+        download = format_html('<a href="{}">Download an example bundle ({})</a>', bundle, name) if task.demo else ""
         parts.append(format_html(
-            '<details data-task="{}"><summary>{} — <code>{}</code></summary><pre>{}</pre>'
-            '<a href="{}">Download an example bundle ({})</a></details>',
-            name, get_task(name).label, filename, example, bundle, name))
+            '<details data-task="{}"><summary>{} — <code>{}</code></summary><pre>{}</pre>{}</details>',
+            name, task.label, task.truth_filename, task.truth_example, download))
     intro = ("Hidden from participants. Usage is Public or Private (which leaderboard a row counts for); "
              "every row or image of the test set appears once. Formats: docs/bundles.md.")
     return format_html('<div class="truth-formats">{}{}</div>', intro, mark_safe("".join(parts)))  # noqa: S308
@@ -274,7 +269,7 @@ class CompetitionAdmin(admin.ModelAdmin):
 
     def example_bundle(self, request: HttpRequest, task: str) -> HttpResponse:
         """A small valid bundle of this task type (a few hundred KB), generated now: a template to start from."""
-        if task not in TRUTH_EXAMPLES:
+        if task not in example_tasks():
             raise Http404("No such task type")
         with tempfile.TemporaryDirectory() as folder:
             content = example_bundle_zip(task, Path(folder) / "example.zip").read_bytes()

@@ -6,9 +6,6 @@ transaction, so a bad bundle never leaves a half-updated competition.
 """
 from __future__ import annotations
 
-import csv
-import io
-import json
 import tempfile
 import zipfile
 from contextlib import contextmanager
@@ -133,6 +130,9 @@ def bundle_validate(folder: Path) -> BundleSpec:
             problems.append(f"competition.yaml: task {task_name!r} is not one of {', '.join(sorted(TASKS))}")
         raise BundleError(problems or ["competition.yaml: task is missing"])
     task = get_task(task_name)
+    if "model" in (meta.get("submission_kinds") or []) and not task.accepts_models:
+        problems.append(f"competition.yaml: {task_name} competitions take predictions files only; "
+                        'use submission_kinds: ["predictions"]')
     metric = meta.get("metric")
     if isinstance(metric, str) and metric not in task.rankable():
         problems.append(f"competition.yaml: metric {metric[:40]!r} does not rank {task_name} competitions; "
@@ -147,7 +147,8 @@ def bundle_validate(folder: Path) -> BundleSpec:
         problems.append(f"{task.truth_filename} is missing")
     else:
         try:
-            truth = task.load_truth(truth_path, ScoringOptions(classes=tuple(meta.get("classes") or ())))
+            truth = task.load_truth(truth_path, ScoringOptions(classes=tuple(meta.get("classes") or ()),
+                                                                   ranking_metric=_text(meta.get("metric"))))
         except ScoringError as exc:
             problems.append(f"{task.truth_filename}: {exc.code}: {exc.message}")
     rewrites: dict[Path, bytes] = {}
@@ -187,7 +188,8 @@ def _check_phases(folder: Path, meta: dict[str, Any], task: Any, problems: list[
             problems.append(f"{where}: truth {entry['truth'][:80]!r} is not a file inside the bundle")
             continue
         try:
-            task.load_truth(truth_path, ScoringOptions(classes=tuple(meta.get("classes") or ())))
+            task.load_truth(truth_path, ScoringOptions(classes=tuple(meta.get("classes") or ()),
+                                                                   ranking_metric=_text(meta.get("metric"))))
         except ScoringError as exc:
             problems.append(f"{where}: {entry['truth'][:80]}: {exc.code}: {exc.message}")
             continue
@@ -239,97 +241,17 @@ def _check_against_truth(task_name: str, truth: Any, public_dir: Path, problems:
             task.score(truth, sample, ScoringOptions())
         except ScoringError as exc:
             problems.append(f"public/{sample.name} does not score: {exc.code}: {exc.message}")
-    TEST_INPUT_CHECKS[task_name](truth, public_dir, problems, rewrites)
+    if task.check_inputs is None:
+        return
+    task.check_inputs(truth, public_dir, problems, rewrites)
     model_inputs = public_dir.parent / "test_inputs"
     if model_inputs.is_dir():  # what models read, when it differs from public/
-        TEST_INPUT_CHECKS[task_name](truth, model_inputs, problems, rewrites)
+        task.check_inputs(truth, model_inputs, problems, rewrites)
 
 
-def _csv_rows(path: Path, problems: list[str]) -> list[dict[str, str]] | None:
-    if not path.is_file():
-        problems.append(f"{path.parent.name}/{path.name} is missing: the test inputs are needed")
-        return None
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        return list(csv.DictReader(handle))
 
-
-def _compare_ids(name: str, found: set[Any], expected: set[Any], problems: list[str]) -> None:
-    if found != expected:
-        problems.append(
-            f"{name} ids differ from the truth's ({len(found - expected)} only in {name}, "
-            f"{len(expected - found)} only in the truth)"
-        )
-
-
-def _check_text_inputs(truth: Any, public_dir: Path, problems: list[str], rewrites: dict[Path, bytes]) -> None:
-    rows = _csv_rows(public_dir / "test.csv", problems)
-    if rows is not None:
-        _compare_ids(f"{public_dir.name}/test.csv", {row.get("id") for row in rows}, set(truth.ids), problems)
-
-
-def _check_detection_inputs(truth: Any, public_dir: Path, problems: list[str], rewrites: dict[Path, bytes]) -> None:
-    test_json = public_dir / "test.json"
-    if not test_json.is_file():
-        problems.append(f"{public_dir.name}/test.json is missing: the test images' list is needed")
-        return
-    try:
-        images = json.loads(test_json.read_text(encoding="utf-8")).get("images", [])
-    except (ValueError, AttributeError):
-        problems.append(f"{public_dir.name}/test.json is not a JSON object with an 'images' list")
-        return
-    _compare_ids(f"{public_dir.name}/test.json", {image.get("id") for image in images}, set(truth.image_ids.tolist()), problems)
-    missing = [image.get("file_name") for image in images if not (public_dir / "images" / str(image.get("file_name"))).is_file()]
-    if missing:
-        problems.append(f"{public_dir.name}/images/ lacks {len(missing)} test images, e.g. {missing[0]!r}")
-
-
-def _check_segmentation_inputs(truth: Any, public_dir: Path, problems: list[str], rewrites: dict[Path, bytes]) -> None:
-    rows = _csv_rows(public_dir / "test.csv", problems)
-    if rows is None:
-        return
-    _compare_ids(f"{public_dir.name}/test.csv", {row.get("id") for row in rows}, set(truth.ids), problems)
-    sizes = {row_id: int(size) for row_id, size in zip(truth.ids, truth.sizes)}
-    wrong = [r["id"] for r in rows if r.get("id") in sizes and _pixels(r) != sizes[r["id"]]]
-    if wrong:
-        problems.append(f"{public_dir.name}/test.csv gives a height x width that differs from the truth for {len(wrong)} ids, e.g. {wrong[0]!r}")
-    names = [str(r.get("image") or "") for r in rows]
-    unsafe = [name for name in names if not name or name.startswith("/") or ".." in PurePosixPath(name).parts]
-    if unsafe:
-        problems.append(f"{public_dir.name}/test.csv: image names must be relative paths inside the bundle, "
-                        f"not {unsafe[0][:80]!r}")
-        return
-    # As COCO's file_name is relative to images/, a test.csv may name images relative to public/ or to public/images/.
-    missing = {prefix: [n for n in names if not (public_dir / f"{prefix}{n}").is_file()] for prefix in ("", "images/")}
-    if not missing[""]:
-        return
-    if not missing["images/"]:
-        rewrites[public_dir / "test.csv"] = _prefixed_images(rows, "images/")
-        return
-    problems.append(f"{public_dir.name}/test.csv names {len(missing[''])} images found neither in {public_dir.name}/ nor in "
-                    f"{public_dir.name}/images/, e.g. {missing[''][0][:80]!r}")
-
-
-def _prefixed_images(rows: list[dict[str, str]], prefix: str) -> bytes:
-    """test.csv again, each image name relative to the folder test.csv lies in."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({**row, "image": prefix + row["image"]} for row in rows)
-    return out.getvalue().encode("utf-8")
-
-
-def _pixels(row: dict[str, str]) -> int:
-    try:
-        return int(row.get("height", "")) * int(row.get("width", ""))
-    except ValueError:
-        return -1
-
-
-TEST_INPUT_CHECKS = {
-    "text-classification": _check_text_inputs,
-    "detection": _check_detection_inputs,
-    "segmentation": _check_segmentation_inputs,
-}
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _moment_or_none(value: str | date | datetime) -> datetime | None:

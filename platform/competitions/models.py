@@ -5,6 +5,7 @@ from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.storage import Storage, storages
 from django.db import models
 from django.urls import reverse
@@ -88,14 +89,38 @@ def model_limits_problem(value: object) -> str | None:
     return None
 
 
+def task_name_validator(value: str) -> None:
+    if value not in TASKS:
+        raise ValidationError(f"{value!r} is not a task type; known: {', '.join(TASKS)}.", code="unknown-task")
+
+
+def metric_name_validator(value: str) -> None:
+    known = {metric for task in TASKS.values() for metric in task.rankable()}
+    if value and value not in known:
+        raise ValidationError(f"{value!r} ranks no task type; known: {', '.join(sorted(known))}.", code="unknown-metric")
+
+
+def task_choices() -> list[tuple[str, str]]:
+    """The registered task types, for forms."""
+    return [(name, task.label) for name, task in TASKS.items()]
+
+
+def metric_choices() -> list[tuple[str, str]]:
+    """Every metric some task type ranks by, for forms (which of them ranks a given task is checked on save)."""
+    return [("", "(the task's primary metric)"),
+            *sorted({(m, f"{m} ({task.name})") for task in TASKS.values() for m in task.rankable()})]
+
+
 class Competition(models.Model):
     slug = models.SlugField(unique=True, max_length=80)
     title = models.CharField(max_length=200)
     subtitle = models.CharField(max_length=300, blank=True)
-    task = models.CharField(max_length=40, choices=[(name, task.label) for name, task in TASKS.items()])
+    # Task types and metrics are validated against the registry (scoring/registry.py), not listed as choices:
+    # a new task type needs no migration.
+    task = models.CharField(max_length=40, validators=[task_name_validator],
+                            help_text="The task type, one of the registered plug-ins (scoring/registry.py).")
     metric = models.CharField(
-        max_length=40, blank=True,
-        choices=sorted({(m, m) for task in TASKS.values() for m in task.rankable()}),
+        max_length=40, blank=True, validators=[metric_name_validator],
         help_text="The ranking metric, among the task type's (empty: the task's primary metric). "
                   "Its direction comes from the task type. Changing it re-ranks every board.",
     )
@@ -222,7 +247,8 @@ class Competition(models.Model):
         return min(self.max_model_mb, settings.PODIUM_MAX_MODEL_MB)
 
     def scoring_options(self) -> ScoringOptions:
-        return ScoringOptions(classes=tuple(self.classes or ()), max_bytes=self.max_submission_mb * 1024 * 1024)
+        return ScoringOptions(classes=tuple(self.classes or ()), max_bytes=self.max_submission_mb * 1024 * 1024,
+                              ranking_metric=self.ranking_metric)
 
 
 def public_storage() -> Storage:

@@ -47,10 +47,6 @@ def competition_write_sample_submission(*, competition: "Competition") -> "Compe
     return item
 
 
-# The file participants predict for, by task: what "test inputs" means for the readiness check.
-TEST_INPUT_FILES = {"text-classification": "test.csv", "detection": "test.json", "segmentation": "test.csv"}
-
-
 def competition_readiness(*, competition: "Competition") -> list[str]:
     """What a competition still lacks before participants may see it; empty when it is ready to publish."""
     from scoring import ScoringError
@@ -64,7 +60,7 @@ def competition_readiness(*, competition: "Competition") -> list[str]:
             load_truth(competition)
         except (ScoringError, ValueError, OSError) as exc:
             missing.append(f"a valid ground-truth file: {getattr(exc, 'message', exc)}"[:200])
-    test_file = TEST_INPUT_FILES.get(competition.task)
+    test_file = competition.task_type.test_inputs  # the file participants predict for
     if test_file and not competition.files.filter(name=test_file).exists():
         missing.append(f"the test inputs: a public file named {test_file}")
     for field, label in (("overview", "an overview"), ("rules", "rules")):

@@ -21,7 +21,8 @@ def load_truth(competition: Competition, phase: Phase | None = None) -> Any:
     truth_file = phase.truth_file if phase is not None else competition.truth_file
     storage, name = truth_file.storage, truth_file.name
     options = competition.scoring_options()
-    key = (competition.task, name, storage.size(name), storage.get_modified_time(name), options.classes)
+    key = (competition.task, name, storage.size(name), storage.get_modified_time(name), options.classes,
+           options.ranking_metric)
     if key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import orjson
 
+from scoring.demos.detection import detection_bundle
 from scoring.formats import coco
+from scoring.inputs import check_detection_inputs
 from scoring.metrics.coco import METRICS, evaluate_with_categories
-from scoring.tasktype import PER_CLASS, Metric, Scores, ScoringOptions, TaskType
+from scoring.tasktype import PER_CLASS, Demo, Metric, Scores, ScoringOptions, TaskType
 
 
 def load_truth(path: Path, options: ScoringOptions) -> coco.CocoTruth:
@@ -30,10 +32,20 @@ def sample_submission(truth: coco.CocoTruth) -> str:
     ).decode()
 
 
+LABELS = {"map": "mAP", "map_50": "AP@0.5", "map_75": "AP@0.75", "map_small": "AP small", "map_medium": "AP medium",
+          "map_large": "AP large", "mar_1": "AR@1", "mar_10": "AR@10", "mar_100": "AR@100", "mar_small": "AR small",
+          "mar_medium": "AR medium", "mar_large": "AR large"}
+DESCRIPTIONS = {
+    "map": "COCO **mAP@[.5:.95]** (boxes), as computed by pycocotools",
+    "map_50": "COCO **AP@0.5**: mean average precision at an IoU threshold of 0.5, as computed by pycocotools",
+    "map_75": "COCO **AP@0.75**: mean average precision at an IoU threshold of 0.75, as computed by pycocotools",
+}
+
 TASK = TaskType(
     name="detection",
     label="Object detection (COCO)",
-    declared_metrics=tuple(Metric(name) for name in METRICS),
+    declared_metrics=tuple(Metric(name, label=LABELS.get(name, name), description=DESCRIPTIONS.get(name, ""))
+                           for name in METRICS),
     ranking_metrics=("map", "map_50", "map_75"),
     primary_metric="map",
     truth_filename="truth.json",
@@ -41,4 +53,18 @@ TASK = TaskType(
     load_truth=load_truth,
     score=score,
     sample_submission=sample_submission,
+    test_inputs="test.json",
+    check_inputs=check_detection_inputs,
+    truth_example=('{"images": [{"id": 1, "file_name": "0001.png", "width": 640, "height": 480, "usage": "Public"}],\n'
+                   ' "categories": [{"id": 1, "name": "circle"}],\n'
+                   ' "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [10, 20, 50, 40], "area": 2000, '
+                   '"iscrowd": 0}]}'),
+    evaluation=(
+        "mAP, AP@0.5, AP@0.75 and the size-specific AP and AR figures are all reported; your submission's page also "
+        "shows each category's AP on the public part. Only the 100 highest-scoring detections per image count.\n\n"
+        'Submit a COCO results JSON: a list of `{"image_id", "category_id", "bbox": [x, y, w, h], "score"}`.'
+    ),
+    adapter="workers.runtime.adapters.detection",
+    images=True,
+    demo=Demo(detection_bundle, "shape-spotter", {"n_train": 4, "n_test": 8}),
 )

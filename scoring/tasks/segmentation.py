@@ -7,10 +7,12 @@ from pathlib import Path
 
 import numpy as np
 
+from scoring.demos.segmentation import segmentation_bundle
 from scoring.formats import segmentation
 from scoring.formats.csvfile import write_csv
 from scoring.metrics.overlap import dice_per_mask, iou_per_mask
-from scoring.tasktype import PER_CLASS, Metric, Scores, ScoringOptions, TaskType
+from scoring.inputs import check_segmentation_inputs
+from scoring.tasktype import PER_CLASS, Demo, Metric, Scores, ScoringOptions, TaskType
 
 
 def load_truth(path: Path, options: ScoringOptions) -> segmentation.SegmentationTruth:
@@ -52,7 +54,15 @@ def sample_submission(truth: segmentation.SegmentationTruth) -> str:
 TASK = TaskType(
     name="segmentation",
     label="Image segmentation",
-    declared_metrics=tuple(Metric(name) for name in ("dice", "iou", "dice_class_mean", "iou_class_mean")),
+    declared_metrics=(
+        Metric("dice", label="Dice", description="the mean **Dice** coefficient over all masks (1 where both masks are empty)"),
+        Metric("iou", label="IoU", description="the mean **IoU** over all masks (1 where both masks are empty)"),
+        Metric("dice_class_mean", label="Dice, class mean",
+               description="the **per-class mean Dice**: each class's mean Dice over its masks, then the mean over "
+                           "classes (every class counts the same)"),
+        Metric("iou_class_mean", label="IoU, class mean",
+               description="the **per-class mean IoU**: each class's mean IoU over its masks, then the mean over classes"),
+    ),
     ranking_metrics=("dice", "iou", "dice_class_mean", "iou_class_mean"),
     primary_metric="dice",
     truth_filename="truth.csv",
@@ -60,4 +70,16 @@ TASK = TaskType(
     load_truth=load_truth,
     score=score,
     sample_submission=sample_submission,
+    test_inputs="test.csv",
+    check_inputs=check_segmentation_inputs,
+    truth_example="id,rle,height,width,Usage\nimg_0001,1 3 10 5,64,64,Public\nimg_0002,,64,64,Private\n",
+    evaluation=(
+        "Mean Dice and mean IoU, over all masks and per class, are all reported (without classes the two agree); "
+        "your submission's page also shows each class's Dice and IoU on the public part.\n\nSubmit a CSV with the "
+        "header `id,rle` and one row per id, masks in Kaggle's run-length encoding (1-indexed, column-major); an "
+        "empty string is an empty mask."
+    ),
+    adapter="workers.runtime.adapters.segmentation",
+    images=True,
+    demo=Demo(segmentation_bundle, "blob-tracer", {"n_train": 4, "n_test": 8}),
 )

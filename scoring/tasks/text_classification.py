@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from scoring.demos.text import text_classification_bundle
 from scoring.formats import classification
 from scoring.formats.csvfile import write_csv
 from scoring.metrics.classification import accuracy, macro_f1, micro_f1, per_class, weighted_f1
-from scoring.tasktype import PER_CLASS, Metric, Scores, ScoringOptions, TaskType
+from scoring.inputs import check_text_inputs
+from scoring.tasktype import PER_CLASS, Demo, Metric, Scores, ScoringOptions, TaskType
 
 
 def load_truth(path: Path, options: ScoringOptions) -> classification.ClassificationTruth:
@@ -38,7 +40,15 @@ def sample_submission(truth: classification.ClassificationTruth) -> str:
 TASK = TaskType(
     name="text-classification",
     label="Text classification",
-    declared_metrics=tuple(Metric(name) for name in ("accuracy", "macro_f1", "micro_f1", "weighted_f1")),
+    declared_metrics=(
+        Metric("accuracy", label="Accuracy",
+               description="**accuracy**: the share of test ids whose predicted label equals the true label"),
+        Metric("macro_f1", label="Macro-F1",
+               description="**macro-F1**: the unweighted mean of each class's F1 (every class counts the same)"),
+        Metric("micro_f1", label="Micro-F1", description="**micro-F1**: F1 over all rows at once"),
+        Metric("weighted_f1", label="Weighted-F1",
+               description="**weighted-F1**: each class's F1 weighted by how many test rows have that class"),
+    ),
     ranking_metrics=("accuracy", "macro_f1", "micro_f1", "weighted_f1"),
     primary_metric="accuracy",
     truth_filename="truth.csv",
@@ -46,4 +56,15 @@ TASK = TaskType(
     load_truth=load_truth,
     score=score,
     sample_submission=sample_submission,
+    test_inputs="test.csv",
+    check_inputs=check_text_inputs,
+    truth_example="id,label,Usage\nt0001,sports,Public\nt0002,food,Private\n",
+    evaluation=(
+        "Accuracy, macro-, micro- and weighted-F1 are all reported; your submission's page also shows each class's "
+        "precision, recall and F1 on the public part.\n\n"
+        "Submit a CSV with the header `id,label` and one row per id of `test.csv`, in any order."
+    ),
+    adapter="workers.runtime.adapters.text",
+    uses_classes=True,
+    demo=Demo(text_classification_bundle, "topic-detective", {"n_train": 40, "n_test": 60}),
 )

@@ -2,18 +2,17 @@
 outputs into that task's submission file. They see models only through the format interface
 (`workers.runtime.formats`): numpy in, numpy out.
 
-An adapter is `run(model, inputs, output, options, progress)`.
+An adapter is `run(model, inputs, output, options, progress)`; a task type names its own in `TaskType.adapter`.
 """
 from __future__ import annotations
 
 import importlib
 from typing import Any
 
-ADAPTERS = {
-    "text-classification": "workers.runtime.adapters.text",
-    "detection": "workers.runtime.adapters.detection",
-    "segmentation": "workers.runtime.adapters.segmentation",
-}
+from scoring.registry import TASKS
+
+# Each task type names its adapter in its declaration (`TaskType.adapter`); a task without one takes no models.
+ADAPTERS = {name: task.adapter for name, task in TASKS.items() if task.adapter is not None}
 
 
 def adapter_for(task: str) -> Any:
