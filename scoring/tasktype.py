@@ -84,7 +84,6 @@ class TaskType:
     adapter: str | None = None
     model_contract: str = ""  # Markdown: what a model takes and returns, for the Submit page and the docs
     images: bool = False  # test inputs are images: thumbnails, and an overlay of predictions on a submission's page
-    uses_classes: bool = False  # the competition's `classes` mean something to this task
     demo: Demo | None = None
 
     def __post_init__(self) -> None:

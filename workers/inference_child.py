@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> None:
     options = RunOptions(batch_size=args.batch_size, classes=json.loads(args.classes),
                          manifest=json.loads(args.manifest), settings=json.loads(args.settings))
     progress, started = Progress(), time.monotonic()
-    adapter_for(args.task).run(model, args.inputs, args.output, options, progress)
+    adapter_for(args.task)(model, args.inputs, args.output, options, progress)
     report(f"DONE {progress.done} {time.monotonic() - started:.3f}")
 
 

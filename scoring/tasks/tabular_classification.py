@@ -69,11 +69,10 @@ TASK = TaskType(
         "classes, and one row per id of `test.csv`: each cell the probability of that class, in [0, 1] (a row "
         "need not sum to 1)."
     ),
-    adapter="workers.runtime.adapters.tabular",
+    adapter="workers.runtime.adapters.tabular:run_classification",
     model_contract=("`Tensor[N, F]` float32, the feature columns of `test.csv` in order (missing values NaN) → "
                     "`[N, C]` probabilities in the competition's class order (or logits, where `podium.yaml` says "
                     "`output: logits`). ONNX classifiers from skl2onnx and onnxmltools run as they are exported: "
                     "their probability output is found by name."),
-    uses_classes=True,
     demo=Demo(classification_bundle, "plan-picker", {"n_train": 60, "n_test": 40}),
 )

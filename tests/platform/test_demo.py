@@ -14,6 +14,7 @@ from django.core.management import call_command
 
 from competitions.models import Competition
 from leaderboards.selectors import leaderboard_rows
+from scoring import TASKS
 from submissions import states
 from tests.conftest import free_port
 
@@ -25,14 +26,17 @@ def test_seeding_creates_one_competition_per_task_with_ranked_baselines(settings
     settings.VAR_DIR = tmp_path
     call_command("seed_demo")
     competitions = {c.task: c for c in Competition.objects.all()}
-    assert set(competitions) == {"text-classification", "detection", "segmentation"}
+    assert set(competitions) == {"text-classification", "detection", "segmentation", "tabular-regression",
+                                 "tabular-classification"} == set(TASKS)
     for competition in competitions.values():
         assert competition.submissions.filter(status=states.SCORED).count() == 3
         scores = [row.score for row in leaderboard_rows(competition=competition)]
-        assert len(scores) == 3 and scores == sorted(scores, reverse=True)
-        assert scores[0] > 0.7  # the strongest baseline is genuinely good
+        higher = competition.higher_is_better
+        assert len(scores) == 3 and scores == sorted(scores, reverse=higher)
+        # The strongest baseline is genuinely good: above 0.7, or under half the weakest's loss.
+        assert scores[0] > 0.7 if higher else scores[0] < scores[-1] / 2
     call_command("seed_demo")  # idempotent
-    assert Competition.objects.count() == 3
+    assert Competition.objects.count() == len(TASKS)
 
 
 @pytest.mark.django_db

@@ -10,7 +10,8 @@ validated here, and handed to the sandboxed runner as plain JSON.
     mean: [0.485, 0.456, 0.406]  # normalisation of [0, 1] RGB: (x - mean) / std
     std: [0.229, 0.224, 0.225]
     max_length: 128            # text: tokens per text, at most the competition's maximum
-    output: yolo               # detection: boxes | yolo | yolo-nms (default: from the model's shapes)
+    output: yolo               # detection: boxes | yolo | yolo-nms (default: from the model's shapes);
+                               # tabular classification: probabilities (default) | logits
     confidence: 0.001          # detection: drop boxes scoring lower
     iou: 0.7                   # detection: class-wise NMS overlap threshold
     max_detections: 100        # detection: boxes kept per image
@@ -24,7 +25,7 @@ import yaml
 MANIFEST_NAME = "podium.yaml"
 MAX_MANIFEST_BYTES = 16 * 1024
 RESIZE_MODES = ("letterbox", "stretch")
-OUTPUT_LAYOUTS = ("boxes", "yolo", "yolo-nms")
+OUTPUT_LAYOUTS = ("boxes", "yolo", "yolo-nms", "probabilities", "logits")
 
 
 class ManifestError(ValueError):

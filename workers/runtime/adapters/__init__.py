@@ -7,16 +7,23 @@ An adapter is `run(model, inputs, output, options, progress)`; a task type names
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from scoring.registry import TASKS
+
+Adapter = Callable[[Any, Path, Path, Any, Any], None]  # run(model, inputs, output, options, progress)
 
 # Each task type names its adapter in its declaration (`TaskType.adapter`); a task without one takes no models.
 ADAPTERS = {name: task.adapter for name, task in TASKS.items() if task.adapter is not None}
 
 
-def adapter_for(task: str) -> Any:
-    return importlib.import_module(ADAPTERS[task])
+def adapter_for(task: str) -> Adapter:
+    """The task's `run`: its adapter is a module path ("workers.runtime.adapters.text", whose `run` it is) or
+    "module:function" where one module serves several tasks."""
+    module, _, name = ADAPTERS[task].partition(":")
+    return getattr(importlib.import_module(module), name or "run")  # type: ignore[no-any-return]  # a module attribute
 
 
 def batch_size(model: Any, requested: int) -> int:
