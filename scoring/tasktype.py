@@ -82,6 +82,9 @@ class TaskType:
     # The model adapter, run inside the sandbox: a module path with `run(model, inputs, output, options, progress)`
     # (workers/runtime/adapters/). None: this task takes predictions files only.
     adapter: str | None = None
+    # A participant's starting point and what the task-type contract test submits: a module of examples/ with
+    # `package(data, competition, folder) -> upload path` or `build(data, competition) -> TorchScript module`.
+    example: str = ""
     model_contract: str = ""  # Markdown: what a model takes and returns, for the Submit page and the docs
     images: bool = False  # test inputs are images: thumbnails, and an overlay of predictions on a submission's page
     demo: Demo | None = None

@@ -55,6 +55,7 @@ def competition_model_contract(*, competition: Competition) -> dict[str, object]
     settings = competition.model_settings()
     return {
         "task": competition.task,
+        "text": competition.task_type.model_contract,  # the task type's own words, for task types without a section here
         "classes": list(competition.classes or []),
         "categories": _test_categories(competition) if competition.task == "detection" else [],
         "limit_mb": competition.model_upload_mb(),

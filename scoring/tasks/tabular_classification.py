@@ -70,6 +70,7 @@ TASK = TaskType(
         "need not sum to 1)."
     ),
     adapter="workers.runtime.adapters.tabular:run_classification",
+    example="examples.tabular_gbm",
     model_contract=("`Tensor[N, F]` float32, the feature columns of `test.csv` in order (missing values NaN) → "
                     "`[N, C]` probabilities in the competition's class order (or logits, where `podium.yaml` says "
                     "`output: logits`). ONNX classifiers from skl2onnx and onnxmltools run as they are exported: "

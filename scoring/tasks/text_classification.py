@@ -65,5 +65,6 @@ TASK = TaskType(
         "Submit a CSV with the header `id,label` and one row per id of `test.csv`, in any order."
     ),
     adapter="workers.runtime.adapters.text",
+    example="examples.text_classification",
     demo=Demo(text_classification_bundle, "topic-detective", {"n_train": 40, "n_test": 60}),
 )
