@@ -19,7 +19,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 
 from competitions.models import Competition, Phase
-from leaderboards.charts import SCORE_BOUNDS, Series, best_so_far, chart_svg
+from leaderboards.charts import Series, best_so_far, chart_svg
 from leaderboards.selectors import (
     PER_PAGE, PRIVATE, PUBLIC, BoardPage, board_page, leaderboard_version, ranks_of, score_history, team_entries,
 )
@@ -69,7 +69,7 @@ def top_teams_chart(competition: Competition, page: BoardPage, phase: Phase | No
     higher = competition.higher_is_better
     series = [Series(e.team, best_so_far(history[e.team_id], higher)) for e in top if history.get(e.team_id)]
     return chart_svg(series, title=f"Top teams' best public {competition.ranking_metric} over time",
-                     bounds=SCORE_BOUNDS)
+                     bounds=competition.task_type.metric(competition.ranking_metric).bounds)
 
 
 def _render_all(competition_id: int, views: set[View],

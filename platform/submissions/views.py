@@ -10,7 +10,7 @@ from competitions.images import IMAGE_TASKS, overlay_png
 from competitions.models import Competition
 from competitions.selectors import competition_model_contract, competition_or_404
 from competitions.views import competition_context
-from leaderboards.charts import SCORE_BOUNDS, Series, best_so_far, chart_svg
+from leaderboards.charts import Series, best_so_far, chart_svg
 from podium import events
 from podium.errors import PodiumError
 from podium.fragments import fragment_response
@@ -74,7 +74,8 @@ def _history_chart(competition: Competition, submissions: list[Submission]) -> s
     higher = competition.higher_is_better
     metric = competition.ranking_metric
     return chart_svg([Series("best so far", best_so_far(points, higher)), Series("submissions", points, dots=True, step=False)],
-                     title=f"Your public {metric} over time", bounds=SCORE_BOUNDS)
+                     title=f"Your public {metric} over time",
+                     bounds=competition.task_type.metric(metric).bounds)
 
 
 @login_required

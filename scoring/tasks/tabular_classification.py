@@ -4,6 +4,7 @@ Kaggle's multi-class log loss ranks (lower is better); ROC AUC and argmax accura
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from scoring.tasktype import Demo, Metric, Scores, ScoringOptions, TaskType, sco
 
 METRICS = (
     Metric("log_loss", higher_is_better=False, label="Log loss", function=probabilities.log_loss,
+           bounds=(0.0, math.inf),
            description="the **multi-class log loss**, Kaggle's way: probabilities clipped to [1e-15, 1 − 1e-15] and "
                        "each row divided by its sum"),
     Metric("roc_auc", label="ROC AUC", function=probabilities.roc_auc,

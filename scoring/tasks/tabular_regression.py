@@ -4,6 +4,7 @@ RMSE ranks (lower is better); MAE, RMSLE and R² are reported and may rank. Each
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -17,14 +18,14 @@ from scoring.metrics import regression
 from scoring.tasktype import Demo, Metric, Scores, ScoringOptions, TaskType, score_subsets
 
 METRICS = (
-    Metric("rmse", higher_is_better=False, label="RMSE", function=regression.rmse,
+    Metric("rmse", higher_is_better=False, label="RMSE", function=regression.rmse, bounds=(0.0, math.inf),
            description="the **root mean squared error** between predicted and true targets"),
-    Metric("mae", higher_is_better=False, label="MAE", function=regression.mae,
+    Metric("mae", higher_is_better=False, label="MAE", function=regression.mae, bounds=(0.0, math.inf),
            description="the **mean absolute error** between predicted and true targets"),
-    Metric("rmsle", higher_is_better=False, label="RMSLE", function=regression.rmsle,
+    Metric("rmsle", higher_is_better=False, label="RMSLE", function=regression.rmsle, bounds=(0.0, math.inf),
            description="the **root mean squared logarithmic error**, RMSE of log(1 + value): relative errors count, "
                        "so a target of 1,000 missed by 100 counts as much as one of 10 missed by 1"),
-    Metric("r2", label="R²", function=regression.r2,
+    Metric("r2", label="R²", function=regression.r2, bounds=(-math.inf, 1.0),
            description="the **coefficient of determination R²**: 1 minus the squared error over the targets' variance"),
 )
 
