@@ -11,9 +11,10 @@ prints one line per check and exits 1 if any failed:
 - device: the device models run on, and what runs there (torch, torchvision, onnxruntime's providers);
 - gpu-isolation (GPU only): inside the sandbox the model sees its own GPU's device node and no
   other, runs as an unprivileged uid, and CUDA works;
-- torchscript / onnx: a segmentation model in each format runs on the device, with items per
-  second (on a GPU, ONNX must run on onnxruntime's CUDA provider: the GPU image installs
-  onnxruntime-gpu);
+- one check per model format (workers/runtime/formats/: torchscript, onnx): the format's probe, a
+  segmentation model, runs on the device, with items per second (on a GPU, a format that names a
+  GPU marker must show it: ONNX must run on onnxruntime's CUDA provider, which the GPU image
+  installs as onnxruntime-gpu);
 - torchvision-ops: a TorchScript detector calling `torchvision::nms` runs (the GPU image has the
   torchvision that matches its torch; a CPU worker without torchvision skips it, and such
   models are told to export to ONNX).
@@ -28,13 +29,13 @@ import shutil
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from workers.inference import InferenceJob, InferenceResult, choose_device, private_workdir, run_job
+from workers.runtime.formats import ModelFormat, model_formats
 from workers.sandbox import MEMORY, Limits, Outcome, run_contained, sandbox_check
 from workers.storage import LocalFiles
 
@@ -90,8 +91,9 @@ def run_checks(device: str) -> list[Check]:
         checks.append(_guard("memory-limit", lambda: _memory_limit(media)))
         if device.startswith("cuda"):
             checks.append(_guard("gpu-isolation", lambda: _gpu_isolation(media, _gpu_index(device))))
-        checks.append(_guard("torchscript", lambda: _torchscript(media, device)))
-        checks.append(_guard("onnx", lambda: _onnx(media, device)))
+        for fmt in model_formats():
+            if fmt.write_probe is not None:
+                checks.append(_guard(fmt.key, lambda fmt=fmt: _format_check(fmt, media, device)))
         checks.append(_guard("torchvision-ops", lambda: _torchvision_ops(media, device)))
         return checks
     finally:
@@ -176,28 +178,16 @@ def _gpu_isolation(media: Path, gpu: int) -> Check:
     return Check("gpu-isolation", FAILED if problems else OK, detail)
 
 
-def _torchscript(media: Path, device: str) -> Check:
-    import torch
-
-    torch.jit.save(torch.jit.script(_segmenter()), str(media / "submissions" / "model.pt"))
-    result = _run(media, "segmentation", "submissions/model.pt", device)
-    return _model_check("torchscript", result, media, device)
-
-
-def _onnx(media: Path, device: str) -> Check:
-    import torch
-
-    path = media / "submissions" / "model.onnx"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(_segmenter(), (torch.zeros(1, 3, SIZE, SIZE),), str(path), input_names=["images"],
-                          output_names=["logits"], dynamic_axes={"images": {0: "n"}, "logits": {0: "n"}},
-                          dynamo=False, opset_version=17)
-    result = _run(media, "segmentation", "submissions/model.onnx", device)
-    check = _model_check("onnx", result, media, device)
-    if check.result == OK and device.startswith("cuda") and "running on CUDAExecutionProvider" not in result.log:
-        return Check("onnx", FAILED, "ran on the CPU: onnxruntime has no CUDA provider here (the GPU image installs "
-                                     f"onnxruntime-gpu; its CUDA must match the driver's). {check.detail}")
+def _format_check(fmt: ModelFormat, media: Path, device: str) -> Check:
+    """The format's probe model, run as a submission of it runs, on the device."""
+    if fmt.write_probe is None:
+        return Check(fmt.key, SKIPPED, "the format declares no probe")
+    fmt.write_probe(media / "submissions" / fmt.file_name, SIZE)
+    result = _run(media, "segmentation", f"submissions/{fmt.file_name}", device)
+    check = _model_check(fmt.key, result, media, device)
+    if check.result == OK and device.startswith("cuda") and fmt.gpu_marker and fmt.gpu_marker not in result.log:
+        return Check(fmt.key, FAILED, f"ran on the CPU: the log lacks {fmt.gpu_marker!r} (for ONNX, the GPU image "
+                                      f"installs onnxruntime-gpu; its CUDA must match the driver's). {check.detail}")
     return check
 
 
@@ -296,18 +286,6 @@ def _detection_inputs(folder: Path) -> None:
     shutil.copytree(folder.parent / "public" / "images", folder / "images", dirs_exist_ok=True)
     images = [{"id": index + 1, "file_name": f"img{index}.png", "height": SIZE, "width": SIZE} for index in range(IMAGES)]
     (folder / "test.json").write_text(json.dumps({"images": images, "categories": [{"id": 1, "name": "square"}]}))
-
-
-def _segmenter() -> Any:
-    import torch
-
-    class Segmenter(torch.nn.Module):
-        """Bright pixels, as logits: [N,3,H,W] -> [N,1,H,W]."""
-
-        def forward(self, images: torch.Tensor) -> torch.Tensor:
-            return (images.mean(dim=1, keepdim=True) - 0.5) * 10
-
-    return Segmenter().eval()
 
 
 def _nms_detector() -> Any:

@@ -5,6 +5,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from competitions.models import Competition, CompetitionFile
+from workers.runtime.formats import model_formats
 
 
 def competitions_visible(*, user: object = None) -> QuerySet[Competition]:
@@ -55,7 +56,8 @@ def competition_model_contract(*, competition: Competition) -> dict[str, object]
     settings = competition.model_settings()
     return {
         "task": competition.task,
-        "text": competition.task_type.model_contract,  # the task type's own words, for task types without a section here
+        "text": competition.task_type.model_contract,
+        "formats": model_formats(),  # each format's label, as its module declares it  # the task type's own words, for task types without a section here
         "classes": list(competition.classes or []),
         "categories": _test_categories(competition) if competition.task == "detection" else [],
         "limit_mb": competition.model_upload_mb(),

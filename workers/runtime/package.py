@@ -1,11 +1,10 @@
 """What a model upload is, decided without loading it, and its files laid out for the sandbox.
 
 An upload is one of:
-- a TorchScript archive (`torch.jit.save`): a zip whose top folder holds `code/__torch__…` and
-  `constants.pkl`;
-- an ONNX file: a protobuf `ModelProto`, whose first field is its `ir_version` (byte 0x08);
-- a zip holding `model.pt` or `model.onnx` (with the ONNX model's external-data files), and
-  optionally `tokenizer.json` and `podium.yaml`, at its top level or inside one folder.
+- a model file of a registered format (`workers/runtime/formats/`), each recognised as it declares:
+  a TorchScript archive (`torch.jit.save`) by the names in its zip, an ONNX file by its first byte;
+- a zip holding one format's file (`model.pt`, `model.onnx`, with the ONNX model's external-data
+  files), and optionally `tokenizer.json` and `podium.yaml`, at its top level or inside one folder.
 Pickles, `torch.save` checkpoints and `torch.export` `.pt2` archives are refused: loading them
 unpickles.
 
@@ -23,18 +22,29 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from workers.runtime.archive import ArchiveError, Member, SafeZip, looks_like_zip
+from workers.runtime.formats import ModelFormat, format_named, model_file_names, model_formats
 from workers.runtime.manifest import MANIFEST_NAME, MAX_MANIFEST_BYTES, ManifestError, parse_manifest
 
 UNSUPPORTED = "unsupported-model-format"
-HOW_TO = ("Submit a TorchScript file (torch.jit.save), an ONNX file (torch.onnx.export), or a zip holding "
-          "model.onnx or model.pt with, optionally, tokenizer.json and podium.yaml.")
-TORCHSCRIPT, ONNX, TOKENIZER = "model.pt", "model.onnx", "tokenizer.json"
+TOKENIZER = "tokenizer.json"
+BUNDLE = "bundle"
 MAX_ENTRIES = 20_000
 MAX_DIRECTORY_BYTES = 8 * 1024 * 1024
 MAX_BUNDLE_FILES = 64
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
-# torch.export's .pt2 archive: these sit directly in its top folder.
-EXPORT_MARKERS = {"archive_format", "archive_version", "models", "serialized_exported_program.json"}
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+PICKLE_MAGIC = b"\x80"
+
+
+def how_to() -> str:
+    """What to submit instead, from the registered formats."""
+    formats = [fmt.how for fmt in model_formats()]
+    listed = formats[0] if len(formats) == 1 else f"{', '.join(formats[:-1])} or {formats[-1]}"
+    return (f"Submit {listed}, or a zip holding {' or '.join(model_file_names())} with, optionally, tokenizer.json "
+            "and podium.yaml.")
+
+
+HOW_TO = how_to()
 
 
 class PackageError(ValueError):
@@ -54,7 +64,7 @@ def unpack_model(upload: Path, folder: Path, *, max_bytes: int) -> ModelPackage:
     upload, folder = Path(upload), Path(folder)
     folder.mkdir(mode=0o755)
     kind = upload_kind(upload)
-    if kind in (TORCHSCRIPT, ONNX):
+    if kind != BUNDLE:
         shutil.move(upload, folder / kind)  # a rename where both are on one filesystem: no copy of a 2 GB model
         (folder / kind).chmod(0o644)
         return ModelPackage(folder, kind)
@@ -66,49 +76,40 @@ HEAD_BYTES = 4
 
 def head_problem(head: bytes) -> str | None:
     """From an upload's first bytes alone: None if it may be a model, else why it is not (checked before storing)."""
-    if head[:4] in (b"PK\x03\x04", b"PK\x05\x06") or head[:1] == b"\x08":
+    if head[:4] in ZIP_MAGIC or any(fmt.magic(head) for fmt in model_formats()):
         return None
-    if head[:1] == b"\x80":
+    if head[:1] == PICKLE_MAGIC:
         return f"The file is a Python pickle (torch.save), which Podium never loads. {HOW_TO}"
-    return f"The file is neither a TorchScript archive, an ONNX model nor a zip. {HOW_TO}"
+    return f"The file is neither {_format_names()} nor a zip. {HOW_TO}"
 
 
 def upload_kind(path: Path) -> str:
-    """"model.pt", "model.onnx" or "bundle"; PackageError for anything else."""
+    """A format's file name ("model.pt", "model.onnx") or "bundle"; PackageError for anything else."""
     with open(path, "rb") as handle:
-        head = handle.read(4)
+        head = handle.read(HEAD_BYTES)
     if not looks_like_zip(path):
-        if head[:1] == b"\x80":
+        if head[:1] == PICKLE_MAGIC:
             raise PackageError(f"The file is a Python pickle (torch.save), which Podium never loads. {HOW_TO}")
-        if head[:1] == b"\x08":
-            return ONNX
-        raise PackageError(f"The file is neither a TorchScript archive, an ONNX model nor a zip. {HOW_TO}")
+        for fmt in model_formats():
+            if fmt.zip_problem is None and fmt.magic(head):
+                return fmt.file_name
+        raise PackageError(f"The file is neither {_format_names()} nor a zip. {HOW_TO}")
     names = _zip_names(path)
-    tops = _top_level(names)
-    if TORCHSCRIPT in tops or ONNX in tops:
-        return "bundle"
-    problem = torchscript_problem(names)
-    if problem:
-        raise PackageError(f"{problem} {HOW_TO}")
-    return TORCHSCRIPT
+    if set(_top_level(names)) & set(model_file_names()):
+        return BUNDLE
+    problems = []
+    for fmt in model_formats():
+        if fmt.zip_problem is not None:
+            problem = fmt.zip_problem(names)
+            if problem is None:
+                return fmt.file_name
+            problems.append(problem)
+    raise PackageError(f"{problems[0] if problems else 'The zip holds no model.'} {HOW_TO}")
 
 
-def torchscript_problem(names: list[str]) -> str | None:
-    """None for a TorchScript archive's entries, else what the archive is instead.
-
-    Only the top folder's own entries count: code paths such as
-    `code/__torch__/transformers/models/bert/…` say nothing about the format.
-    """
-    tops = {PurePosixPath(name).parts[1] for name in names if len(PurePosixPath(name).parts) > 1}
-    if tops & EXPORT_MARKERS:
-        return "The file is a torch.export .pt2 archive, whose loader unpickles; it is not accepted."
-    roots = {PurePosixPath(name).parts[0] for name in names if PurePosixPath(name).parts}
-    has_code = any(re.match(r"^[^/]+/code/__torch__(/|\.py$)", name) for name in names)
-    if len(roots) == 1 and has_code and "constants.pkl" in tops:
-        return None
-    if "data.pkl" in tops:
-        return "The file is a torch.save checkpoint (pickled Python objects), which Podium never loads."
-    return "The zip archive holds no TorchScript code and no model.pt or model.onnx."
+def _format_names() -> str:
+    """"a TorchScript model, an ONNX model": every registered format, for a refusal."""
+    return ", ".join(f"a{'n' if fmt.name[0] in 'AEIOU' else ''} {fmt.name} model" for fmt in model_formats())
 
 
 def _open_zip(path: Path) -> SafeZip:
@@ -142,9 +143,10 @@ def _unpack_bundle(upload: Path, folder: Path, max_bytes: int) -> ModelPackage:
     with _open_zip(upload) as archive:
         entries = {member.name: member for member in archive.members}
         members = _top_level(list(entries))
-        models = [name for name in (TORCHSCRIPT, ONNX) if name in members]
+        models = [name for name in model_file_names() if name in members]
         if len(models) != 1:
-            raise PackageError(f"The zip holds both model.pt and model.onnx; keep one. {HOW_TO}")
+            held = f"both {' and '.join(models)}" if len(models) == 2 else " and ".join(models)
+            raise PackageError(f"The zip holds {held}; keep one. {HOW_TO}")
         unsafe = sorted(name for name in members if not SAFE_NAME.match(name))
         if unsafe:
             raise PackageError(f"The zip holds a file named {unsafe[0][:60]!r}; names may use letters, digits, '.', '_' and '-'.")
@@ -157,12 +159,17 @@ def _unpack_bundle(upload: Path, folder: Path, max_bytes: int) -> ModelPackage:
         for name, member in chosen.items():
             _copy_member(archive, member, folder / name)
     manifest = _manifest(folder)
-    if models[0] == TORCHSCRIPT:
-        inner = folder / TORCHSCRIPT
-        problem = torchscript_problem(_zip_names(inner)) if looks_like_zip(inner) else "model.pt is not a zip archive."
-        if problem:
-            raise PackageError(f"model.pt in the zip: {problem} {HOW_TO}")
+    _check_model_file(folder / models[0], format_named(models[0]))
     return ModelPackage(folder, models[0], manifest, (folder / TOKENIZER).is_file())
+
+
+def _check_model_file(path: Path, fmt: ModelFormat | None) -> None:
+    """A bundle's model file of a zip format holds that format's entries (any other is parsed in the sandbox)."""
+    if fmt is None or fmt.zip_problem is None:
+        return
+    problem = fmt.zip_problem(_zip_names(path)) if looks_like_zip(path) else f"{path.name} is not a zip archive."
+    if problem:
+        raise PackageError(f"{path.name} in the zip: {problem} {HOW_TO}")
 
 
 def _copy_member(archive: SafeZip, member: Member, target: Path) -> None:

@@ -14,12 +14,37 @@ from typing import Any
 import numpy as np
 
 from workers.runtime import MODEL_ERROR, MODEL_MEMORY, ModelFailure, ModelInput, first_line
+from workers.runtime.formats import ModelFormat
 
 # The standard operator sets, and onnxruntime's own contrib operators (built in, used by its
 # transformer optimizations): anything else needs a custom-op library.
 STANDARD_DOMAINS = {"", "ai.onnx", "ai.onnx.ml", "com.microsoft", "ai.onnx.preview.training"}
 DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(double)": np.float64,
           "tensor(int64)": np.int64, "tensor(int32)": np.int32, "tensor(bool)": np.bool_, "tensor(uint8)": np.uint8}
+
+
+def write_probe(path: Path, size: int) -> None:
+    import warnings
+
+    import torch
+
+    from workers.runtime.formats.torchscript import probe_segmenter
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(probe_segmenter(), (torch.zeros(1, 3, size, size),), str(path), input_names=["images"],
+                          output_names=["logits"], dynamic_axes={"images": {0: "n"}, "logits": {0: "n"}},
+                          dynamo=False, opset_version=17)
+
+
+FORMAT = ModelFormat(
+    key="onnx", name="ONNX", file_name="model.onnx", how="an ONNX file (torch.onnx.export)",
+    label="<strong>ONNX</strong> (<code>torch.onnx.export</code>, skl2onnx, onnxmltools or any exporter), run with "
+          "onnxruntime; the standard <code>ai.onnx.ml</code> operators (tree ensembles) included",
+    magic=lambda head: head[:1] == b"\x08",  # a ModelProto's first field, ir_version
+    write_probe=write_probe,
+    gpu_marker="running on CUDAExecutionProvider",
+)
 
 
 class OnnxModel:

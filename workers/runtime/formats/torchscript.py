@@ -9,15 +9,67 @@ from __future__ import annotations
 
 import importlib.util
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 
 from workers.runtime import MODEL_ERROR, MODEL_MEMORY, ModelFailure, ModelInput, first_line, last_line
+from workers.runtime.formats import ModelFormat
+
+if TYPE_CHECKING:  # torch is imported where a model loads: declaring the format (the web process does) costs nothing
+    import torch
 
 KINDS = {"List[str]": "texts", "List[Tensor]": "tensors", "Tensor": "tensor"}
+# torch.export's .pt2 archive: these sit directly in its top folder.
+EXPORT_MARKERS = {"archive_format", "archive_version", "models", "serialized_exported_program.json"}
+
+
+def zip_problem(names: list[str]) -> str | None:
+    """None for a TorchScript archive's entries, else what the archive is instead.
+
+    Only the top folder's own entries count: code paths such as
+    `code/__torch__/transformers/models/bert/…` say nothing about the format.
+    """
+    tops = {PurePosixPath(name).parts[1] for name in names if len(PurePosixPath(name).parts) > 1}
+    if tops & EXPORT_MARKERS:
+        return "The file is a torch.export .pt2 archive, whose loader unpickles; it is not accepted."
+    roots = {PurePosixPath(name).parts[0] for name in names if PurePosixPath(name).parts}
+    has_code = any(re.match(r"^[^/]+/code/__torch__(/|\.py$)", name) for name in names)
+    if len(roots) == 1 and has_code and "constants.pkl" in tops:
+        return None
+    if "data.pkl" in tops:
+        return "The file is a torch.save checkpoint (pickled Python objects), which Podium never loads."
+    return "The zip archive holds no TorchScript code and no model.pt or model.onnx."
+
+
+def write_probe(path: Path, size: int) -> None:
+    import torch
+
+    torch.jit.save(torch.jit.script(probe_segmenter()), str(path))
+
+
+def probe_segmenter() -> Any:
+    """Bright pixels, as logits: [N,3,H,W] -> [N,1,H,W] (the selfcheck's model, in each format)."""
+    import torch
+
+    class Segmenter(torch.nn.Module):
+        def forward(self, images: torch.Tensor) -> torch.Tensor:
+            return (images.mean(dim=1, keepdim=True) - 0.5) * 10
+
+    return Segmenter().eval()
+
+
+FORMAT = ModelFormat(
+    key="torchscript", name="TorchScript", file_name="model.pt", how="a TorchScript file (torch.jit.save)",
+    label="<strong>TorchScript</strong> (<code>torch.jit.script</code> or <code>torch.jit.trace</code>, saved with "
+          "<code>torch.jit.save</code>)",
+    magic=lambda head: head[:4] in (b"PK\x03\x04", b"PK\x05\x06"),  # a zip: its entries decide
+    zip_problem=zip_problem,
+    write_probe=write_probe,
+)
 MISSING_OPERATOR = re.compile(r"Unknown (?:builtin op|type name)[^:]*?:?\s*'?(\w+)::(\w+)")
 LIBRARIES = {"torchvision": "torchvision", "torchaudio": "torchaudio", "detectron2": "detectron2"}
 
@@ -26,12 +78,16 @@ class TorchScriptModel:
     format = "TorchScript"
 
     def __init__(self, module: torch.jit.ScriptModule, device: torch.device) -> None:
+        import torch
+
         self.module, self.device = module, device
         arguments = module.forward.schema.arguments[1:]  # the first is self
         self.inputs = [ModelInput(a.name, KINDS.get(str(a.type), "tensor"), dtype=str(a.type)) for a in arguments]
         self.runs_on = f"{device} (torch {torch.__version__})"
 
     def __call__(self, *args: Any) -> Any:
+        import torch
+
         values = [_to_torch(arg, self.device) for arg in args]
         try:
             with torch.inference_mode():
@@ -43,6 +99,8 @@ class TorchScriptModel:
 
 
 def load(path: Path, device: str) -> TorchScriptModel:
+    import torch
+
     target = torch.device(device)
     try:
         module = _jit_load(path, target)
@@ -55,6 +113,8 @@ def load(path: Path, device: str) -> TorchScriptModel:
 
 
 def _jit_load(path: Path, device: torch.device) -> torch.jit.ScriptModule:
+    import torch
+
     try:
         return torch.jit.load(str(path), map_location=device)
     except RuntimeError as exc:
@@ -78,6 +138,8 @@ def _runtime_failure(text: str) -> ModelFailure:
 
 
 def _to_torch(value: Any, device: torch.device) -> Any:
+    import torch
+
     if isinstance(value, np.ndarray):
         return torch.from_numpy(value).to(device)
     if isinstance(value, list) and value and isinstance(value[0], np.ndarray):
@@ -86,6 +148,8 @@ def _to_torch(value: Any, device: torch.device) -> Any:
 
 
 def _to_numpy(value: Any) -> Any:
+    import torch
+
     if isinstance(value, torch.Tensor):
         return value.detach().float().cpu().numpy() if value.is_floating_point() else value.detach().cpu().numpy()
     if isinstance(value, (list, tuple)):
