@@ -86,6 +86,9 @@ class TaskType:
     # A participant's starting point and what the task-type contract test submits: a module of examples/ with
     # `package(data, competition, folder) -> upload path` or `build(data, competition) -> TorchScript module`.
     example: str = ""
+    # "module:function" of `probe(inputs, classes) -> Probe` beside the adapter: a minimal model of the adapter's
+    # contract, which the format × task contract test exports in every model format.
+    model_probe: str = ""
     model_contract: str = ""  # Markdown: what a model takes and returns, for the Submit page and the docs
     images: bool = False  # test inputs are images: thumbnails, and an overlay of predictions on a submission's page
     demo: Demo | None = None

@@ -92,7 +92,7 @@ def run_checks(device: str) -> list[Check]:
         if device.startswith("cuda"):
             checks.append(_guard("gpu-isolation", lambda: _gpu_isolation(media, _gpu_index(device))))
         for fmt in model_formats():
-            if fmt.write_probe is not None:
+            if fmt.export is not None:
                 checks.append(_guard(fmt.key, lambda fmt=fmt: _format_check(fmt, media, device)))
         checks.append(_guard("torchvision-ops", lambda: _torchvision_ops(media, device)))
         return checks
@@ -180,9 +180,11 @@ def _gpu_isolation(media: Path, gpu: int) -> Check:
 
 def _format_check(fmt: ModelFormat, media: Path, device: str) -> Check:
     """The format's probe model, run as a submission of it runs, on the device."""
-    if fmt.write_probe is None:
-        return Check(fmt.key, SKIPPED, "the format declares no probe")
-    fmt.write_probe(media / "submissions" / fmt.file_name, SIZE)
+    if fmt.export is None:
+        return Check(fmt.key, SKIPPED, "the format declares no way to make a model from torch")
+    import torch
+
+    fmt.export(_segmenter(), (torch.zeros(1, 3, SIZE, SIZE),), ["images"], ["logits"], media / "submissions" / fmt.file_name)
     result = _run(media, "segmentation", f"submissions/{fmt.file_name}", device)
     check = _model_check(fmt.key, result, media, device)
     if check.result == OK and device.startswith("cuda") and fmt.gpu_marker and fmt.gpu_marker not in result.log:
@@ -286,6 +288,18 @@ def _detection_inputs(folder: Path) -> None:
     shutil.copytree(folder.parent / "public" / "images", folder / "images", dirs_exist_ok=True)
     images = [{"id": index + 1, "file_name": f"img{index}.png", "height": SIZE, "width": SIZE} for index in range(IMAGES)]
     (folder / "test.json").write_text(json.dumps({"images": images, "categories": [{"id": 1, "name": "square"}]}))
+
+
+def _segmenter() -> Any:
+    import torch
+
+    class Segmenter(torch.nn.Module):
+        """Bright pixels, as logits: [N,3,H,W] -> [N,1,H,W]."""
+
+        def forward(self, images: torch.Tensor) -> torch.Tensor:
+            return (images.mean(dim=1, keepdim=True) - 0.5) * 10
+
+    return Segmenter().eval()
 
 
 def _nms_detector() -> Any:

@@ -65,6 +65,7 @@ TASK = TaskType(
         'Submit a COCO results JSON: a list of `{"image_id", "category_id", "bbox": [x, y, w, h], "score"}`.'
     ),
     adapter="workers.runtime.adapters.detection",
+    model_probe="workers.runtime.adapters.detection:probe",
     example="examples.detection",
     images=True,
     demo=Demo(detection_bundle, "shape-spotter", {"n_train": 4, "n_test": 8}),

@@ -80,6 +80,7 @@ TASK = TaskType(
         "empty string is an empty mask."
     ),
     adapter="workers.runtime.adapters.segmentation",
+    model_probe="workers.runtime.adapters.segmentation:probe",
     example="examples.segmentation",
     images=True,
     demo=Demo(segmentation_bundle, "blob-tracer", {"n_train": 4, "n_test": 8}),

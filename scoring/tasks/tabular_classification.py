@@ -72,6 +72,7 @@ TASK = TaskType(
         "need not sum to 1)."
     ),
     adapter="workers.runtime.adapters.tabular:run_classification",
+    model_probe="workers.runtime.adapters.tabular:probe_classification",
     example="examples.tabular_gbm",
     model_contract=("`Tensor[N, F]` float32, the feature columns of `test.csv` in order (missing values NaN) → "
                     "`[N, C]` probabilities in the competition's class order (or logits, where `podium.yaml` says "

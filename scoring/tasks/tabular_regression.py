@@ -72,6 +72,7 @@ TASK = TaskType(
         "Submit a CSV with the header `id,target` and one finite number per id of `test.csv`, in any order."
     ),
     adapter="workers.runtime.adapters.tabular:run_regression",
+    model_probe="workers.runtime.adapters.tabular:probe_regression",
     example="examples.tabular_gbm",
     model_contract=("`Tensor[N, F]` float32, the feature columns of `test.csv` in order (missing values NaN) → "
                     "`[N]` predicted targets. ONNX tree ensembles (`ai.onnx.ml`) from skl2onnx and onnxmltools run "

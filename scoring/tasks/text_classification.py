@@ -65,6 +65,7 @@ TASK = TaskType(
         "Submit a CSV with the header `id,label` and one row per id of `test.csv`, in any order."
     ),
     adapter="workers.runtime.adapters.text",
+    model_probe="workers.runtime.adapters.text:probe",
     example="examples.text_classification",
     demo=Demo(text_classification_bundle, "topic-detective", {"n_train": 40, "n_test": 60}),
 )

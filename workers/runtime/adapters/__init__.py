@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,18 @@ Adapter = Callable[[Any, Path, Path, Any, Any], None]  # run(model, inputs, outp
 
 # Each task type names its adapter in its declaration (`TaskType.adapter`); a task without one takes no models.
 ADAPTERS = {name: task.adapter for name, task in TASKS.items() if task.adapter is not None}
+
+
+@dataclass(frozen=True)
+class Probe:
+    """The smallest model an adapter runs: a torch module with tensor inputs and outputs, exported by each format
+    (`ModelFormat.export`) for the format × task contract test, and the package files it needs beside it."""
+
+    module: Any  # torch.nn.Module
+    example: tuple[Any, ...]  # example inputs, batch first
+    input_names: list[str]
+    output_names: list[str]
+    files: dict[str, bytes] = field(default_factory=dict)  # e.g. tokenizer.json, podium.yaml
 
 
 def adapter_for(task: str) -> Adapter:

@@ -144,3 +144,23 @@ def _coco(image_id: int, boxes: Any, scores: Any, labels: Any) -> list[dict[str,
         {"image_id": image_id, "category_id": int(label), "bbox": box, "score": score}
         for box, score, label in zip(np.round(xywh, 3).tolist(), scores.tolist(), labels.tolist())
     ]
+
+
+PROBE_SIZE = 64
+
+
+def probe(inputs: Path, classes: list[str]) -> Any:
+    """[N, 3, 64, 64] in, one suppressed box per image out ([N, 1, 6]: x1, y1, x2, y2, score, class 0): yolo-nms."""
+    import torch
+
+    from workers.runtime.adapters import Probe
+
+    class OneBox(torch.nn.Module):
+        def forward(self, images: torch.Tensor) -> torch.Tensor:
+            n = images.shape[0]
+            box = torch.tensor([4.0, 4.0, 40.0, 40.0]).expand(n, 4)
+            score = images.mean(dim=(1, 2, 3)).unsqueeze(1)
+            return torch.cat([box, score, torch.zeros(n, 1)], dim=1).unsqueeze(1)
+
+    return Probe(OneBox(), (torch.zeros(1, 3, PROBE_SIZE, PROBE_SIZE),), ["images"], ["detections"],
+                 {"podium.yaml": f"input_size: {PROBE_SIZE}\noutput: yolo-nms\n".encode()})

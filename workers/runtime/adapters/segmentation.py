@@ -92,3 +92,20 @@ def _resize(scores: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     planes = [np.asarray(Image.fromarray(np.ascontiguousarray(plane, dtype=np.float32), mode="F").resize((width, height), Image.BILINEAR))
               for plane in scores]
     return np.stack(planes)
+
+
+PROBE_SIZE = 96
+
+
+def probe(inputs: Path, classes: list[str]) -> Any:
+    """[N, 3, 96, 96] in, bright pixels as [N, 1, 96, 96] logits out; podium.yaml fixes the input size."""
+    import torch
+
+    from workers.runtime.adapters import Probe
+
+    class Bright(torch.nn.Module):
+        def forward(self, images: torch.Tensor) -> torch.Tensor:
+            return (images.mean(dim=1, keepdim=True) - 0.5) * 10
+
+    return Probe(Bright(), (torch.zeros(1, 3, PROBE_SIZE, PROBE_SIZE),), ["images"], ["logits"],
+                 {"podium.yaml": f"input_size: {PROBE_SIZE}\n".encode()})

@@ -166,3 +166,39 @@ def _first_tensor(outputs: Any) -> Any:
     if isinstance(outputs, (list, tuple)):
         return next((v for v in outputs if isinstance(v, np.ndarray) and v.dtype.kind == "f"), outputs[0] if outputs else None)
     return outputs
+
+
+def _feature_count(inputs: Path) -> int:
+    with open(inputs / "test.csv", newline="", encoding="utf-8-sig") as handle:
+        return len(next(csv.reader(handle))) - 1
+
+
+def probe_regression(inputs: Path, classes: list[str]) -> Any:
+    """[N, F] in (NaN for missing values), their mean as [N] targets out."""
+    import torch
+
+    from workers.runtime.adapters import Probe
+
+    class Mean(torch.nn.Module):
+        def forward(self, features: torch.Tensor) -> torch.Tensor:
+            return torch.nan_to_num(features, nan=0.0).mean(dim=1)
+
+    return Probe(Mean(), (torch.zeros(2, _feature_count(inputs)),), ["features"], ["target"])
+
+
+def probe_classification(inputs: Path, classes: list[str]) -> Any:
+    """[N, F] in, a softmax over a fixed linear map as [N, C] probabilities out."""
+    import torch
+
+    from workers.runtime.adapters import Probe
+
+    class Linear(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            torch.manual_seed(0)
+            self.linear = torch.nn.Linear(_feature_count(inputs), len(classes))
+
+        def forward(self, features: torch.Tensor) -> torch.Tensor:
+            return torch.softmax(self.linear(torch.nan_to_num(features, nan=0.0) * 0.01), dim=1)
+
+    return Probe(Linear(), (torch.zeros(2, _feature_count(inputs)),), ["features"], ["probabilities"])

@@ -145,3 +145,30 @@ def _logits(outputs: Any) -> Any:
     if isinstance(outputs, (list, tuple)) and outputs:
         return outputs[0]
     return outputs
+
+
+def probe(inputs: Path, classes: list[str]) -> Any:
+    """Token ids and a mask in, [N, C] scores out (mean embeddings), with a word-level tokenizer.json of test.csv."""
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    from workers.runtime.adapters import Probe
+
+    with open(inputs / "test.csv", newline="", encoding="utf-8-sig") as handle:
+        words = sorted({w for row in csv.DictReader(handle) for w in row["text"].split()})
+    vocabulary = {"[PAD]": 0, "[UNK]": 1, **{w: i + 2 for i, w in enumerate(words)}}
+    tokenizer = Tokenizer(models.WordLevel(vocabulary, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+
+    class MeanEmbedding(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embedding = torch.nn.Embedding(len(vocabulary), len(classes))
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            mask = attention_mask.unsqueeze(-1).float()
+            return (self.embedding(input_ids) * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+    example = (torch.ones(2, 8, dtype=torch.int64), torch.ones(2, 8, dtype=torch.int64))
+    return Probe(MeanEmbedding(), example, ["input_ids", "attention_mask"], ["logits"],
+                 {TOKENIZER: tokenizer.to_str().encode()})

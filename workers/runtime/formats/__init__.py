@@ -38,9 +38,10 @@ class ModelFormat:
     # A format that is itself a zip (TorchScript): given the zip's entry names, None where they are this format's,
     # else what the zip is instead. None for a format recognised by its bytes alone.
     zip_problem: Callable[[list[str]], str | None] | None = None
-    # Writes a tiny segmentation model in this format ([N, 3, S, S] images -> [N, 1, S, S] logits, bright pixels
-    # positive) to the path, for the selfcheck, which runs it in the sandbox on each device.
-    write_probe: Callable[[Path, int], None] | None = None
+    # export(module, example_inputs, input_names, output_names, path): a torch module with tensor inputs and
+    # outputs, written in this format, its first axis dynamic. The selfcheck's probe and the format × task
+    # contract test make their models with it. None: this format cannot be made from torch here.
+    export: Callable[[Any, tuple[Any, ...], list[str], list[str], Path], None] | None = None
     gpu_marker: str = ""  # on a GPU worker, the model's log must say this, else it ran on the CPU
 
 

@@ -23,18 +23,17 @@ DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(do
           "tensor(int64)": np.int64, "tensor(int32)": np.int32, "tensor(bool)": np.bool_, "tensor(uint8)": np.uint8}
 
 
-def write_probe(path: Path, size: int) -> None:
+def export(module: Any, example: tuple[Any, ...], input_names: list[str], output_names: list[str], path: Path) -> None:
+    """torch.onnx.export (opset 17, the TorchScript-based exporter), every input's and output's first axis dynamic."""
     import warnings
 
     import torch
 
-    from workers.runtime.formats.torchscript import probe_segmenter
-
+    axes = {name: {0: "n"} for name in (*input_names, *output_names)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(probe_segmenter(), (torch.zeros(1, 3, size, size),), str(path), input_names=["images"],
-                          output_names=["logits"], dynamic_axes={"images": {0: "n"}, "logits": {0: "n"}},
-                          dynamo=False, opset_version=17)
+        torch.onnx.export(module.eval(), example, str(path), input_names=input_names, output_names=output_names,
+                          dynamic_axes=axes, dynamo=False, opset_version=17)
 
 
 FORMAT = ModelFormat(
@@ -42,7 +41,7 @@ FORMAT = ModelFormat(
     label="<strong>ONNX</strong> (<code>torch.onnx.export</code>, skl2onnx, onnxmltools or any exporter), run with "
           "onnxruntime; the standard <code>ai.onnx.ml</code> operators (tree ensembles) included",
     magic=lambda head: head[:1] == b"\x08",  # a ModelProto's first field, ir_version
-    write_probe=write_probe,
+    export=export,
     gpu_marker="running on CUDAExecutionProvider",
 )
 

@@ -45,21 +45,15 @@ def zip_problem(names: list[str]) -> str | None:
     return "The zip archive holds no TorchScript code and no model.pt or model.onnx."
 
 
-def write_probe(path: Path, size: int) -> None:
+def export(module: Any, example: tuple[Any, ...], input_names: list[str], output_names: list[str], path: Path) -> None:
+    """Traced with the example and saved with torch.jit.save (tracing keeps the first axis dynamic)."""
+    import warnings
+
     import torch
 
-    torch.jit.save(torch.jit.script(probe_segmenter()), str(path))
-
-
-def probe_segmenter() -> Any:
-    """Bright pixels, as logits: [N,3,H,W] -> [N,1,H,W] (the selfcheck's model, in each format)."""
-    import torch
-
-    class Segmenter(torch.nn.Module):
-        def forward(self, images: torch.Tensor) -> torch.Tensor:
-            return (images.mean(dim=1, keepdim=True) - 0.5) * 10
-
-    return Segmenter().eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.jit.save(torch.jit.trace(module.eval(), example), str(path))
 
 
 FORMAT = ModelFormat(
@@ -68,7 +62,7 @@ FORMAT = ModelFormat(
           "<code>torch.jit.save</code>)",
     magic=lambda head: head[:4] in (b"PK\x03\x04", b"PK\x05\x06"),  # a zip: its entries decide
     zip_problem=zip_problem,
-    write_probe=write_probe,
+    export=export,
 )
 MISSING_OPERATOR = re.compile(r"Unknown (?:builtin op|type name)[^:]*?:?\s*'?(\w+)::(\w+)")
 LIBRARIES = {"torchvision": "torchvision", "torchaudio": "torchaudio", "detectron2": "detectron2"}
