@@ -17,11 +17,12 @@ from pathlib import Path
 
 from scoring.registry import get_task
 from workers.inference_settings import inference_settings
+from workers.runtime import ModelFailure
 from workers.runtime.package import UNSUPPORTED, PackageError, unpack_model
 from workers.sandbox import CPU, MEMORY, OUTPUT, TIMEOUT, Limits, Outcome, run_contained
 from workers.storage import JobFiles
 
-CHILD_CODES = ("model-error", "model-memory", "model-timeout")
+CHILD_CODES = ModelFailure.CHILD_CODES
 MESSAGE_CHARS = 500
 
 
@@ -106,7 +107,7 @@ def run_job(
         error = _error_of(outcome, job, reports.error)
         if error is None and output not in outcome.collected:
             detail = "; ".join(outcome.problems) or "no file was written"
-            error = {"code": "model-error", "message": f"The model ran but produced no predictions ({detail[:200]})."}
+            error = {"code": ModelFailure.ERROR, "message": f"The model ran but produced no predictions ({detail[:200]})."}
         stats = {"load_seconds": reports.load_seconds, "items": reports.items, "run_seconds": reports.run_seconds}
         if error is not None:
             return InferenceResult(None, outcome.seconds, device, error, outcome.log, **stats)
@@ -201,20 +202,20 @@ def _child_env(device: str) -> dict[str, str]:
 
 def _error_of(outcome: Outcome, job: InferenceJob, reported: dict[str, str] | None) -> dict[str, str] | None:
     if outcome.exceeded == TIMEOUT:
-        return {"code": "model-timeout", "message": f"The model ran longer than the {job.wall_seconds}-second limit and was stopped."}
+        return {"code": ModelFailure.TIMEOUT, "message": f"The model ran longer than the {job.wall_seconds}-second limit and was stopped."}
     if outcome.exceeded == CPU:
-        return {"code": "model-timeout", "message": f"The model used more than {job.cpu_seconds} CPU-seconds and was stopped."}
+        return {"code": ModelFailure.TIMEOUT, "message": f"The model used more than {job.cpu_seconds} CPU-seconds and was stopped."}
     if outcome.exceeded == MEMORY:
-        return {"code": "model-memory", "message": f"The model used more than {job.memory_mb} MB of memory and was stopped."}
+        return {"code": ModelFailure.MEMORY, "message": f"The model used more than {job.memory_mb} MB of memory and was stopped."}
     if outcome.exceeded == OUTPUT:
-        return {"code": "model-error", "message": f"The model's predictions exceeded {job.output_mb} MB."}
+        return {"code": ModelFailure.ERROR, "message": f"The model's predictions exceeded {job.output_mb} MB."}
     if reported is not None:
         return reported
     if outcome.signal == signal.SIGSYS:
-        return {"code": "model-error", "message": "The model made a system call that the sandbox does not allow "
+        return {"code": ModelFailure.ERROR, "message": "The model made a system call that the sandbox does not allow "
                                                   "(a 32-bit or x32 one) and was stopped (see the model's log)."}
     if outcome.returncode != 0:
         last = [line for line in outcome.log.splitlines() if line.strip()][-1:] or ["no output"]
-        return {"code": "model-error", "message": f"The model process failed (exit status {outcome.returncode}): "
+        return {"code": ModelFailure.ERROR, "message": f"The model process failed (exit status {outcome.returncode}): "
                                                   f"{last[0][:200]} (see the model's log)"}
     return None

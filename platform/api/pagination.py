@@ -28,7 +28,7 @@ def _positive(request: Request, name: str, default: int, maximum: int | None = N
         return default
     if not raw.isdigit() or len(raw) > 12 or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
         limit = f" and at most {maximum}" if maximum else ""
-        raise PodiumError("invalid", f"{name}: must be a whole number of at least 1{limit}.")
+        raise PodiumError(PodiumError.INVALID, f"{name}: must be a whole number of at least 1{limit}.")
     return int(raw)
 
 

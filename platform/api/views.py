@@ -42,7 +42,7 @@ ERRORS = {400: s.ErrorSerializer, 401: s.ErrorSerializer, 403: s.ErrorSerializer
 def _competition(slug: str, request: Request) -> Competition:
     competition = competition_visible(slug=slug, user=request.user)
     if competition is None:
-        raise PodiumError("not-found", f"No competition {slug!r}; GET /api/v1/competitions/ lists them.", status=404)
+        raise PodiumError(PodiumError.NOT_FOUND, f"No competition {slug!r}; GET /api/v1/competitions/ lists them.", status=404)
     return competition
 
 
@@ -50,7 +50,7 @@ def _require_access(competition: Competition, request: Request) -> Any:
     membership = membership_get(competition=competition, user=request.user)
     if not membership_has_access(competition=competition, membership=membership):
         raise PodiumError(
-            "not-joined",
+            PodiumError.NOT_JOINED,
             f"Join the competition and accept its rules first: POST /api/v1/competitions/{competition.slug}/join/ "
             'with {"accept_rules": true}.',
             status=403,
@@ -69,7 +69,7 @@ class TokenView(APIView):
         data.is_valid(raise_exception=True)
         user = authenticate(request, **data.validated_data)
         if user is None:
-            raise PodiumError("bad-credentials", "Wrong username or password.", status=401)
+            raise PodiumError(PodiumError.BAD_CREDENTIALS, "Wrong username or password.", status=401)
         _, key = token_issue(user=user, name=data.validated_data.get("name") or "api login")
         return Response({"token": key})
 
@@ -181,7 +181,7 @@ def _visible_submission(request: Request, submission_id: int) -> Submission:
     submission = get_object_or_404(Submission.objects.select_related("competition", "team"), pk=submission_id)
     if not submission_visible_to(submission=submission, user=request.user):
         # Another team's submission: say nothing about whether it exists.
-        raise PodiumError("not-found", f"No submission {submission_id} of yours.", status=404)
+        raise PodiumError(PodiumError.NOT_FOUND, f"No submission {submission_id} of yours.", status=404)
     return submission
 
 
@@ -228,10 +228,10 @@ class LeaderboardView(APIView):
         competition = _competition(slug, request)
         board = request.query_params.get("board", "public")
         if board not in BOARDS:
-            raise PodiumError("invalid", "board must be 'public' or 'private'.")
+            raise PodiumError(PodiumError.INVALID, "board must be 'public' or 'private'.")
         if board == PRIVATE and not private_scores_visible(competition=competition, user=request.user):
             raise PodiumError(
-                "not-revealed",
+                PodiumError.NOT_REVEALED,
                 f"The private leaderboard is revealed at {competition.reveal_time:%Y-%m-%d %H:%M} UTC.",
                 status=403,
             )
@@ -244,7 +244,7 @@ class LeaderboardView(APIView):
         phase = requested_phase(competition, wanted)
         if wanted and (phase is None or phase.slug != wanted):
             known = ", ".join(competition.phases.values_list("slug", flat=True)) or "none"
-            raise PodiumError("invalid", f"No phase {wanted[:40]!r} here; its phases: {known}.")
+            raise PodiumError(PodiumError.INVALID, f"No phase {wanted[:40]!r} here; its phases: {known}.")
         page = board_page(competition=competition, board=board, page=page_number, per_page=page_size,
                           query=request.query_params.get("q", ""), team_id=team_id, phase=phase)
 
@@ -273,5 +273,5 @@ def _positive_int(value: str | None, name: str, *, default: int) -> int:
     except ValueError:
         number = 0
     if number < 1:
-        raise PodiumError("invalid", f"{name} must be a positive whole number.")
+        raise PodiumError(PodiumError.INVALID, f"{name} must be a positive whole number.")
     return number

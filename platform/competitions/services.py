@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from scoring import ScoringOptions, TaskType, TruthError
+from scoring.errors import BAD_TRUTH
 
 if TYPE_CHECKING:  # the models import this module's callers; annotations only
     from competitions.models import Competition, CompetitionFile
@@ -25,7 +26,7 @@ def truth_validate(*, task: TaskType, file: IO[bytes], classes: list[str] | None
         except TruthError:
             raise
         except (ValueError, OSError) as exc:
-            raise TruthError("bad-truth", f"The truth file cannot be read: {exc}") from None
+            raise TruthError(BAD_TRUTH, f"The truth file cannot be read: {exc}") from None
 
 
 def competition_write_sample_submission(*, competition: "Competition") -> "CompetitionFile":
@@ -90,7 +91,7 @@ def competition_publish(*, competition: "Competition") -> "Competition":
         return competition
     missing = competition_readiness(competition=competition)
     if missing:
-        raise PodiumError("not-ready", f"{competition.slug} cannot be published yet; it needs " + "; ".join(missing) + ".")
+        raise PodiumError(PodiumError.NOT_READY, f"{competition.slug} cannot be published yet; it needs " + "; ".join(missing) + ".")
     competition.published_at = timezone.now()
     competition.save(update_fields=["published_at", "updated_at"])
     return competition

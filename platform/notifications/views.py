@@ -36,7 +36,7 @@ def _act(request: HttpRequest) -> None:
     if action == "accept":
         invite = Invite.objects.filter(pk=invite_id, invited_user=request.user).select_related("team").first()
         if invite is None:
-            raise PodiumError("invalid-invite", "This invitation is not valid (any more) for you.", status=404)
+            raise PodiumError(PodiumError.INVALID_INVITE, "This invitation is not valid (any more) for you.", status=404)
         invite_accept(token=invite.token, user=request.user)
         messages.success(request, f"You are now on team {invite.team.name}.")
     elif action == "decline":

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
+from podium.errors import PodiumError
 from podium.views import error_response
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -25,5 +26,5 @@ class RejectNulMiddleware:
         if request.method == "POST" and request.content_type in FORM_TYPES:
             values += list(request.POST.lists())
         if any("\x00" in key or any("\x00" in value for value in items) for key, items in values):
-            return error_response(request, 400, "invalid", "A form value or query parameter holds a NUL byte.")
+            return error_response(request, 400, PodiumError.INVALID, "A form value or query parameter holds a NUL byte.")
         return None

@@ -20,6 +20,8 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import IO, Any
 
+from podium.errors import PodiumError
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -105,7 +107,7 @@ def _replay(body: IO[bytes], receive: Receive) -> Receive:
 
 
 async def _too_slow(send: Send) -> None:
-    payload = json.dumps({"error": {"code": "body-timeout", "message": (
+    payload = json.dumps({"error": {"code": PodiumError.BODY_TIMEOUT, "message": (
         f"The request body arrived too slowly: it must keep coming (no pause over {BODY_IDLE_SECONDS:.0f} s) "
         f"at {BODY_MIN_RATE // 1024} KB/s or more on average.")}}).encode()
     await send({"type": "http.response.start", "status": 408,

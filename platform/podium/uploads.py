@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from podium.errors import PodiumError
 from podium.views import error_response
 
 SUBMISSION_VIEWS = {"api-submissions", "submission-new"}
@@ -38,7 +39,7 @@ class UploadLimitMiddleware:
         limit = limit_mb * 1024 * 1024 + ENVELOPE_BYTES
         declared = request.META.get("CONTENT_LENGTH") or ""
         if declared.isdigit() and int(declared) > limit:
-            return error_response(request, 413, "too-large",
+            return error_response(request, 413, PodiumError.TOO_LARGE,
                                   f"The upload is {int(declared) / 1e6:.1f} MB; the limit here is {limit_mb} MB.")
         return None
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from podium.errors import PodiumError
+from workers.runtime import ModelFailure
+
 
 class Submission(Protocol):
     """What this module reads of a submission (submissions.models.Submission, which calls it: no import back)."""
@@ -24,12 +27,12 @@ class Submission(Protocol):
 
 # Written by the platform, never by a model: safe to show whatever the model did.
 PLATFORM_MESSAGES = {
-    "model-timeout": "The model ran past its time limit on the hidden test inputs and was stopped.",
-    "model-memory": "The model used more memory than its limit on the hidden test inputs and was stopped.",
-    "model-error": "The model failed on the hidden test inputs. What it printed is kept for the organizers.",
+    ModelFailure.TIMEOUT: "The model ran past its time limit on the hidden test inputs and was stopped.",
+    ModelFailure.MEMORY: "The model used more memory than its limit on the hidden test inputs and was stopped.",
+    ModelFailure.ERROR: "The model failed on the hidden test inputs. What it printed is kept for the organizers.",
 }
 # Codes whose message the platform writes before any model runs (the package check) or about itself.
-OWN_MESSAGES = {"unsupported-model-format", "platform-error"}
+OWN_MESSAGES = {ModelFailure.UNSUPPORTED, PodiumError.PLATFORM_ERROR}
 
 
 def inputs_hidden(submission: Submission) -> bool:

@@ -13,11 +13,12 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from podium.errors import PodiumError
 from submissions import states
 from submissions.models import Submission
 
 logger = logging.getLogger(__name__)
-PLATFORM_ERROR = "platform-error"
+PLATFORM_ERROR = PodiumError.PLATFORM_ERROR
 BATCH = 500
 
 

@@ -35,13 +35,14 @@ from teams.models import Team
 from teams.selectors import membership_get, membership_has_access
 from teams.services import refuse_disqualified
 from workers import leases
+from workers.runtime import ModelFailure
 from workers.runtime.package import HEAD_BYTES, UNSUPPORTED, head_problem
 
 logger = logging.getLogger(__name__)
 
 SCORE_TASK = "workers.tasks.score_submission"
 INFERENCE_TASK = "workers.tasks.run_inference"
-MODEL_ERROR_CODES = ("model-error", "model-memory", "model-timeout", "unsupported-model-format")
+MODEL_ERROR_CODES = ModelFailure.CODES
 MODEL_LOG_CHARS = 70_000
 MESSAGE_CHARS = 1000  # any stored error message: formats quote little, this bounds the rest  # the worker keeps 64 KB; a little room for its note of what it dropped
 
@@ -65,7 +66,7 @@ def submission_create(
         _check_upload_quota(competition=competition, team=team, size=file.size or 0)
         quota = quota_for_team(competition=competition, team=team, phase=phase)
         if quota.remaining <= 0:
-            raise _refused_until("daily-limit", f"Your team has used all {quota.limit} submissions for today. "
+            raise _refused_until(PodiumError.DAILY_LIMIT, f"Your team has used all {quota.limit} submissions for today. "
                                                 f"The limit resets at {quota.resets_at:%Y-%m-%d %H:%M} UTC.",
                                  quota.resets_at)
         submission = Submission.objects.create(
@@ -93,7 +94,7 @@ def _check_upload_quota(*, competition: Competition, team: Team, size: int) -> N
     quota = upload_quota_for_team(competition=competition, team=team)
     if quota.used_bytes + size > quota.limit_bytes:
         raise _refused_until(
-            "upload-quota",
+            PodiumError.UPLOAD_QUOTA,
             f"Your team has stored {quota.used_bytes / 1e6:.0f} MB of uploads today; this {size / 1e6:.0f} MB file "
             f"would pass the daily {quota.limit_bytes / 1e6:.0f} MB. It resets at {quota.resets_at:%Y-%m-%d %H:%M} UTC.",
             quota.resets_at)
@@ -122,14 +123,14 @@ def _check_pending_cap(*, competition: Competition, team: Team) -> None:
     pending = Submission.objects.filter(team=team, status__in=states.PENDING).count()
     if pending >= cap:
         raise PodiumError(
-            "too-many-pending",
+            PodiumError.TOO_MANY_PENDING,
             f"Your team has {pending} submissions still being scored (the limit is {cap}); wait for one to finish.",
             status=429,
         )
 
 
 MODELS_IN_FLIGHT = settings.PODIUM_MODELS_IN_FLIGHT_PER_TEAM
-MODEL_FAULTS = ("model-error", "model-memory", "model-timeout", "unsupported-model-format")
+MODEL_FAULTS = ModelFailure.CODES  # the team's own model failures, counted by the failed-model limit
 
 
 def _models_in_flight(*, team: Team) -> int:
@@ -147,7 +148,7 @@ def _check_failed_model_cap(*, competition: Competition, team: Team) -> None:
                                        created_at__gte=start).count()
     if failed >= cap:
         raise PodiumError(
-            "model-failure-limit",
+            PodiumError.MODEL_FAILURE_LIMIT,
             f"Your team's models failed {failed} times today (the limit is {cap}); fix the model and try again "
             f"after {start + timedelta(days=1):%Y-%m-%d %H:%M} UTC, or submit predictions.",
             status=429,
@@ -171,31 +172,31 @@ def models_dispatch(*, team_id: int) -> int:
 def _check_can_submit(*, competition: Competition, membership: object, file: UploadedFile, kind: str,
                       phase: Phase | None = None, first_phase: Phase | None = None) -> None:
     if not membership_has_access(competition=competition, membership=membership):
-        raise PodiumError("not-joined", "Join the competition and accept its rules before submitting.", status=403)
+        raise PodiumError(PodiumError.NOT_JOINED, "Join the competition and accept its rules before submitting.", status=403)
     state = competition.state()
     if state == UPCOMING:
-        raise PodiumError("competition-not-started", f"The competition starts at {competition.start_at:%Y-%m-%d %H:%M} UTC.")
+        raise PodiumError(PodiumError.COMPETITION_NOT_STARTED, f"The competition starts at {competition.start_at:%Y-%m-%d %H:%M} UTC.")
     if state == ENDED and not competition.late_submissions:
-        raise PodiumError("competition-ended", "The competition has ended and does not take late submissions.")
+        raise PodiumError(PodiumError.COMPETITION_ENDED, "The competition has ended and does not take late submissions.")
     kinds = phase.kinds if phase else competition.submission_kinds
     if kind not in kinds:
         where = f"The {phase.name} phase" if phase else "This competition"
-        raise PodiumError("kind-not-allowed", f"{where} accepts {', '.join(kinds)} submissions, not {kind!r}.")
+        raise PodiumError(PodiumError.KIND_NOT_ALLOWED, f"{where} accepts {', '.join(kinds)} submissions, not {kind!r}.")
     if first_phase is not None and phase is None:
-        raise PodiumError("competition-not-started", f"The first phase, {first_phase.name}, starts at "
+        raise PodiumError(PodiumError.COMPETITION_NOT_STARTED, f"The first phase, {first_phase.name}, starts at "
                                                      f"{first_phase.start_at:%Y-%m-%d %H:%M} UTC.")
     if not (phase.truth_file if phase else competition.truth_file):
-        raise PodiumError("not-ready", "This competition has no ground truth yet; try again later.", status=409)
+        raise PodiumError(PodiumError.NOT_READY, "This competition has no ground truth yet; try again later.", status=409)
     limit_mb = competition.model_upload_mb() if kind == MODEL else competition.max_submission_mb
     if file.size > limit_mb * 1024 * 1024:
         what = "models" if kind == MODEL else "prediction files"
         raise PodiumError(
-            "too-large",
+            PodiumError.TOO_LARGE,
             f"The file is {file.size / 1e6:.1f} MB; this competition accepts {what} of at most {limit_mb} MB.",
             status=413,
         )
     if file.size == 0:
-        raise PodiumError("empty-file", "The file is empty.")
+        raise PodiumError(PodiumError.EMPTY_FILE, "The file is empty.")
     if kind == MODEL:
         _check_model_head(file)
 
@@ -316,7 +317,7 @@ def _inference_error(error: object) -> dict[str, str] | None:
     if not error:
         return None
     if not isinstance(error, dict) or error.get("code") not in MODEL_ERROR_CODES or not isinstance(error.get("message"), str):
-        return {"code": "model-error", "message": "The model failed; see its log."}
+        return {"code": ModelFailure.ERROR, "message": "The model failed; see its log."}
     return {"code": error["code"], "message": error["message"][:1000]}
 
 
@@ -507,7 +508,7 @@ def _requeue_lost(*, submission_id: int, settled: datetime) -> bool:
     return True
 
 
-PLATFORM_ERROR = "platform-error"
+PLATFORM_ERROR = PodiumError.PLATFORM_ERROR
 
 
 def submission_fail_platform(*, submission_id: int, reason: str) -> bool:
@@ -585,10 +586,10 @@ def _enqueue_scoring(*, submission_id: int) -> None:
 def submission_select(*, submission: Submission, selected: bool) -> Submission:
     """Mark a scored submission for (or remove it from) the final private ranking."""
     if submission.competition.state() == ENDED:
-        raise PodiumError("selection-closed", "The competition has ended: final selections are closed, as on Kaggle. "
+        raise PodiumError(PodiumError.SELECTION_CLOSED, "The competition has ended: final selections are closed, as on Kaggle. "
                                               "Ask the organizers if something went wrong.", status=409)
     if selected and submission.status != states.SCORED:
-        raise PodiumError("not-scored", "Only a scored submission can be selected for the final ranking.")
+        raise PodiumError(PodiumError.NOT_SCORED, "Only a scored submission can be selected for the final ranking.")
     with transaction.atomic():
         Team.objects.select_for_update().get(pk=submission.team_id)
         if selected and not submission.selected:
@@ -598,7 +599,7 @@ def submission_select(*, submission: Submission, selected: bool) -> Submission:
                                                phase_id=submission.phase_id).count()
             if chosen >= limit:
                 raise PodiumError(
-                    "selection-limit",
+                    PodiumError.SELECTION_LIMIT,
                     f"Your team has already selected {chosen} of {limit} submissions; unselect one first.",
                     status=409,
                 )

@@ -30,7 +30,7 @@ def membership_join(*, competition: Competition, user: AbstractBaseUser, accept_
     """Join `competition` (creating a solo team) and record the acceptance of its rules."""
     if competition.rules.strip() and not accept_rules:
         raise PodiumError(
-            "rules-not-accepted",
+            PodiumError.RULES_NOT_ACCEPTED,
             "This competition has rules: read them and join with accept_rules=true.",
             status=400,
         )
@@ -41,7 +41,7 @@ def membership_join(*, competition: Competition, user: AbstractBaseUser, accept_
             existing.save(update_fields=["rules_accepted_at"])
         return existing
     if competition.state() == ENDED:
-        raise PodiumError("competition-ended", "This competition has ended; it no longer takes new participants.")
+        raise PodiumError(PodiumError.COMPETITION_ENDED, "This competition has ended; it no longer takes new participants.")
     with transaction.atomic():
         team = Team.objects.create(competition=competition, name=_free_team_name(competition, user.get_username()))
         try:
@@ -65,10 +65,10 @@ def _free_team_name(competition: Competition, wanted: str) -> str:
 def team_rename(*, membership: Membership, name: str) -> Team:
     name = name.strip()[:100]
     if not name:
-        raise PodiumError("invalid", "A team needs a name.")
+        raise PodiumError(PodiumError.INVALID, "A team needs a name.")
     team = membership.team
     if Team.objects.filter(competition=team.competition_id, name=name).exclude(pk=team.pk).exists():
-        raise PodiumError("name-taken", f"Another team is already called {name!r}.", status=409)
+        raise PodiumError(PodiumError.NAME_TAKEN, f"Another team is already called {name!r}.", status=409)
     team.name = name
     team.save(update_fields=["name", "updated_at"])
     return team
@@ -84,9 +84,9 @@ def invite_create(*, membership: Membership, username: str | None = None) -> Inv
     if username:
         invited = get_user_model().objects.filter(username=username).first()
         if invited is None:
-            raise PodiumError("unknown-user", f"There is no user called {username!r}.", status=404)
+            raise PodiumError(PodiumError.UNKNOWN_USER, f"There is no user called {username!r}.", status=404)
         if team.memberships.filter(user=invited).exists():
-            raise PodiumError("already-member", f"{username} is already on your team.", status=409)
+            raise PodiumError(PodiumError.ALREADY_MEMBER, f"{username} is already on your team.", status=409)
     invite = Invite.objects.create(team=team, invited_user=invited, created_by=membership.user)
     if invited is not None:
         notify_invite(invite=invite)
@@ -107,7 +107,7 @@ def _invite_close(invites: QuerySet[Invite], outcome: str) -> Invite:
     with transaction.atomic():
         invite = invites.select_for_update(of=("self",)).filter(closed_at__isnull=True).first()
         if invite is None:
-            raise PodiumError("invalid-invite", "This invitation is not open (any more).", status=404)
+            raise PodiumError(PodiumError.INVALID_INVITE, "This invitation is not open (any more).", status=404)
         invite.closed_at = timezone.now()
         invite.outcome = outcome
         invite.save(update_fields=["closed_at", "outcome"])
@@ -119,14 +119,14 @@ def invite_accept(*, token: str, user: AbstractBaseUser) -> Membership:
     with transaction.atomic():
         invite = Invite.objects.select_for_update().select_related("team__competition").filter(token=token, closed_at__isnull=True).first()
         if invite is None or (invite.invited_user_id and invite.invited_user_id != user.pk):
-            raise PodiumError("invalid-invite", "This invitation is not valid (any more) for you.", status=404)
+            raise PodiumError(PodiumError.INVALID_INVITE, "This invitation is not valid (any more) for you.", status=404)
         competition = invite.team.competition
         target = Team.objects.select_for_update().get(pk=invite.team_id)
         mine = Membership.objects.filter(competition=competition, user=user).select_related("team").first()
         if mine is None:
             mine = membership_join(competition=competition, user=user, accept_rules=True)
         if mine.team_id == target.pk:
-            raise PodiumError("already-member", "You are already on this team.", status=409)
+            raise PodiumError(PodiumError.ALREADY_MEMBER, "You are already on this team.", status=409)
         _merge(competition, source=Team.objects.select_for_update().get(pk=mine.team_id), target=target)
         if invite.invited_user_id:
             invite.closed_at = timezone.now()
@@ -141,14 +141,14 @@ def _merge(competition: Competition, *, source: Team, target: Team) -> None:
     now = timezone.now()
     deadline = competition.merger_deadline or competition.end_at
     if now >= deadline:
-        raise PodiumError("merger-closed", f"Teams could merge until {deadline:%Y-%m-%d %H:%M} UTC.")
+        raise PodiumError(PodiumError.MERGER_CLOSED, f"Teams could merge until {deadline:%Y-%m-%d %H:%M} UTC.")
     _check_room(competition, source.memberships.count() + target.memberships.count())
     valid = competition.submissions.filter(team__in=[source, target]).exclude(status=states.FAILED).count()
     days = max(1, math.ceil((now - competition.start_at).total_seconds() / 86400))
     allowed = competition.daily_submission_limit * days
     if valid > allowed:
         raise PodiumError(
-            "merger-too-many-submissions",
+            PodiumError.MERGER_TOO_MANY_SUBMISSIONS,
             f"Together the teams made {valid} valid submissions; a merged team may have at most {allowed} "
             f"({competition.daily_submission_limit} a day for {days} days).",
         )
@@ -162,7 +162,7 @@ def _merge(competition: Competition, *, source: Team, target: Team) -> None:
 
 def _check_room(competition: Competition, size: int) -> None:
     if size > competition.max_team_size:
-        raise PodiumError("team-full", f"Teams in this competition have at most {competition.max_team_size} members.", status=409)
+        raise PodiumError(PodiumError.TEAM_FULL, f"Teams in this competition have at most {competition.max_team_size} members.", status=409)
 
 
 def team_leave(*, membership: Membership) -> Membership:
@@ -170,7 +170,7 @@ def team_leave(*, membership: Membership) -> Membership:
     team = membership.team
     refuse_disqualified(Team.objects.get(pk=team.pk))  # a disqualified member may not start afresh alone
     if team.memberships.count() == 1:
-        raise PodiumError("last-member", "You are the only member; there is no team to leave.")
+        raise PodiumError(PodiumError.LAST_MEMBER, "You are the only member; there is no team to leave.")
     with transaction.atomic():
         solo = Team.objects.create(competition=team.competition, name=_free_team_name(team.competition, membership.user.get_username()))
         membership.team = solo
@@ -180,7 +180,7 @@ def team_leave(*, membership: Membership) -> Membership:
 
 def refuse_disqualified(team: Team) -> None:
     if team.moderation == DISQUALIFIED:
-        raise PodiumError("team-disqualified", f"Team {team.name} was disqualified by the organizers: "
+        raise PodiumError(PodiumError.TEAM_DISQUALIFIED, f"Team {team.name} was disqualified by the organizers: "
                                                f"{team.moderation_reason[:200]}", status=403)
 
 
@@ -189,9 +189,9 @@ def team_moderate(*, team: Team, moderation: str, reason: str, by: AbstractBaseU
     the audit trail, and the boards updated in the same transaction."""
     reason = reason.strip()[:500]
     if moderation not in MODERATIONS:
-        raise PodiumError("invalid", f"Moderation is one of: {', '.join(m or 'reinstate' for m in MODERATIONS)}.")
+        raise PodiumError(PodiumError.INVALID, f"Moderation is one of: {', '.join(m or 'reinstate' for m in MODERATIONS)}.")
     if not reason:
-        raise PodiumError("invalid", "Give a reason: it is kept in the audit trail (and shown to a disqualified team).")
+        raise PodiumError(PodiumError.INVALID, "Give a reason: it is kept in the audit trail (and shown to a disqualified team).")
     with transaction.atomic():
         locked = Team.objects.select_for_update().get(pk=team.pk)
         locked.moderation, locked.moderation_reason = moderation, reason

@@ -16,13 +16,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-MODEL_ERROR, MODEL_MEMORY = "model-error", "model-memory"
-
 Progress = Callable[[int, int], None]
 
 
 class ModelFailure(Exception):
-    """The participant's model (or its package) is at fault: shown to the team with its code."""
+    """The participant's model (or its package) is at fault: shown to the team with its code.
+
+    The model codes are defined here, once; the worker, the child and the platform import them.
+    """
+
+    ERROR = "model-error"
+    MEMORY = "model-memory"
+    TIMEOUT = "model-timeout"
+    UNSUPPORTED = "unsupported-model-format"  # refused before it ran
+    # What the sandboxed child may report; a code outside these from the child is a platform fault.
+    CHILD_CODES = (ERROR, MEMORY, TIMEOUT)
+    CODES = (*CHILD_CODES, UNSUPPORTED)  # every model code: the team's own failure, counted against its limit
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -69,3 +78,6 @@ def last_line(text: str, limit: int = 300) -> str:
     """The last line that says something, for a runtime error (TorchScript's traceback ends with it)."""
     lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
     return (lines[-1] if lines else str(text))[:limit]
+
+
+MODEL_ERROR, MODEL_MEMORY = ModelFailure.ERROR, ModelFailure.MEMORY  # the names the adapters and formats use

@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from workers.runtime import ModelFailure
 from workers.runtime.archive import ArchiveError, Member, SafeZip, looks_like_zip
 from workers.runtime.formats import ModelFormat, format_named, model_file_names, model_formats
 from workers.runtime.manifest import MANIFEST_NAME, MAX_MANIFEST_BYTES, ManifestError, parse_manifest
 
-UNSUPPORTED = "unsupported-model-format"
+UNSUPPORTED = ModelFailure.UNSUPPORTED
 TOKENIZER = "tokenizer.json"
 BUNDLE = "bundle"
 MAX_ENTRIES = 20_000
