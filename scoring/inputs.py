@@ -92,30 +92,3 @@ def _pixels(row: dict[str, str]) -> int:
     except ValueError:
         return -1
 
-
-def check_tabular_inputs(truth: Any, public_dir: Path, problems: list[str], rewrites: dict[Path, bytes]) -> None:
-    """test.csv: `id` then feature columns of numbers (an empty cell is a missing value), one row per truth id."""
-    name = f"{public_dir.name}/test.csv"
-    rows = csv_rows(public_dir / "test.csv", problems)
-    if rows is None:
-        return
-    compare_ids(name, {row.get("id") for row in rows}, set(truth.ids), problems)
-    header = list(rows[0]) if rows else []
-    if len(header) < 2 or header[0] != "id":
-        problems.append(f"{name} must have the header id then at least one feature column")
-        return
-    for line, row in enumerate(rows, start=2):
-        for column in header[1:]:
-            text = (row.get(column) or "").strip()
-            if text and not _is_number(text):
-                problems.append(f"{name} line {line}: feature {column!r} is {text[:40]!r}, not a number "
-                                "(leave a missing value empty)")
-                return
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True

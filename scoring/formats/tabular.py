@@ -24,6 +24,7 @@ from scoring.errors import (BAD_NUMBER, BAD_PROBABILITY, DUPLICATE_ID, EMPTY_VAL
 from scoring.formats.csvfile import CsvRows
 from scoring.formats.idcheck import first_ids, raise_for_bad_ids
 from scoring.formats.usage import parse_usage, require_both_subsets
+from scoring.inputs import compare_ids, csv_rows
 
 # keep(value, line, id): parse and keep one truth value, or raise a TruthError naming the line.
 KeepValue = Callable[[str, int, str], None]
@@ -167,3 +168,31 @@ class _IdTracker:
         missing = np.flatnonzero(~seen)
         raise_for_bad_ids(self.duplicates, self.unknown, self.unknown_count,
                           first_ids(truth.ids[row] for row in missing), int(missing.size), "test.csv")
+
+
+def check_test_inputs(truth: TabularTruth, public_dir: Path, problems: list[str], rewrites: dict[Path, bytes]) -> None:
+    """test.csv: `id` then feature columns of numbers (an empty cell is a missing value), one row per truth id."""
+    name = f"{public_dir.name}/test.csv"
+    rows = csv_rows(public_dir / "test.csv", problems)
+    if rows is None:
+        return
+    compare_ids(name, {row.get("id") for row in rows}, set(truth.ids), problems)
+    header = list(rows[0]) if rows else []
+    if len(header) < 2 or header[0] != "id":
+        problems.append(f"{name} must have the header id then at least one feature column")
+        return
+    for line, row in enumerate(rows, start=2):
+        for column in header[1:]:
+            text = (row.get(column) or "").strip()
+            if text and not _is_number(text):
+                problems.append(f"{name} line {line}: feature {column!r} is {text[:40]!r}, not a number "
+                                "(leave a missing value empty)")
+                return
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

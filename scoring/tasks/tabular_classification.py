@@ -13,7 +13,6 @@ from scoring.demos.tabular import classification_bundle
 from scoring.errors import BAD_TRUTH, TruthError
 from scoring.formats import tabular
 from scoring.formats.csvfile import write_csv
-from scoring.inputs import check_tabular_inputs
 from scoring.metrics import probabilities
 from scoring.tasktype import Demo, Metric, Scores, ScoringOptions, TaskType, score_subsets
 
@@ -63,7 +62,7 @@ TASK = TaskType(
     score=score,
     sample_submission=sample_submission,
     test_inputs="test.csv",
-    check_inputs=check_tabular_inputs,
+    check_inputs=tabular.check_test_inputs,
     truth_example="id,label,Usage\nc0001,plus,Public\nc0002,basic,Private\n",
     evaluation=(
         "Log loss, ROC AUC and accuracy are all reported.\n\n"

@@ -13,7 +13,6 @@ from scoring.demos.tabular import regression_bundle
 from scoring.errors import NEGATIVE_VALUE, SubmissionError, TruthError, quote
 from scoring.formats import tabular
 from scoring.formats.csvfile import write_csv
-from scoring.inputs import check_tabular_inputs
 from scoring.metrics import regression
 from scoring.tasktype import Demo, Metric, Scores, ScoringOptions, TaskType, score_subsets
 
@@ -65,7 +64,7 @@ TASK = TaskType(
     score=score,
     sample_submission=sample_submission,
     test_inputs="test.csv",
-    check_inputs=check_tabular_inputs,
+    check_inputs=tabular.check_test_inputs,
     truth_example="id,target,Usage\nh0001,212000,Public\nh0002,98500.5,Private\n",
     evaluation=(
         "RMSE, MAE, RMSLE and R² are all reported (RMSLE only where no target or prediction is negative).\n\n"

@@ -212,3 +212,21 @@ def test_the_sample_submissions_score(tmp_path: Path) -> None:
         sample = tmp_path / "sample.csv"
         sample.write_text(task.sample_submission(truth))
         assert set(task.score(truth, sample, options)["public"]) >= {task.primary_metric}
+
+
+def test_a_bundles_test_csv_must_hold_the_truth_ids_and_numbers(tmp_path: Path) -> None:
+    truth = REGRESSION.load_truth(write(tmp_path / "truth.csv", ["id", "target", "Usage"],
+                                        [("a", 1, "Public"), ("b", 2, "Private")]), ScoringOptions())
+    public = tmp_path / "public"
+    public.mkdir()
+    cases = {"id,x,y\na,1.5,\nb,,2\n": [],  # empty cells are missing values
+             "id,x\na,1\nc,2\n": ["public/test.csv ids differ from the truth's (1 only in public/test.csv, 1 only in the truth)"],
+             "id,x\na,1\nb,tall\n": ["public/test.csv line 3: feature 'x' is 'tall', not a number (leave a missing value empty)"],
+             "key,x\na,1\nb,2\n": ["public/test.csv ids differ from the truth's (1 only in public/test.csv, 2 only in the truth)",
+                                   "public/test.csv must have the header id then at least one feature column"]}
+    for text, expected in cases.items():
+        (public / "test.csv").write_text(text)
+        problems: list[str] = []
+        assert REGRESSION.check_inputs is not None
+        REGRESSION.check_inputs(truth, public, problems, {})
+        assert problems == expected, text
