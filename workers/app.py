@@ -26,6 +26,13 @@ from celery.signals import task_postrun, task_prerun  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from podium.logs import bind_submission, unbind_submission  # noqa: E402
+from workers import names  # noqa: E402
+from workers.config import WorkerConfig, configure  # noqa: E402
+
+# The one module of workers/ that reads Django's settings: the rest gets what it needs from here.
+configure(WorkerConfig(media_root=Path(settings.MEDIA_ROOT), var_dir=Path(settings.VAR_DIR),
+                       unsandboxed_models=settings.PODIUM_UNSANDBOXED_MODELS, storage=settings.PODIUM_STORAGE,
+                       s3=dict(settings.PODIUM_S3)))
 
 app = Celery("podium")
 app.conf.update(
@@ -44,42 +51,43 @@ app.conf.update(
     task_soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
     task_time_limit=settings.CELERY_TASK_TIME_LIMIT,
     task_ignore_result=True,
-    task_default_queue="scoring",
+    task_default_queue=names.SCORING,
     task_routes={
-        "workers.tasks.run_inference": {"queue": "inference"},
-        "workers.tasks.*": {"queue": "scoring"},
+        names.RUN_INFERENCE: {"queue": names.INFERENCE},
+        "workers.tasks.*": {"queue": names.SCORING},
     },
     task_serializer="json",
     accept_content=["json"],
     worker_hijack_root_logger=False,
     beat_schedule={
         "requeue-stale-submissions": {
-            "task": "workers.tasks.requeue_stale_submissions",
+            "task": names.REQUEUE_STALE_SUBMISSIONS,
             "schedule": float(settings.PODIUM_SWEEP_INTERVAL),
-            "options": {"queue": "scoring", "expires": max(settings.PODIUM_SWEEP_INTERVAL - 1, 1)},
+            "options": {"queue": names.SCORING, "expires": max(settings.PODIUM_SWEEP_INTERVAL - 1, 1)},
         },
         "carry-phase-selections": {
-            "task": "workers.tasks.carry_phase_selections",
+            "task": names.CARRY_PHASE_SELECTIONS,
             "schedule": float(settings.PODIUM_SWEEP_INTERVAL),
-            "options": {"queue": "scoring", "expires": max(settings.PODIUM_SWEEP_INTERVAL - 1, 1)},
+            "options": {"queue": names.SCORING, "expires": max(settings.PODIUM_SWEEP_INTERVAL - 1, 1)},
         },
         "organizer-daily-summaries": {
-            "task": "workers.tasks.send_daily_summaries",
+            "task": names.SEND_DAILY_SUMMARIES,
             "schedule": float(settings.PODIUM_DAILY_SUMMARY_INTERVAL),
-            "options": {"queue": "scoring", "expires": 3600},
+            "options": {"queue": names.SCORING, "expires": 3600},
         },
         "purge-failed-uploads": {
-            "task": "workers.tasks.purge_failed_uploads",
+            "task": names.PURGE_FAILED_UPLOADS,
             "schedule": 3600.0,
-            "options": {"queue": "scoring", "expires": 3000},
+            "options": {"queue": names.SCORING, "expires": 3000},
         },
         "notify-ending-competitions": {
-            "task": "workers.tasks.notify_ending_competitions",
+            "task": names.NOTIFY_ENDING_COMPETITIONS,
             "schedule": float(settings.PODIUM_ENDING_SWEEP_INTERVAL),
-            "options": {"queue": "scoring", "expires": max(settings.PODIUM_ENDING_SWEEP_INTERVAL - 1, 1)},
+            "options": {"queue": names.SCORING, "expires": max(settings.PODIUM_ENDING_SWEEP_INTERVAL - 1, 1)},
         },
     },
-    imports=["workers.tasks"],
+    # Each app's tasks live beside its services; workers.tasks holds the model runner's.
+    imports=["workers.tasks", "submissions.tasks", "notifications.tasks"],
 )
 
 from workers.gate import SandboxGate  # noqa: E402

@@ -17,9 +17,11 @@ from typing import Any
 from celery import bootsteps
 
 from workers.inference_settings import InferenceSettingsError, inference_settings
+from workers.config import worker_config
+from workers.names import INFERENCE
 from workers.sandbox import SandboxStatus, sandbox_check
 
-QUEUE = "inference"
+QUEUE = INFERENCE
 KEY = "podium:sandbox"
 TTL_SECONDS = 60
 
@@ -28,17 +30,14 @@ logger = logging.getLogger(__name__)
 
 def hidden_paths() -> list[Path]:
     """Folders no model may see even by accident: local state and stored files."""
-    from django.conf import settings
-
-    return [Path(settings.MEDIA_ROOT), Path(settings.VAR_DIR)]
+    config = worker_config()
+    return [config.media_root, config.var_dir]
 
 
 @lru_cache(maxsize=1)
 def worker_sandbox() -> SandboxStatus:
     """This process's verdict, checked once."""
-    from django.conf import settings
-
-    status = sandbox_check(hidden=hidden_paths(), allow_unsandboxed=settings.PODIUM_UNSANDBOXED_MODELS)
+    status = sandbox_check(hidden=hidden_paths(), allow_unsandboxed=worker_config().unsandboxed_models)
     if status.mode == "unsandboxed":
         logger.warning("UNSANDBOXED MODELS: %s. Never do this where anyone else can submit.", status.detail)
     elif not status.ok:

@@ -102,16 +102,17 @@ def _locked(path: Path) -> Iterator[None]:
 
 def job_files() -> JobFiles:
     """The storage this worker is configured for (settings PODIUM_STORAGE, PODIUM_S3_*)."""
-    from django.conf import settings
+    from workers.config import worker_config
 
-    if settings.PODIUM_STORAGE != "s3":
-        return LocalFiles(Path(settings.MEDIA_ROOT))
+    config = worker_config()
+    if config.storage != "s3":
+        return LocalFiles(config.media_root)
     import boto3
     from botocore.config import Config
 
-    options = settings.PODIUM_S3
+    options = config.s3
     client = boto3.client(
         "s3", endpoint_url=options["endpoint_url"], region_name=options["region_name"],
         config=Config(s3={"addressing_style": options["addressing_style"]}),
     )
-    return S3Files(bucket=options["bucket_name"], cache=Path(settings.VAR_DIR) / "input-cache", client=client)
+    return S3Files(bucket=options["bucket_name"], cache=config.var_dir / "input-cache", client=client)

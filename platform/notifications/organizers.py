@@ -22,8 +22,9 @@ from django.utils import timezone
 
 from competitions.models import Competition
 from notifications.models import DAILY_SUMMARY, PLATFORM_FAILURE, READY, Notification, WebhookDelivery
-from notifications.services import notify
+from notifications.inbox import notify
 from podium import outbound
+from workers import names
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +52,9 @@ def organizers_notify(*, competition: Competition, kind: str, message: str, url:
 
 
 def _deliver_later(delivery_id: int) -> None:
-    from workers.tasks import deliver_webhook
+    from workers.app import app
 
-    deliver_webhook.delay(delivery_id)
+    app.send_task(names.DELIVER_WEBHOOK, args=[delivery_id])
 
 
 def notify_platform_failure(*, submission: object) -> int:

@@ -21,34 +21,12 @@ from notifications.models import (ENDING, INVITE, KINDS, PLATFORM_FAILURE, SUBMI
 from submissions import states
 from submissions.models import Submission
 from teams.models import Invite, Membership
+from notifications.inbox import email_kinds_of, notify
+from notifications.organizers import notify_platform_failure
 
 logger = logging.getLogger(__name__)
 
 ENDING_WINDOW = timedelta(hours=24)
-
-
-def notify(*, user_id: int, kind: str, message: str, url: str = "", **about: object) -> Notification | None:
-    """Add a notification to a user's inbox, or None if this event already told them."""
-    try:
-        with transaction.atomic():
-            notification = Notification.objects.create(user_id=user_id, kind=kind, message=message[:300],
-                                                       url=url[:300], **about)
-    except IntegrityError:
-        return None
-    if kind in email_kinds_of(user_id=user_id):
-        transaction.on_commit(lambda: _send_later(notification.pk))
-    return notification
-
-
-def _send_later(notification_id: int) -> None:
-    from workers.tasks import send_notification_email
-
-    send_notification_email.delay(notification_id)
-
-
-def email_kinds_of(*, user_id: int) -> list[str]:
-    chosen = NotificationSettings.objects.filter(user_id=user_id).values_list("email_kinds", flat=True).first()
-    return [kind for kind in (chosen or []) if kind in KINDS]
 
 
 def notification_settings_update(*, user: object, email_kinds: list[str]) -> NotificationSettings:
@@ -71,8 +49,6 @@ def notify_submission_done(*, submission_id: int) -> Notification | None:
     if submission is None or submission.status not in states.FINAL:
         return None
     if submission.error_code == PLATFORM_FAILURE:  # the organizers hear it too
-        from notifications.organizers import notify_platform_failure
-
         notify_platform_failure(submission=submission)
     if submission.submitted_by_id is None:
         return None

@@ -34,14 +34,13 @@ from submissions.truth_cache import load_truth
 from teams.models import Team
 from teams.selectors import membership_get, membership_has_access
 from teams.services import refuse_disqualified
-from workers import leases
+from workers import leases, names
 from workers.runtime import ModelFailure
 from workers.runtime.package import HEAD_BYTES, UNSUPPORTED, head_problem
 
 logger = logging.getLogger(__name__)
 
-SCORE_TASK = "workers.tasks.score_submission"
-INFERENCE_TASK = "workers.tasks.run_inference"
+SCORE_TASK, INFERENCE_TASK = names.SCORE_SUBMISSION, names.RUN_INFERENCE
 MODEL_ERROR_CODES = ModelFailure.CODES
 MODEL_LOG_CHARS = 70_000
 MESSAGE_CHARS = 1000  # any stored error message: formats quote little, this bounds the rest  # the worker keeps 64 KB; a little room for its note of what it dropped
@@ -218,7 +217,7 @@ def submission_enqueue(*, submission_id: int) -> None:
             job["token"] = uuid.uuid4().hex
             leases.mark_queued(submission_id, str(job["token"]))
             limit = job["wall_seconds"] + 120
-            app.send_task(INFERENCE_TASK, args=[job], queue="inference", retry_policy={"max_retries": 2},
+            app.send_task(INFERENCE_TASK, args=[job], queue=names.INFERENCE, retry_policy={"max_retries": 2},
                           soft_time_limit=limit, time_limit=limit + 30)
         else:
             _send_scoring(submission_id)
@@ -230,7 +229,7 @@ def _send_scoring(submission_id: int) -> None:
     from workers.app import app
 
     leases.mark_queued(submission_id, "scoring")
-    app.send_task(SCORE_TASK, args=[submission_id], queue="scoring", retry_policy={"max_retries": 2})
+    app.send_task(SCORE_TASK, args=[submission_id], queue=names.SCORING, retry_policy={"max_retries": 2})
 
 
 def inference_job(*, submission: Submission) -> dict[str, object]:

@@ -86,7 +86,7 @@ def test_a_platform_error_reaches_the_organizers_and_a_signed_webhook(
 
 
 def test_a_refused_delivery_is_retried_until_taken_and_then_never_again(settings, competition, receiver) -> None:
-    from workers.tasks import deliver_webhook
+    from notifications.tasks import deliver_webhook
 
     settings.PODIUM_WEBHOOK_ALLOW_PRIVATE = True
     endpoint = receiver([500, 503])

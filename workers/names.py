@@ -1,0 +1,34 @@
+"""The names of Podium's Celery tasks and queues, in one place: the apps that send them and the app that routes
+them import these.
+
+The task names keep the `workers.tasks.` prefix they had when every task lived in `workers/tasks.py`, so
+messages queued before an upgrade still find their task. Where a task lives now is beside its services:
+`submissions/tasks.py`, `notifications/tasks.py`, and `workers/tasks.py` for the model runner.
+"""
+from __future__ import annotations
+
+SCORING, INFERENCE = "scoring", "inference"
+
+# submissions/tasks.py
+SCORE_SUBMISSION = "workers.tasks.score_submission"
+REQUEUE_STALE_SUBMISSIONS = "workers.tasks.requeue_stale_submissions"
+CARRY_PHASE_SELECTIONS = "workers.tasks.carry_phase_selections"
+PURGE_FAILED_UPLOADS = "workers.tasks.purge_failed_uploads"
+INFERENCE_PROGRESS = "workers.tasks.inference_progress"
+INFERENCE_FINISHED = "workers.tasks.inference_finished"
+# notifications/tasks.py
+NOTIFY_ENDING_COMPETITIONS = "workers.tasks.notify_ending_competitions"
+SEND_DAILY_SUMMARIES = "workers.tasks.send_daily_summaries"
+DELIVER_WEBHOOK = "workers.tasks.deliver_webhook"
+SEND_NOTIFICATION_EMAIL = "workers.tasks.send_notification_email"
+# workers/tasks.py: the only task an inference worker runs
+RUN_INFERENCE = "workers.tasks.run_inference"
+
+# Retried with backoff (1 s doubling to a minute, 8 times): platform faults, never the participant's.
+RETRYING = {
+    "autoretry_for": (Exception,),
+    "retry_backoff": 1,
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
