@@ -91,7 +91,7 @@ def measure(slug: str) -> dict[str, float]:
 
     from competitions.models import Competition
     from submissions.models import Submission
-    from submissions.services import submission_claim, submission_finish
+    from submissions.results import submission_claim, submission_finish
 
     anonymous, viewer = Client(), Client()
     viewer.force_login(get_user_model().objects.get(username=f"{slug}-viewer"))

@@ -6,7 +6,7 @@ import ast
 import re
 from pathlib import Path
 
-from podium.errors import PodiumError
+from core.errors import PodiumError
 from workers.runtime import ModelFailure
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,7 +54,8 @@ def test_each_code_is_defined_once() -> None:
 
 
 def test_model_codes_are_the_childs_and_the_platforms() -> None:
-    from submissions.services import MODEL_ERROR_CODES, MODEL_FAULTS
+    from submissions.intake import MODEL_FAULTS
+    from submissions.results import MODEL_ERROR_CODES
     from workers.inference import CHILD_CODES
 
     assert CHILD_CODES is ModelFailure.CHILD_CODES and MODEL_ERROR_CODES is MODEL_FAULTS is ModelFailure.CODES

@@ -1,13 +1,15 @@
-"""The layout the architecture promises (README, "What is here"): workers/ is the Celery app's wiring and the
-model runner, importing no platform app and no Django but in workers/app.py; each app's Celery tasks live in
-that app; and no circle of imports joins any two files, whether the imports sit at the top or in a function."""
+"""The layout the architecture promises (README, "What is here"): core/ is the ground floor, importing no app;
+podium/ is the wiring, imported by no app; workers/ is the Celery app's wiring and the model runner, importing no
+platform app and no Django but in workers/app.py; each app's Celery tasks live in that app; and no circle of
+imports joins any two files, whether the imports sit at the top or in a function."""
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-APPS = {"accounts", "api", "competitions", "leaderboards", "notifications", "podium", "submissions", "teams"}
+APPS = {"accounts", "api", "competitions", "leaderboards", "notifications", "submissions", "teams"}
+PLATFORM = APPS | {"core", "podium"}
 
 
 def module_name(path: Path) -> str:
@@ -36,6 +38,29 @@ def imports_of(path: Path, modules: set[str]) -> set[str]:
     return found
 
 
+def imported_packages(path: Path) -> set[str]:
+    """The top-level packages a file imports, anywhere in it (relative imports stay inside the package)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def test_the_ground_floor_imports_no_app_and_not_the_wiring() -> None:
+    offenders = [f"{name}: {package}" for name, path in project_files().items() if name.split(".")[0] == "core"
+                 for package in sorted(imported_packages(path) & (APPS | {"podium"}))]
+    assert offenders == []
+
+
+def test_no_app_imports_the_wiring() -> None:
+    offenders = [f"{name}: podium" for name, path in project_files().items()
+                 if name.split(".")[0] in APPS | {"core", "workers", "scoring"} and "podium" in imported_packages(path)]
+    assert offenders == []
+
+
 def test_workers_imports_no_platform_app_and_no_django_but_in_its_app_module() -> None:
     modules = project_files()
     offenders = []
@@ -45,7 +70,7 @@ def test_workers_imports_no_platform_app_and_no_django_but_in_its_app_module() -
         for node in ast.walk(ast.parse(path.read_text())):
             targets = [a.name for a in node.names] if isinstance(node, ast.Import) else \
                 [node.module] if isinstance(node, ast.ImportFrom) and node.module else []
-            offenders += [f"{name}: {t}" for t in targets if t.split(".")[0] in APPS | {"django", "rest_framework"}]
+            offenders += [f"{name}: {t}" for t in targets if t.split(".")[0] in PLATFORM | {"django", "rest_framework"}]
     assert offenders == []
 
 

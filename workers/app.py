@@ -25,7 +25,7 @@ from celery import Celery  # noqa: E402
 from celery.signals import task_postrun, task_prerun  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from podium.logs import bind_submission, unbind_submission  # noqa: E402
+from core.logs import bind_submission, unbind_submission  # noqa: E402
 from workers import names  # noqa: E402
 from workers.config import WorkerConfig, configure  # noqa: E402
 
@@ -96,7 +96,7 @@ from workers.heartbeat import Heartbeat  # noqa: E402
 app.steps["worker"].add(Heartbeat)
 app.steps["consumer"].add(SandboxGate)
 
-# Every log line written while a task runs names its submission (podium/logs.py).
+# Every log line written while a task runs names its submission (core/logs.py).
 _log_tokens: dict[str, object] = {}
 
 

@@ -6,7 +6,7 @@
     podium:lease:<id>  = worker   set by the worker holding the submission, for LEASE_SECONDS, renewed
                                   every RENEW_SECONDS while it works, however long that is
 
-The sweep (`submissions.services.submissions_requeue_stale`, every PODIUM_SWEEP_INTERVAL) sends again a
+The sweep (`submissions.recovery.submissions_requeue_stale`, every PODIUM_SWEEP_INTERVAL) sends again a
 pending submission that has neither: its worker died (the lease ran out) or the broker lost its tasks
 (Redis wiped or restarted empty, markers gone with them). Both kinds of worker use these, the
 inference worker included: it needs no database for them. The keys live beside the tasks on purpose:

@@ -16,7 +16,7 @@ from accounts.models import ApiToken
 from accounts.services import token_issue, token_revoke
 from notifications.models import KINDS
 from notifications.services import email_kinds_of, notification_settings_update
-from podium.redirects import safe_next
+from core.redirects import safe_next
 
 
 class SignupForm(UserCreationForm):

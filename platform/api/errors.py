@@ -9,7 +9,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from podium.errors import PodiumError
+from core.errors import PodiumError
 
 _CODES: dict[type[exceptions.APIException], str] = {
     exceptions.NotAuthenticated: "not-authenticated",

@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from podium.errors import PodiumError
+from core.errors import PodiumError
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000

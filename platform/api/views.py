@@ -22,7 +22,7 @@ from competitions.data_files import data_zip_response, file_description
 from competitions.models import Competition, phase_at
 from competitions.selectors import competition_files, competition_visible, competitions_visible
 from leaderboards.selectors import BOARDS, MAX_PER_PAGE, PER_PAGE, PRIVATE, board_page, requested_phase
-from podium.errors import PodiumError
+from core.errors import PodiumError
 from submissions.models import Submission
 from submissions.selectors import (
     private_scores_visible,
@@ -31,7 +31,8 @@ from submissions.selectors import (
     submission_visible_to,
     submissions_for_team,
 )
-from submissions.services import submission_create, submission_select
+from submissions.intake import submission_create
+from submissions.services import submission_select
 from teams.selectors import membership_get, membership_has_access
 from teams.services import membership_join
 

@@ -21,7 +21,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from competitions.admin_fields import KeptFileInput, LinesField, ModelLimitsField, UsernamesField
+from competitions.admin_fields import ModelLimitsField
+from core.admin_fields import KeptFileInput, LinesField, UsernamesField
 from competitions.bundles import BundleError, competition_import_bundle
 from competitions.demo_data import example_bundle_zip, example_tasks
 from competitions.exports import leaderboard_csv, submissions_csv
@@ -31,8 +32,8 @@ from competitions.selectors import competitions_managed_by
 from competitions.services import (competition_publish, competition_readiness, competition_write_sample_submission,
                                    truth_validate)
 from notifications.admin import WebhookInline
-from podium.errors import PodiumError
-from podium.templatetags.podium_tags import markdown
+from core.errors import PodiumError
+from core.templatetags.podium_tags import markdown
 from scoring import TASKS, TruthError, get_task
 from submissions.services import competition_rescore
 

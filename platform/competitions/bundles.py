@@ -24,8 +24,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 from competitions.models import (SUBMISSION_KINDS, Competition, CompetitionFile, Phase, competition_model_inputs_dir,
                                  public_storage)
 from competitions.services import competition_publish
-from podium.errors import PodiumError
-from podium.storage import copy_folder_out, delete_folder
+from core.errors import PodiumError
+from core.storage import copy_folder_out, delete_folder
 from scoring import TASKS, ScoringError, ScoringOptions, get_task
 from workers.runtime.archive import ArchiveError, Member, SafeZip, looks_like_zip
 

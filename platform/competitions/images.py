@@ -10,12 +10,12 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from competitions.models import Competition, CompetitionFile, Phase
-from podium.storage import local_path
+from core.storage import local_path
 from scoring import TASKS
 from scoring.formats import coco
 from scoring.formats.rle import rle_decode
 from submissions.models import Submission
-from submissions.truth_cache import load_truth
+from competitions.truth import load_truth
 
 IMAGE_TASKS = tuple(name for name, task in TASKS.items() if task.images)  # as each task type declares
 COLORS = ["#ff4d4f", "#36cfc9", "#ffc53d", "#9254de", "#73d13d", "#40a9ff"]

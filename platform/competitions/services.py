@@ -34,7 +34,7 @@ def competition_write_sample_submission(*, competition: "Competition") -> "Compe
     from django.core.files.base import ContentFile
 
     from competitions.models import CompetitionFile
-    from submissions.truth_cache import load_truth
+    from competitions.truth import load_truth
 
     task = competition.task_type
     name = f"sample_submission{task.submission_suffix}"
@@ -51,7 +51,7 @@ def competition_write_sample_submission(*, competition: "Competition") -> "Compe
 def competition_readiness(*, competition: "Competition") -> list[str]:
     """What a competition still lacks before participants may see it; empty when it is ready to publish."""
     from scoring import ScoringError
-    from submissions.truth_cache import load_truth
+    from competitions.truth import load_truth
 
     missing = []
     if not competition.truth_file:
@@ -85,7 +85,7 @@ def competition_publish(*, competition: "Competition") -> "Competition":
     """Make a draft visible to everyone, if it is ready; else a PodiumError listing what is missing."""
     from django.utils import timezone
 
-    from podium.errors import PodiumError
+    from core.errors import PodiumError
 
     if competition.published_at is not None:
         return competition

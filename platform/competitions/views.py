@@ -18,8 +18,8 @@ from competitions.images import IMAGE_TASKS, test_image_files, thumbnail_png
 from competitions.models import ACTIVE, ENDED, Competition, phase_at
 from teams.models import DISQUALIFIED
 from competitions.selectors import competition_files, competition_or_404, competitions_visible
-from podium.errors import PodiumError
-from podium.redirects import safe_next
+from core.errors import PodiumError
+from core.redirects import safe_next
 from submissions.selectors import quota_for_team
 from teams.selectors import membership_get, membership_has_access
 from teams.services import membership_join

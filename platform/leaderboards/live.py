@@ -1,7 +1,7 @@
 """Live leaderboards: one rendering per change and view, pushed to every open page of it.
 
 Each web process keeps a `Feed` per competition with open streams. When the
-board's version moves (a message through podium.events), the feed renders, in
+board's version moves (a message through core.events), the feed renders, in
 one pass and one database transaction, every distinct view its streams show
 (board, page, search) and the row of every viewer's team; each stream then sends
 its view with its team's row. A thousand open pages of one board cost one
@@ -23,7 +23,7 @@ from leaderboards.charts import Series, best_so_far, chart_svg
 from leaderboards.selectors import (
     PER_PAGE, PRIVATE, PUBLIC, BoardPage, board_page, leaderboard_version, ranks_of, score_history, team_entries,
 )
-from podium import events
+from core import events
 
 logger = logging.getLogger(__name__)
 

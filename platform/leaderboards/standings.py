@@ -148,6 +148,6 @@ def board_version(*, competition_id: int) -> int:
 
 
 def _announce(competition_id: int, version: int) -> None:
-    from podium import events
+    from core import events
 
     events.publish(events.board_channel(competition_id), str(version))

@@ -11,8 +11,8 @@ from competitions.selectors import competition_or_404
 from competitions.views import competition_context
 from leaderboards.live import View, Viewer, board_stream, render_view, top_teams_chart, view_phase
 from leaderboards.selectors import PRIVATE, PUBLIC, board_page, leaderboard_version, requested_phase
-from podium.events import database_call, no_stream, sse_response, streams_served
-from podium.fragments import fragment_response
+from core.events import database_call, no_stream, sse_response, streams_served
+from core.fragments import fragment_response
 from submissions.selectors import private_scores_visible
 
 
@@ -78,7 +78,7 @@ def leaderboard_fragment(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 async def leaderboard_events(request: HttpRequest, slug: str) -> HttpResponse:
-    """Server-sent events: the table of this view each time the board changes (podium/events.py)."""
+    """Server-sent events: the table of this view each time the board changes (core/events.py)."""
     if not streams_served(request):
         return no_stream()
     competition, viewer = await database_call(_stream_viewer)(request, slug)

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from podium import outbound
+from core import outbound
 
 INVITE = "invite"
 SUBMISSION_SCORED = "submission-scored"
@@ -73,7 +73,7 @@ class NotificationSettings(models.Model):
 
 
 def webhook_url_validator(value: str) -> None:
-    """Refuse at save what `podium.outbound` would refuse at delivery, with its reason."""
+    """Refuse at save what `core.outbound` would refuse at delivery, with its reason."""
     problem = outbound.url_problem(value, allow_private=settings.PODIUM_WEBHOOK_ALLOW_PRIVATE)
     if problem:
         raise ValidationError(f"Podium will not send to this URL: {problem}.", code="refused-url")

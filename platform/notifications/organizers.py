@@ -2,7 +2,7 @@
 draft that became ready to publish, a daily summary. Each goes to every organizer's inbox (and by email for the
 kinds they chose) and, as signed JSON, to the competition's webhooks, retried with backoff until they answer 2xx.
 
-Webhook URLs are the organizers' own: every delivery goes out through `podium.outbound`, which refuses loopback,
+Webhook URLs are the organizers' own: every delivery goes out through `core.outbound`, which refuses loopback,
 private, link-local and reserved addresses (this machine's Redis, a cloud's metadata service) on the socket it
 opens, unless PODIUM_WEBHOOK_ALLOW_PRIVATE is set. A refusal is permanent: it is recorded, never retried.
 """
@@ -23,7 +23,7 @@ from django.utils import timezone
 from competitions.models import Competition
 from notifications.models import DAILY_SUMMARY, PLATFORM_FAILURE, READY, Notification, WebhookDelivery
 from notifications.inbox import notify
-from podium import outbound
+from core import outbound
 from workers import names
 
 logger = logging.getLogger(__name__)

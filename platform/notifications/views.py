@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 
 from notifications.selectors import INBOX_PAGE, inbox_notifications
 from notifications.services import notifications_mark_read
-from podium.errors import PodiumError
+from core.errors import PodiumError
 from teams.models import Invite
 from teams.services import invite_accept, invite_decline
 

@@ -26,7 +26,7 @@ STREAMS = re.compile(r"^/(c/[^/]+/(leaderboard|submissions)|submissions/\d+)/eve
 
 _streams = get_asgi_application()  # sets Django up: the apps' modules import after it
 
-from podium.uploads import ENVELOPE_BYTES  # noqa: E402
+from submissions.uploads import ENVELOPE_BYTES  # noqa: E402
 
 _requests = BufferedBodies(
     WSGIMiddleware(get_wsgi_application(), workers=int(os.environ.get("PODIUM_WEB_THREADS", "8"))),

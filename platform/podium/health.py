@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
-from podium.cache import cache_get, cache_set
+from core.cache import cache_get, cache_set
 from workers.gate import sandbox_reports
 from workers.heartbeat import last_heartbeats
 

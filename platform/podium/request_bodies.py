@@ -9,7 +9,7 @@ and all of it within BODY_GRACE_SECONDS plus its declared length at BODY_MIN_RAT
 client is answered 408 and the connection closed.
 
 Bodies that declare more than any upload limit, or no length at all (chunked), pass straight on: Django answers
-the first 413 from the header without reading (podium/uploads.py) and reads a body of undeclared length as empty.
+the first 413 from the header without reading (submissions/uploads.py) and reads a body of undeclared length as empty.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import IO, Any
 
-from podium.errors import PodiumError
+from core.errors import PodiumError
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from podium.env import env_bool, env_choice, env_int, env_list, env_str
+from core.env import env_bool, env_choice, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(env_str("PODIUM_VAR_DIR", str(BASE_DIR / "var"))).resolve()
@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "core",
     "podium",
     "accounts",
     "competitions",
@@ -77,12 +78,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "podium.headers.SecurityHeadersMiddleware",
+    "core.headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "podium.uploads.UploadLimitMiddleware",
-    "podium.nul.RejectNulMiddleware",
+    "submissions.uploads.UploadLimitMiddleware",
+    "core.nul.RejectNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -285,16 +286,16 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-# Every record carries the submission it concerns (podium/logs.py): plain text
+# Every record carries the submission it concerns (core/logs.py): plain text
 # by default, one JSON object per line with LOG_FORMAT=json (for log shippers).
 LOG_FORMAT = env_choice("LOG_FORMAT", "plain", ("plain", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"submission": {"()": "podium.logs.SubmissionFilter"}},
+    "filters": {"submission": {"()": "core.logs.SubmissionFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [submission=%(submission)s]: %(message)s"},
-        "json": {"()": "podium.logs.JsonFormatter"},
+        "json": {"()": "core.logs.JsonFormatter"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["submission"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},

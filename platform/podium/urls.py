@@ -58,7 +58,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
-handler400 = "podium.views.bad_request"
-handler403 = "podium.views.forbidden"
-handler404 = "podium.views.not_found"
-handler500 = "podium.views.server_error"
+handler400 = "core.views.bad_request"
+handler403 = "core.views.forbidden"
+handler404 = "core.views.not_found"
+handler500 = "core.views.server_error"

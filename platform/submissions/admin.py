@@ -10,7 +10,9 @@ from django.utils.html import format_html
 
 from competitions.admin_scope import OrganizerScopedAdmin
 from submissions.models import Rescore, Submission
-from submissions.services import PLATFORM_ERROR, submissions_rescore, submissions_retry
+from submissions.recovery import submissions_retry
+from submissions.results import PLATFORM_ERROR
+from submissions.services import submissions_rescore
 
 
 def rounded(field: str, label: str):  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from podium.errors import PodiumError
+from core.errors import PodiumError
 from workers.runtime import ModelFailure
 
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from podium.errors import PodiumError
+from core.errors import PodiumError
 from submissions import states
 from submissions.models import Submission
 

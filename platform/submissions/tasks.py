@@ -10,8 +10,9 @@ from contextlib import contextmanager
 from celery import Task
 
 from submissions.retention import failed_uploads_purge
-from submissions.services import (phases_carry, submission_inference_finished, submission_inference_progress,
-                                  submission_score, submissions_requeue_stale)
+from submissions.recovery import submissions_requeue_stale
+from submissions.results import submission_inference_finished, submission_inference_progress, submission_score
+from submissions.services import phases_carry
 from workers import leases, names
 from workers.app import app
 

@@ -11,15 +11,16 @@ from competitions.models import Competition
 from competitions.selectors import competition_model_contract, competition_or_404
 from competitions.views import competition_context
 from leaderboards.charts import Series, best_so_far, chart_svg
-from podium import events
-from podium.errors import PodiumError
-from podium.fragments import fragment_response
+from core import events
+from core.errors import PodiumError
+from core.fragments import fragment_response
 from submissions import states
 from submissions.disclosure import overlay_shown
 from submissions.models import Submission
 from submissions.selectors import (private_scores_visible, queue_places, submission_visible_to, submissions_for_team,
                                    upload_quota_for_team)
-from submissions.services import submission_create, submission_select
+from submissions.intake import submission_create
+from submissions.services import submission_select
 from teams.selectors import membership_get
 
 

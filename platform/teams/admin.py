@@ -10,9 +10,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import format_html
 
-from competitions.admin_fields import UsernameField
+from core.admin_fields import UsernameField
 from competitions.admin_scope import OrganizerScopedAdmin
-from podium.errors import PodiumError
+from core.errors import PodiumError
 from submissions.admin import rounded
 from submissions.models import Submission
 from teams.models import DISQUALIFIED, HIDDEN, Membership, ModerationEntry, Team

@@ -18,7 +18,7 @@ from django.utils import timezone
 from competitions.models import ENDED, Competition
 from leaderboards.standings import standings_refresh
 from notifications.services import notify_invite
-from podium.errors import PodiumError
+from core.errors import PodiumError
 from submissions import states
 from teams.models import (ACCEPTED, DECLINED, DISQUALIFIED, HIDDEN, MERGED, WITHDRAWN, Invite, Membership,
                           ModerationEntry, Team)

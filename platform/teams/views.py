@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from competitions.selectors import competition_or_404
 from competitions.views import competition_context
-from podium.errors import PodiumError
+from core.errors import PodiumError
 from teams.models import Invite
 from teams.services import invite_accept, invite_create, invite_decline, invite_withdraw, team_leave, team_rename
 

@@ -120,7 +120,7 @@ def test_an_example_script_builds_and_submits_its_model(
 def test_the_logs_of_web_scoring_and_inference_name_the_submission(
     celery_worker, inference_worker, alice_api, model_competition, text_bundle, tmp_path: Path, tmp_path_factory, caplog
 ) -> None:
-    caplog.set_level("INFO", logger="submissions.services")
+    caplog.set_level("INFO", logger="submissions")
     model = text_classification.build(text_bundle.path / "public", {"classes": CLASSES})
     submission_id = submit_model(alice_api, model, tmp_path / "model.pt")
     assert final(submission_id).status == states.SCORED

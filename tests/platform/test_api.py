@@ -5,7 +5,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from submissions.models import Submission
-from submissions.services import submission_score
+from submissions.results import submission_score
 from tests.conftest import upload
 
 pytestmark = pytest.mark.django_db
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _no_broker(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("submissions.services.submission_enqueue", lambda *, submission_id: None)
+    monkeypatch.setattr("submissions.dispatch.submission_enqueue", lambda *, submission_id: None)
 
 
 @pytest.fixture

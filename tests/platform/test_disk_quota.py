@@ -14,11 +14,11 @@ from django.template.defaultfilters import filesizeformat
 from django.test import Client
 from django.utils import timezone
 
-from podium.errors import PodiumError
+from core.errors import PodiumError
 from submissions import states
 from submissions.models import Submission
 from submissions.retention import failed_uploads_purge
-from submissions.services import submission_create
+from submissions.intake import submission_create
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("broker_calls")]
 

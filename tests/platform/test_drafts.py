@@ -10,7 +10,7 @@ from competitions.bundles import BundleError, competition_import_bundle
 from competitions.demo_data import text_classification_bundle
 from competitions.models import Competition
 from competitions.services import competition_publish, competition_readiness
-from podium.errors import PodiumError
+from core.errors import PodiumError
 
 pytestmark = pytest.mark.django_db
 

@@ -10,10 +10,12 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from podium.errors import PodiumError
+from core.errors import PodiumError
 from submissions import states
 from submissions.models import Submission
-from submissions.services import submission_create, submission_inference_finished, submission_select
+from submissions.intake import submission_create
+from submissions.results import submission_inference_finished
+from submissions.services import submission_select
 from teams.services import membership_join
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +25,7 @@ pytestmark = pytest.mark.django_db
 def sent(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """What would go to the broker, in order."""
     sent: list[int] = []
-    monkeypatch.setattr("submissions.services.submission_enqueue", lambda *, submission_id: sent.append(submission_id))
+    monkeypatch.setattr("submissions.dispatch.submission_enqueue", lambda *, submission_id: sent.append(submission_id))
     return sent
 
 

@@ -55,7 +55,7 @@ def pages(competition, alice, alice_joined) -> list[str]:
 
 
 def test_no_form_answers_500_to_malformed_values(pages: list[str], alice, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("submissions.services.submission_enqueue", lambda *, submission_id: None)
+    monkeypatch.setattr("submissions.dispatch.submission_enqueue", lambda *, submission_id: None)
     client = Client(raise_request_exception=False)
     client.force_login(alice)
     posted = 0

@@ -12,7 +12,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from submissions.models import Submission
-from submissions.services import submission_inference_finished
+from submissions.results import submission_inference_finished
 from workers.inference import InferenceJob, run_job
 from workers.storage import LocalFiles
 

@@ -13,7 +13,8 @@ from rest_framework.test import APIClient
 from leaderboards.selectors import leaderboard_rows
 from scoring import TASKS, Metric, ScoringOptions
 from scoring.tasktype import TaskType
-from submissions.services import submission_create, submission_score
+from submissions.intake import submission_create
+from submissions.results import submission_score
 from teams.services import membership_join
 from tests.conftest import upload
 

@@ -10,7 +10,7 @@ from django.test import Client
 
 from competitions.models import CompetitionFile
 from submissions.models import Submission
-from submissions.services import submission_inference_finished
+from submissions.results import submission_inference_finished
 
 pytestmark = pytest.mark.django_db
 

@@ -7,10 +7,10 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from leaderboards.selectors import leaderboard_rows
-from podium.errors import PodiumError
+from core.errors import PodiumError
 from submissions import states
 from submissions.models import Rescore, Submission
-from submissions.services import submission_create
+from submissions.intake import submission_create
 from teams.models import DISQUALIFIED, HIDDEN, ModerationEntry
 from teams.services import invite_accept, invite_create, membership_join, team_leave, team_moderate
 from tests.conftest import upload

@@ -11,9 +11,11 @@ from django.utils import timezone
 
 from notifications.models import ENDING, INVITE, SUBMISSION_FAILED, SUBMISSION_SCORED, Notification
 from notifications.services import notification_email_send, notify_ending_soon
-from podium.errors import PodiumError
+from core.errors import PodiumError
 from submissions import states
-from submissions.services import competition_rescore, submission_create, submission_score
+from submissions.intake import submission_create
+from submissions.results import submission_score
+from submissions.services import competition_rescore
 from teams.models import Invite, Membership
 from teams.services import invite_accept, invite_create, invite_withdraw, membership_join
 from tests.conftest import upload

@@ -50,7 +50,7 @@ def token(competition, alice, alice_joined) -> str:
 @schema.parametrize()
 @settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_every_operation_answers_as_documented(case, token: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("submissions.services.submission_enqueue", lambda *, submission_id: None)
+    monkeypatch.setattr("submissions.dispatch.submission_enqueue", lambda *, submission_id: None)
     case.call_and_validate(
         headers={"Authorization": f"Token {token}"},
         checks=[not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance],

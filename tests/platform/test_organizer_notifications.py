@@ -15,7 +15,8 @@ from notifications.models import DAILY_SUMMARY, PLATFORM_FAILURE, READY, Notific
 from notifications.organizers import WebhookFailed, daily_summaries, webhook_deliver
 from scoring import SubmissionError
 from submissions.models import Submission
-from submissions.services import PLATFORM_ERROR, submission_claim, submission_create, submission_finish
+from submissions.intake import submission_create
+from submissions.results import PLATFORM_ERROR, submission_claim, submission_finish
 from tests.conftest import upload
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("broker_calls")]

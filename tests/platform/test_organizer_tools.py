@@ -17,7 +17,8 @@ from competitions.models import Competition
 from scoring import ScoringOptions
 from submissions import states
 from submissions.models import Rescore, Submission
-from submissions.services import submission_create, submission_score
+from submissions.intake import submission_create
+from submissions.results import submission_score
 from tests.conftest import upload
 
 pytestmark = pytest.mark.django_db
@@ -26,8 +27,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _score_inline(monkeypatch: pytest.MonkeyPatch) -> None:
     """Enqueued scoring runs at once, in-process (the real worker is covered by the integration tests)."""
-    monkeypatch.setattr("submissions.services.submission_enqueue", lambda *, submission_id: None)
-    monkeypatch.setattr("submissions.services._enqueue_scoring",
+    monkeypatch.setattr("submissions.dispatch.submission_enqueue", lambda *, submission_id: None)
+    monkeypatch.setattr("submissions.dispatch.submission_enqueue_scoring",
                         lambda *, submission_id: submission_score(submission_id=submission_id, task_id=f"t{submission_id}"))
 
 
@@ -132,7 +133,7 @@ def test_leaderboards_and_submissions_export_as_csv(admin_client: Client, compet
 
 
 def test_a_bundles_test_inputs_folder_is_what_models_read(text_bundle, tmp_path: Path) -> None:
-    from submissions.services import inference_job
+    from submissions.dispatch import inference_job
 
     bundle = tmp_path / "with-inputs"
     shutil.copytree(text_bundle.path, bundle)

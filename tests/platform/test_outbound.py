@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 
 from notifications.models import READY, Webhook, WebhookDelivery
 from notifications.organizers import WebhookFailed, webhook_deliver
-from podium import outbound
+from core import outbound
 
 pytestmark = pytest.mark.django_db
 

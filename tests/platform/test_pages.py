@@ -5,14 +5,14 @@ import pytest
 from django.test import Client
 
 from submissions.models import Submission
-from submissions.services import submission_score
+from submissions.results import submission_score
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
 def _no_broker(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("submissions.services.submission_enqueue", lambda *, submission_id: None)
+    monkeypatch.setattr("submissions.dispatch.submission_enqueue", lambda *, submission_id: None)
 
 
 @pytest.fixture

@@ -19,10 +19,12 @@ from competitions.demo_data import text_classification_bundle
 from competitions.exports import leaderboard_csv
 from competitions.models import Phase
 from leaderboards.selectors import leaderboard_rows
-from podium.errors import PodiumError
+from core.errors import PodiumError
 from submissions.models import Submission
 from submissions.selectors import quota_for_team
-from submissions.services import phases_carry, submission_create, submission_score, submission_select
+from submissions.intake import submission_create
+from submissions.results import submission_score
+from submissions.services import phases_carry, submission_select
 from tests.conftest import upload
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("broker_calls")]

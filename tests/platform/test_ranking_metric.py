@@ -14,7 +14,8 @@ from competitions.demo_data import text_classification_bundle
 from leaderboards.selectors import leaderboard_rows
 from submissions import states
 from submissions.models import Submission
-from submissions.services import submission_create, submission_score
+from submissions.intake import submission_create
+from submissions.results import submission_score
 from teams.services import membership_join
 from tests.conftest import upload
 

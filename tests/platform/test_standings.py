@@ -18,7 +18,8 @@ from django.utils import timezone
 from leaderboards.selectors import board_page, leaderboard_rows, leaderboard_version
 from submissions import states
 from submissions.models import Submission
-from submissions.services import competition_rescore, submission_claim, submission_finish, submission_select
+from submissions.results import submission_claim, submission_finish
+from submissions.services import competition_rescore, submission_select
 from teams.models import Membership, Team
 from teams.services import invite_accept, invite_create, membership_join, team_rename
 
@@ -193,7 +194,7 @@ def test_the_page_at_ten_thousand_teams_stays_small_and_shows_the_viewers_team(c
 
 
 def test_an_event_carries_a_name_with_carriage_returns_as_one_event() -> None:
-    from podium.events import sse_frame
+    from core.events import sse_frame
 
     frame = sse_frame('<td>a\rb\r\nevent: forged\r\rc</td>', event="board", event_id="7").decode()
     lines = frame.split("\n")

@@ -8,17 +8,13 @@ import pytest
 from django.utils import timezone
 from sklearn.metrics import accuracy_score, f1_score
 
-from podium.errors import PodiumError
+from core.errors import PodiumError
 from submissions import states
 from submissions.models import Submission
 from submissions.selectors import quota_for_team
-from submissions.services import (
-    submission_claim,
-    submission_create,
-    submission_finish,
-    submission_score,
-    submissions_requeue_stale,
-)
+from submissions.intake import submission_create
+from submissions.recovery import submissions_requeue_stale
+from submissions.results import submission_claim, submission_finish, submission_score
 from tests.conftest import upload
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +24,7 @@ pytestmark = pytest.mark.django_db
 def _no_broker(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """These tests run the scoring service directly; record what would be enqueued."""
     sent: list[int] = []
-    monkeypatch.setattr("submissions.services.submission_enqueue", lambda *, submission_id: sent.append(submission_id))
+    monkeypatch.setattr("submissions.dispatch.submission_enqueue", lambda *, submission_id: sent.append(submission_id))
     return sent
 
 
@@ -204,7 +200,7 @@ def test_the_sweep_re_enqueues_only_submissions_no_worker_and_no_queue_holds(
 
 def test_a_submission_lost_too_often_ends_as_a_platform_error_never_charged(
         competition, alice, alice_joined, text_bundle, _no_broker, settings, broker) -> None:
-    from submissions.services import submissions_retry
+    from submissions.recovery import submissions_retry
 
     lost = create(competition, alice, text_bundle.baselines["Coin Flippers"])
     old = timezone.now() - timedelta(seconds=settings.PODIUM_LEASE_GRACE_SECONDS + 5)
@@ -234,7 +230,7 @@ def test_a_platform_fault_that_persists_fails_after_the_attempt_cap(
     def broken(*args: object, **kwargs: object) -> None:
         raise OSError("storage is away")
 
-    monkeypatch.setattr("submissions.services.load_truth", broken)
+    monkeypatch.setattr("submissions.results.load_truth", broken)
     for attempt in range(1, settings.PODIUM_MAX_SCORING_ATTEMPTS):
         with pytest.raises(OSError):
             submission_score(submission_id=submission.pk, task_id=f"t{attempt}")

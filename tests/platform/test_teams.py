@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from podium.errors import PodiumError
+from core.errors import PodiumError
 from submissions.models import Submission
 from teams.models import Membership
 from teams.services import invite_accept, invite_create, membership_join, team_leave, team_rename

@@ -5,7 +5,7 @@ import pytest
 from django.core.files.base import ContentFile
 
 from submissions.models import Submission
-from submissions.services import submission_enqueue
+from submissions.dispatch import submission_enqueue
 
 pytestmark = pytest.mark.django_db
 

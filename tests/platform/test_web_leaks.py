@@ -168,7 +168,7 @@ def test_admin_forms_take_exact_usernames_and_list_no_accounts(competition, alic
 
 
 def test_the_organizers_field_refuses_unknown_usernames(competition, organizer, alice) -> None:
-    from competitions.admin_fields import UsernamesField
+    from core.admin_fields import UsernamesField
     from django.core.exceptions import ValidationError
 
     field = UsernamesField(required=False)

@@ -14,7 +14,7 @@ from competitions.bundles import competition_import_bundle
 from competitions.demo_data import all_bundles
 from competitions.models import Competition
 from submissions.models import Submission
-from submissions.services import submission_score
+from submissions.results import submission_score
 from teams.services import membership_join
 
 ADMIN = ("admin", "podium-admin")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from podium.errors import PodiumError
+from core.errors import PodiumError
 
 
 def error_response(request: HttpRequest, status: int, code: str, message: str, template: str = "error.html") -> HttpResponse:

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
-from podium.errors import PodiumError
-from podium.views import error_response
+from core.errors import PodiumError
+from core.views import error_response
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 

@@ -18,8 +18,8 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from podium.errors import PodiumError
-from podium.views import error_response
+from core.errors import PodiumError
+from core.views import error_response
 
 SUBMISSION_VIEWS = {"api-submissions", "submission-new"}
 ENVELOPE_BYTES = 64 * 1024

@@ -10,7 +10,7 @@ from collections import OrderedDict
 from typing import Any
 
 from competitions.models import Competition, Phase
-from podium.storage import local_path
+from core.storage import local_path
 
 _CACHE: OrderedDict[tuple[object, ...], Any] = OrderedDict()
 _MAX_ENTRIES = 8

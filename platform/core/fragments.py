@@ -16,7 +16,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.template.loader import render_to_string
 
-from podium.cache import cache_get, cache_set
+from core.cache import cache_get, cache_set
 
 CACHE_SECONDS = 60
 
