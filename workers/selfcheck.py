@@ -7,7 +7,7 @@ prints one line per check and exits 1 if any failed:
 
 - sandbox: bubblewrap builds the sandbox (what the worker checks at start);
 - memory-limit: a run that grabs memory is stopped at its limit (`model-memory`), by the kernel
-  where the host has cgroup v2 (workers/cgroups.py), else by the worker's watch;
+  where the host has cgroup v2 (workers/sandbox/cgroups.py), else by the worker's watch;
 - device: the device models run on, and what runs there (torch, torchvision, onnxruntime's providers);
 - gpu-isolation (GPU only): inside the sandbox the model sees its own GPU's device node and no
   other, runs as an unprivileged uid, and CUDA works;
@@ -146,7 +146,7 @@ def describe_runtime(device: str) -> tuple[str, list[str]]:
 
 
 def _memory_limit(media: Path) -> Check:
-    from workers import cgroups
+    from workers.sandbox import cgroups
 
     hog = "chunks = []\nwhile True:\n    chunks.append(b'x' * (16 * 1024 * 1024))"
     outcome, _ = _contained(hog, media, Limits(wall_seconds=60, memory_mb=256))

@@ -142,7 +142,7 @@ class SlowTextModel(torch.nn.Module):
 
 
 def _stages() -> set[Path]:
-    """The sandbox's per-run folders (workers/sandbox.py), each holding a run's output tmpfs."""
+    """The sandbox's per-run folders (workers/sandbox/), each holding a run's output tmpfs."""
     return set(Path(tempfile.gettempdir()).glob("podium-sandbox-[0-9]*-*"))
 
 

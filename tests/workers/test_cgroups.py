@@ -1,4 +1,4 @@
-"""A cgroup v2 per model run where the host has one (workers/cgroups.py), with the real sandbox.
+"""A cgroup v2 per model run where the host has one (workers/sandbox/cgroups.py), with the real sandbox.
 
 This project's CI hosts are cgroup v1, so most tests here run the sandbox against a cgroup tree
 of plain files (what the worker writes is read back); the last test needs a real cgroup v2
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from workers import cgroups
+from workers.sandbox import cgroups
 from tests.workers.contained import run_python
 from workers.sandbox import CPU, MEMORY, Limits, Outcome, sandbox_check
 
@@ -21,13 +21,13 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox needs roo
 
 @pytest.fixture(autouse=True)
 def fresh_support() -> Iterator[None]:
-    from workers import sandbox
+    from workers.sandbox import check
 
     cgroups.support.cache_clear()
-    sandbox._probe.cache_clear()
+    check.probe.cache_clear()
     yield
     cgroups.support.cache_clear()
-    sandbox._probe.cache_clear()
+    check.probe.cache_clear()
 
 
 @pytest.fixture

@@ -302,7 +302,7 @@ def test_a_hostile_zip_is_refused_within_fixed_bounds(tmp_path: Path) -> None:
 
 def test_a_runtime_under_tmp_is_not_hidden_by_the_sandboxs_private_tmp(monkeypatch: pytest.MonkeyPatch) -> None:
     """A checkout under /tmp (CI clones there): its code is bound at /sandbox/runtime/podium, never under /tmp."""
-    import workers.sandbox_view as sandbox_view
+    import workers.sandbox.view as sandbox_view
 
     checkout = Path(tempfile.mkdtemp(prefix="podium-checkout-", dir="/tmp"))
     try:
@@ -320,14 +320,14 @@ def test_a_runtime_under_tmp_is_not_hidden_by_the_sandboxs_private_tmp(monkeypat
 
 def test_what_a_dead_workers_run_left_is_removed_before_its_uid_is_used_again() -> None:
     """A worker SIGKILLed mid-run leaves its output tmpfs mounted; the next holder of that uid removes it."""
-    import workers.sandbox as sandbox
+    from workers.sandbox import mounts, uids
 
-    with sandbox._sandbox_uid() as uid:
-        abandoned = sandbox._staging(uid, Limits())
+    with uids.sandbox_uid() as uid:
+        abandoned = mounts.staging(uid, Limits())
         stage = abandoned.__enter__()  # never exited: the worker "died" here
         (stage.out / "written-by-the-model").write_text("x")
     assert stage.path.exists() and str(stage.out) in Path("/proc/self/mountinfo").read_text()
-    with sandbox._sandbox_uid() as again:
+    with uids.sandbox_uid() as again:
         assert again == uid
         assert not stage.path.exists() and str(stage.out) not in Path("/proc/self/mountinfo").read_text()
 

@@ -81,7 +81,7 @@ def test_a_view_folder_planted_by_someone_else_is_refused(planted: str, tmp_path
     """The view lies in a world-writable folder under a fixed name: whoever made it could swap the runtime."""
     import os
 
-    from workers.sandbox_view import ViewUnsafe, view_root
+    from workers.sandbox.view import ViewUnsafe, view_root
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     target = tmp_path / f"podium-view-{os.geteuid()}"

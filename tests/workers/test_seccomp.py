@@ -1,4 +1,4 @@
-"""The seccomp filter (workers/seccomp.py): system calls a model has no use for fail with EPERM inside the sandbox."""
+"""The seccomp filter (workers/sandbox/seccomp.py): system calls a model has no use for fail with EPERM inside the sandbox."""
 from __future__ import annotations
 
 import os
@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from workers import sandbox, seccomp
+from workers import sandbox
+from workers.sandbox import check, seccomp
 from tests.workers.contained import run_python
 from workers.sandbox import Limits
 
@@ -66,11 +67,11 @@ def test_a_worker_without_libseccomp_runs_no_models(fresh_filter: None, monkeypa
         raise seccomp.SeccompUnavailable("libseccomp is not installed: apt-get install libseccomp2")
 
     monkeypatch.setattr(seccomp, "_libseccomp", missing)
-    sandbox._probe.cache_clear()
+    check.probe.cache_clear()
     try:
         status = sandbox.sandbox_check(hidden=[])
     finally:
-        sandbox._probe.cache_clear()
+        check.probe.cache_clear()
     assert not status.ok and status.mode == "unavailable" and "libseccomp2" in status.detail
 
 

@@ -6,7 +6,7 @@
     package.py    (outside the sandbox) what an upload is, laid out as a folder for the sandbox
     manifest.py   the optional `podium.yaml` a participant ships with a model
 
-The sandboxed runner (`workers/sandbox.py`) knows none of this: it runs
+The sandboxed runner (`workers/sandbox/`) knows none of this: it runs
 `workers.inference_child`, which picks a format by the package's file and an
 adapter by the task. A new format or task is one file and one registry line.
 """

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 INSIDE = "/sandbox/runtime"
 COMPLETE = ".complete"  # written last, beside the tree: a view without it was never finished
 
