@@ -118,24 +118,7 @@ def submission_finish(
     error: SubmissionError | None = None,
 ) -> bool:
     """Record the result if this worker still holds the latest claim."""
-    metric = submission.competition.ranking_metric
-    fields: dict[str, object] = {
-        "scored_at": timezone.now(),
-        "duration_ms": int((time.perf_counter() - started) * 1000),
-    }
-    if error is not None:
-        fields.update(status=states.FAILED, error_code=error.code[:40], error_message=error.message[:MESSAGE_CHARS])
-    else:
-        fields.update(
-            status=states.SCORED,
-            public_scores=scores["public"],
-            private_scores=scores["private"],
-            public_score=scores["public"][metric],
-            private_score=scores["private"][metric],
-            public_details=scores.get(PER_CLASS, {}).get("public", {}),
-            error_code="",
-            error_message="",
-        )
+    fields = _result_fields(submission, started, scores, error)
     condition = Q(status=states.RUNNING, attempt=submission.attempt)
     with transaction.atomic():
         # The team first (standings_refresh locks it too): one lock order with selections and merges.
@@ -152,6 +135,21 @@ def submission_finish(
         if fields["status"] == states.SCORED:
             standings_refresh_submission(submission_id=submission.pk)
     return True
+
+
+def _result_fields(submission: Submission, started: float, scores: dict[str, dict[str, float]] | None,
+                   error: SubmissionError | None) -> dict[str, object]:
+    fields: dict[str, object] = {"scored_at": timezone.now(), "duration_ms": int((time.perf_counter() - started) * 1000)}
+    if error is not None:
+        fields.update(status=states.FAILED, error_code=error.code[:40], error_message=error.message[:MESSAGE_CHARS])
+        return fields
+    if scores is None:
+        raise ValueError("a result is its scores or its error")
+    metric = submission.competition.ranking_metric
+    fields.update(status=states.SCORED, public_scores=scores["public"], private_scores=scores["private"],
+                  public_score=scores["public"][metric], private_score=scores["private"][metric],
+                  public_details=scores.get(PER_CLASS, {}).get("public", {}), error_code="", error_message="")
+    return fields
 
 
 def submission_release(*, submission: Submission) -> None:
