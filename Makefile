@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --quiet --disable-pip-version-check
 
-.PHONY: install demo test test-busy bench screenshots chromium sandbox axe clean
+.PHONY: install demo lint test test-busy bench screenshots chromium sandbox axe clean
 
 install: $(VENV)/.installed
 
@@ -43,7 +43,12 @@ demo: install sandbox
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runstack --bind $(HOST):$(PORT)
 
-test: install chromium sandbox axe
+# Style and types: ruff (pyflakes, pycodestyle) over everything, mypy with django-stubs over the packages.
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+test: install chromium sandbox axe lint
 	$(PY) -m pytest
 
 # The same suite with two CPU-bound processes beside it (tests/busy.py): what a loaded CI machine does to it.

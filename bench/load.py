@@ -308,13 +308,28 @@ def _report(result: LoadResult, args: argparse.Namespace, database: str | None, 
         [
             ["uploads answered 201", result.upload_statuses.get(201, 0)],
             ["uploads answered 5xx or not at all", upload_errors],
-            ["upload response p50 / p95 (s)", f"{percentile(result.upload_latencies, 50):.3f} / {percentile(result.upload_latencies, 95):.3f}"],
-            ["submissions scored / failed / unfinished", f"{result.final_statuses.get('scored', 0)} / "
-                                                        f"{result.final_statuses.get('failed', 0)} / {result.final_statuses.get('unfinished', 0)}"],
+            [
+                "upload response p50 / p95 (s)",
+                f"{percentile(result.upload_latencies, 50):.3f} / {percentile(result.upload_latencies, 95):.3f}",
+            ],
+            [
+                "submissions scored / failed / unfinished",
+                f"{result.final_statuses.get('scored', 0)} / "
+                f"{result.final_statuses.get('failed', 0)} / {result.final_statuses.get('unfinished', 0)}",
+            ],
             ["seconds from the uploads to the last score", f"{result.seconds_to_all_scored or float('nan'):.1f}"],
-            ["leaderboard polls (304 share)", f"{sum(polls.statuses.values())} ({polls.statuses.get(304, 0) / max(1, len(polls.latencies)):.0%})"],
-            ["leaderboard polls answered 5xx or not at all", server_errors + sum(n for s, n in polls.statuses.items() if not isinstance(s, int))],
-            ["leaderboard p50 / p95 / p99 (s), live page (ETag)", " / ".join(f"{percentile(polls.latencies, q):.3f}" for q in (50, 95, 99))],
+            [
+                "leaderboard polls (304 share)",
+                f"{sum(polls.statuses.values())} ({polls.statuses.get(304, 0) / max(1, len(polls.latencies)):.0%})",
+            ],
+            [
+                "leaderboard polls answered 5xx or not at all",
+                server_errors + sum(n for s, n in polls.statuses.items() if not isinstance(s, int)),
+            ],
+            [
+                "leaderboard p50 / p95 / p99 (s), live page (ETag)",
+                " / ".join(f"{percentile(polls.latencies, q):.3f}" for q in (50, 95, 99)),
+            ],
             ["reference: full table every time, p50 / p95 (s)", " / ".join(f"{percentile(polls.full_latencies, q):.3f}" for q in (50, 95))],
             ["server cost of one poll, idle (304) / full, unloaded (ms)", f"{per_poll_ms[0]:.2f} / {per_poll_ms[1]:.2f}"],
         ],

@@ -1,4 +1,6 @@
-"""Run every benchmark and print its table: `make bench` (or `python bench/run.py [latency|scoring|inference|runtime|sandbox|boards|load|slow]`)."""
+"""Run every benchmark and print its table: `make bench`
+(or `python bench/run.py [latency|scoring|inference|runtime|sandbox|boards|load|slow]`)."""
+
 from __future__ import annotations
 
 import sys

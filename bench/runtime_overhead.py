@@ -167,19 +167,32 @@ def main() -> list[list[object]]:
             rows.append(_row(f"BERT, {'ONNX' if kind == 'onnx' else 'TorchScript'} + tokenizer.json", direct, result))
         det = detection_bundle(folder / "det", n_train=60, n_test=ITEMS)
         yolo = yolo_onnx.package(det.path / "public", {}, folder, steps=200)
-        images = [det.path / "public" / "images" / i["file_name"] for i in json.loads((det.path / "public" / "test.json").read_text())["images"]]
-        rows.append(_row("YOLO-layout detector, ONNX", _direct_images(yolo, images, yolo_onnx.SIZE, None, yolo=True),
-                         _podium("detection", yolo, det.path / "public", folder, [])))
+        listed = json.loads((det.path / "public" / "test.json").read_text())["images"]
+        images = [det.path / "public" / "images" / i["file_name"] for i in listed]
+        rows.append(
+            _row(
+                "YOLO-layout detector, ONNX",
+                _direct_images(yolo, images, yolo_onnx.SIZE, None, yolo=True),
+                _podium("detection", yolo, det.path / "public", folder, []),
+            )
+        )
         seg = segmentation_bundle(folder / "seg", n_train=40, n_test=ITEMS)
         unet = unet_onnx.package(seg.path / "public", {}, folder, steps=60)
         with zipfile.ZipFile(unet) as archive:
             archive.extract("model.onnx", folder / "unet")
         pictures = [seg.path / "public" / row["image"] for row in csv.DictReader(open(seg.path / "public" / "test.csv"))]
-        rows.append(_row("U-Net at 64×64 (images 96×96), ONNX", _direct_images(folder / "unet" / "model.onnx", pictures, unet_onnx.SIZE, unet_onnx.MEAN),
-                         _podium("segmentation", unet, seg.path / "public", folder, [])))
-    print_table(f"Model runtime: Podium in its sandbox vs the same model run directly (CPU, batch {BATCH}, items/s)",
-                ["model", "items", "direct", "Podium", "direct / Podium (goal ≤ 1.3x)", "load direct (s)", "load Podium (s)",
-                 "process start (s)"], rows)
+        rows.append(
+            _row(
+                "U-Net at 64×64 (images 96×96), ONNX",
+                _direct_images(folder / "unet" / "model.onnx", pictures, unet_onnx.SIZE, unet_onnx.MEAN),
+                _podium("segmentation", unet, seg.path / "public", folder, []),
+            )
+        )
+    print_table(
+        f"Model runtime: Podium in its sandbox vs the same model run directly (CPU, batch {BATCH}, items/s)",
+        ["model", "items", "direct", "Podium", "direct / Podium (goal ≤ 1.3x)", "load direct (s)", "load Podium (s)", "process start (s)"],
+        rows,
+    )
     return rows
 
 

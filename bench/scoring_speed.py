@@ -104,10 +104,15 @@ def detection(folder: Path) -> list[list[object]]:
     results_path.write_bytes(orjson.dumps(detections))
     files = {"truth": str(truth_path), "submission": str(results_path)}
     ours = measure_in_child(OURS.format(task="detection", **files))
-    reference = measure_in_child(PYCOCOTOOLS.format(module="pycocotools.coco", module2="pycocotools.cocoeval", evaluator="COCOeval", **files))
-    faster = measure_in_child(PYCOCOTOOLS.format(module="faster_coco_eval", module2="faster_coco_eval", evaluator="COCOeval_faster", **files))
+    reference = measure_in_child(
+        PYCOCOTOOLS.format(module="pycocotools.coco", module2="pycocotools.cocoeval", evaluator="COCOeval", **files)
+    )
+    faster = measure_in_child(
+        PYCOCOTOOLS.format(module="faster_coco_eval", module2="faster_coco_eval", evaluator="COCOeval_faster", **files)
+    )
     size = results_path.stat().st_size / 1e6
-    label = f"detection: {DETECTION['n_images']} images, {DETECTION['n_boxes']:,} boxes, {DETECTION['n_detections']:,} detections ({size:.0f} MB)"
+    label = (f"detection: {DETECTION['n_images']} images, {DETECTION['n_boxes']:,} boxes, "
+             f"{DETECTION['n_detections']:,} detections ({size:.0f} MB)")
     return [
         [label, "podium", ours[0], ours[1], f"{reference[0] / ours[0]:.1f}x", _primary(ours[2])],
         ["", "pycocotools (reference)", reference[0], reference[1], "1.0x", _primary(reference[2])],
@@ -147,7 +152,7 @@ def text(folder: Path) -> tuple[list[list[object]], dict[str, float]]:
     ours = measure_in_child(OURS.format(task="text-classification", **files))
     truth_only = measure_in_child(OURS.split("scores =")[0].format(task="text-classification", **files) + "\nprint('SECONDS=0')")
     reference = measure_in_child(TEXT_REFERENCE.format(**files))
-    submission_seconds = float(next(l.split("=")[1] for l in ours[2].splitlines() if l.startswith("SUBMISSION_SECONDS")))
+    submission_seconds = float(next(line.split("=")[1] for line in ours[2].splitlines() if line.startswith("SUBMISSION_SECONDS")))
     size = submission_path.stat().st_size / 1e6
     label = f"text-classification: {TEXT_ROWS:,} rows ({size:.0f} MB submission)"
     rows = [
@@ -177,8 +182,10 @@ def main() -> None:
         ["case", "implementation", "seconds", "peak MB", "speed-up", "public primary"],
         rows,
     )
-    print(f"  text-classification: scoring the submission adds {memory['extra_mb']:.0f} MB to a process holding the "
-          f"truth, for a {memory['submission_mb']:.0f} MB file")
+    print(
+        f"  text-classification: scoring the submission adds {memory['extra_mb']:.0f} MB to a process holding the "
+        f"truth, for a {memory['submission_mb']:.0f} MB file"
+    )
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
 """How many slow clients one web process survives: `python bench/run.py slow`.
 
 One uvicorn process (the shipped PODIUM_WEB_THREADS, 8) on SQLite. At each level, N connections declare a
-1 MB form POST (the login form: Django reads such a body before any view) and trickle it a byte a second, and N more connect and send nothing; meanwhile a page (`/`)
-and an API call (`/api/v1/competitions/`) are timed 10 times each. The reference, measured in the same run,
-is the same server without podium.request_bodies (a2wsgi handed each body as it arrives), as before it.
+1 MB form POST (the login form: Django reads such a body before any view) and trickle it a byte a second, and N
+more connect and send nothing; meanwhile a page (`/`) and an API call (`/api/v1/competitions/`) are timed 10
+times each. The reference, measured in the same run, is the same server without podium.request_bodies (a2wsgi
+handed each body as it arrives), as before it.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,35 +32,63 @@ def main() -> list[list[object]]:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # the server inherits it: 4,000 sockets each side
     var = Path(tempfile.mkdtemp(prefix="podium-bench-slow-"))
-    env = {**os.environ, "PODIUM_VAR_DIR": str(var), "DJANGO_SETTINGS_MODULE": "podium.settings",
-           "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "platform"), str(ROOT / "bench")])}
+    env = {
+        **os.environ,
+        "PODIUM_VAR_DIR": str(var),
+        "DJANGO_SETTINGS_MODULE": "podium.settings",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "platform"), str(ROOT / "bench")]),
+    }
     env.pop("DATABASE_URL", None)
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     rows: list[list[object]] = []
-    for label, app in (("Podium (bodies read on the loop)", "podium.asgi:application"),
-                       ("reference: a2wsgi alone", REFERENCE_APP)):
+    for label, app in (("Podium (bodies read on the loop)", "podium.asgi:application"), ("reference: a2wsgi alone", REFERENCE_APP)):
         for level in LEVELS:
             row = _level(app, level, env, var)
             rows.append([label, level, *row])
             if row[0].startswith("0/"):  # nothing answered: more clients will not help
                 rows += [[label, more, "not run", "", "", ""] for more in LEVELS if more > level]
                 break
-    print_table("Slow clients against one web process: N trickling a body + N sending nothing",
-                ["server", "N", "answered", "page p50 s", "page max s", "api max s"], rows)
+    print_table(
+        "Slow clients against one web process: N trickling a body + N sending nothing",
+        ["server", "N", "answered", "page p50 s", "page max s", "api max s"],
+        rows,
+    )
     return rows
 
 
 def _level(app: str, level: int, env: dict[str, str], var: Path) -> tuple[str, float, float, float]:
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-                               "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--backlog", "4096"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(var / "web.log", "ab"))
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            app,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-access-log",
+            "--backlog",
+            "4096",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(var / "web.log", "ab"),
+    )
     try:
         _wait(port)
         tricklers = [_connect(port) for _ in range(level)]
         for sock in tricklers:
-            sock.sendall(b"POST /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                         b"Content-Length: 1000000\r\n\r\nusername=")
+            sock.sendall(
+                b"POST /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                b"Content-Length: 1000000\r\n\r\nusername="
+            )
         silent = [_connect(port) for _ in range(level)]
         stop = threading.Event()
         feeder = threading.Thread(target=_trickle, args=(tricklers, stop), daemon=True)

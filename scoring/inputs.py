@@ -59,12 +59,13 @@ def check_segmentation_inputs(truth: Any, public_dir: Path, problems: list[str],
     sizes = {row_id: int(size) for row_id, size in zip(truth.ids, truth.sizes)}
     wrong = [r["id"] for r in rows if r.get("id") in sizes and _pixels(r) != sizes[r["id"]]]
     if wrong:
-        problems.append(f"{public_dir.name}/test.csv gives a height x width that differs from the truth for {len(wrong)} ids, e.g. {wrong[0]!r}")
+        problems.append(
+            f"{public_dir.name}/test.csv gives a height x width that differs from the truth for {len(wrong)} ids, e.g. {wrong[0]!r}"
+        )
     names = [str(r.get("image") or "") for r in rows]
     unsafe = [name for name in names if not name or name.startswith("/") or ".." in PurePosixPath(name).parts]
     if unsafe:
-        problems.append(f"{public_dir.name}/test.csv: image names must be relative paths inside the bundle, "
-                        f"not {unsafe[0][:80]!r}")
+        problems.append(f"{public_dir.name}/test.csv: image names must be relative paths inside the bundle, not {unsafe[0][:80]!r}")
         return
     # As COCO's file_name is relative to images/, a test.csv may name images relative to public/ or to public/images/.
     missing = {prefix: [n for n in names if not (public_dir / f"{prefix}{n}").is_file()] for prefix in ("", "images/")}
@@ -73,8 +74,10 @@ def check_segmentation_inputs(truth: Any, public_dir: Path, problems: list[str],
     if not missing["images/"]:
         rewrites[public_dir / "test.csv"] = _prefixed_images(rows, "images/")
         return
-    problems.append(f"{public_dir.name}/test.csv names {len(missing[''])} images found neither in {public_dir.name}/ nor in "
-                    f"{public_dir.name}/images/, e.g. {missing[''][0][:80]!r}")
+    problems.append(
+        f"{public_dir.name}/test.csv names {len(missing[''])} images found neither in {public_dir.name}/ nor in "
+        f"{public_dir.name}/images/, e.g. {missing[''][0][:80]!r}"
+    )
 
 
 def _prefixed_images(rows: list[dict[str, str]], prefix: str) -> bytes:
@@ -91,4 +94,3 @@ def _pixels(row: dict[str, str]) -> int:
         return int(row.get("height", "")) * int(row.get("width", ""))
     except ValueError:
         return -1
-

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextvars import Token
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,7 +98,7 @@ app.steps["worker"].add(Heartbeat)
 app.steps["consumer"].add(SandboxGate)
 
 # Every log line written while a task runs names its submission (core/logs.py).
-_log_tokens: dict[str, object] = {}
+_log_tokens: dict[str, Token[int | None]] = {}
 
 
 @task_prerun.connect

@@ -108,11 +108,10 @@ def run_job(
         if error is None and output not in outcome.collected:
             detail = "; ".join(outcome.problems) or "no file was written"
             error = {"code": ModelFailure.ERROR, "message": f"The model ran but produced no predictions ({detail[:200]})."}
-        stats = {"load_seconds": reports.load_seconds, "items": reports.items, "run_seconds": reports.run_seconds}
-        if error is not None:
-            return InferenceResult(None, outcome.seconds, device, error, outcome.log, **stats)
-        files.store(outcome.collected[output], job.output)
-        return InferenceResult(job.output, outcome.seconds, device, None, outcome.log, **stats)
+        if error is None:
+            files.store(outcome.collected[output], job.output)
+        return InferenceResult(None if error else job.output, outcome.seconds, device, error, outcome.log,
+                               load_seconds=reports.load_seconds, items=reports.items, run_seconds=reports.run_seconds)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

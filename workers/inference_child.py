@@ -20,13 +20,14 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from typing import TextIO
 
 from workers.runtime import MODEL_ERROR, ModelFailure, RunOptions, last_line
 from workers.runtime.adapters import ADAPTERS, adapter_for
 from workers.runtime.formats import load_model
 
 
-def _report_channel():  # type: ignore[no-untyped-def]
+def _report_channel() -> TextIO:
     fd = os.environ.get("PODIUM_REPORT_FD", "")
     return os.fdopen(int(fd), "w", buffering=1, closefd=False) if fd.isdigit() else sys.stdout
 

@@ -31,6 +31,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +94,7 @@ def run_checks(device: str) -> list[Check]:
             checks.append(_guard("gpu-isolation", lambda: _gpu_isolation(media, _gpu_index(device))))
         for fmt in model_formats():
             if fmt.export is not None:
-                checks.append(_guard(fmt.key, lambda fmt=fmt: _format_check(fmt, media, device)))
+                checks.append(_guard(fmt.key, partial(_format_check, fmt, media, device)))
         checks.append(_guard("torchvision-ops", lambda: _torchvision_ops(media, device)))
         return checks
     finally:
@@ -236,7 +237,7 @@ def _run(media: Path, task: str, model: str, device: str, inputs: str = "public"
 def _model_check(name: str, result: InferenceResult, media: Path, device: str) -> Check:
     if result.error is not None:
         return Check(name, FAILED, f"{result.error['code']}: {result.error['message']}")
-    with open(media / result.output, newline="") as handle:
+    with open(media / (result.output or ""), newline="") as handle:
         rows = list(csv.DictReader(handle))
     expected = [f"img{i}" for i in range(IMAGES)]
     if [row["id"] for row in rows] != expected or not all(row["rle"] for row in rows):

@@ -19,7 +19,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class JobFiles(Protocol):
@@ -52,13 +52,13 @@ class LocalFiles:
 
 
 class S3Files:
-    def __init__(self, *, bucket: str, cache: Path, client: object) -> None:
+    def __init__(self, *, bucket: str, cache: Path, client: Any) -> None:  # a boto3 S3 client
         self.bucket = bucket
         self.cache = Path(cache)
         self.client = client
 
     def fetch(self, name: str, target: Path) -> None:
-        self.client.download_file(self.bucket, name, str(target))  # type: ignore[attr-defined]
+        self.client.download_file(self.bucket, name, str(target))
 
     def inputs(self, prefix: str) -> Path:
         """A local mirror of every object under `prefix`, brought up to date."""
@@ -72,17 +72,17 @@ class S3Files:
                 local = folder / PurePosixPath(key).relative_to(prefix)
                 if known.get(key) != etag or not local.exists():
                     local.parent.mkdir(parents=True, exist_ok=True)
-                    self.client.download_file(self.bucket, key, str(local))  # type: ignore[attr-defined]
+                    self.client.download_file(self.bucket, key, str(local))
             for key in set(known) - set(current):
                 (folder / PurePosixPath(key).relative_to(prefix)).unlink(missing_ok=True)
             manifest_path.write_text(json.dumps(current))
         return folder
 
     def store(self, source: Path, name: str) -> None:
-        self.client.upload_file(str(source), self.bucket, name)  # type: ignore[attr-defined]
+        self.client.upload_file(str(source), self.bucket, name)
 
     def _listing(self, prefix: str) -> Iterator[tuple[str, str]]:
-        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix + "/")  # type: ignore[attr-defined]
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix + "/")
         for page in pages:
             for item in page.get("Contents", []):
                 if not item["Key"].endswith("/"):  # folder markers some tools create

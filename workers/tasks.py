@@ -33,7 +33,7 @@ def run_inference(self: Task, job: dict[str, object]) -> None:
         time.sleep(5)
         raise Reject(f"no sandbox on this worker: {sandbox.detail}", requeue=True)
     job = dict(job)
-    submission_id = int(job["submission_id"])  # type: ignore[arg-type]
+    submission_id = int(str(job["submission_id"]))
     worker = self.request.hostname or ""
     if not leases.take(submission_id, worker, str(job.pop("token", "") or "")):
         logger.info("dropped a stale task: the submission was sent again or is done")
@@ -46,7 +46,7 @@ def run_inference(self: Task, job: dict[str, object]) -> None:
         with leases.held(submission_id, worker):
             report = _progress_sender(submission_id, worker)
             report(0, 1)
-            result = run_job(InferenceJob(**job), files=job_files(), hidden=hidden_paths(),  # type: ignore[arg-type]
+            result = run_job(InferenceJob(**job), files=job_files(), hidden=hidden_paths(),  # type: ignore[arg-type]  # the message's fields, as submissions/dispatch.py wrote them
                              on_progress=report, unsandboxed=sandbox.mode == "unsandboxed")
         logger.info("model ran on %s for %.2f s: %s", result.device, result.seconds,
                     result.error["code"] if result.error else "predictions stored")

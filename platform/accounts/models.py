@@ -5,6 +5,7 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import models
 
 
@@ -29,7 +30,7 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
     @classmethod
-    def issue(cls, *, user: object, name: str) -> tuple["ApiToken", str]:
+    def issue(cls, *, user: User, name: str) -> tuple["ApiToken", str]:
         """A new token and its key; the key is not stored and cannot be shown again."""
         key = secrets.token_hex(20)
         token = cls.objects.create(user=user, name=name[:100] or "token", key_hash=token_hash(key), prefix=key[:8])

@@ -14,7 +14,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from rest_framework.throttling import AnonRateThrottle
 
@@ -62,13 +63,13 @@ class AccountPasswordThrottle(PasswordThrottle):
         return self.cache_format % {"scope": self.scope, "ident": account} if account else None
 
 
-def limit_login_attempts(view: Callable[..., HttpResponse], *, account_field: str = "username",
-                         what: str = "login") -> Callable[..., HttpResponse]:
+def limit_login_attempts(view: Callable[..., HttpResponseBase], *, account_field: str = "username",
+                         what: str = "login") -> Callable[..., HttpResponseBase]:
     """At most PODIUM_AUTH_ATTEMPTS_PER_MINUTE POSTs a minute from one address, and for one account (named by
     `account_field` of the form, or the logged-in user): the login form, password changes and resets."""
 
     @wraps(view)
-    def limited(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    def limited(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
         if request.method == "POST":
             limit, key = settings.PODIUM_AUTH_ATTEMPTS_PER_MINUTE, what.replace(" ", "-")
             by_address = _attempts(f"{key}-attempts:{client_address(request)}")
@@ -76,7 +77,9 @@ def limit_login_attempts(view: Callable[..., HttpResponse], *, account_field: st
             account = _account(named)
             by_account = _attempts(f"{key}-account:{account}") if account else 0
             if by_address > limit or by_account > limit:
-                response = render(request, "error.html", {"status": 429, "message": f"Too many {what} attempts; wait a minute and try again."}, status=429)
+                response = render(
+                    request, "error.html", {"status": 429, "message": f"Too many {what} attempts; wait a minute and try again."}, status=429
+                )
                 response["Retry-After"] = str(WINDOW_SECONDS)
                 return response
         return view(request, *args, **kwargs)

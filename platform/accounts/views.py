@@ -8,7 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.models import User
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -17,6 +18,7 @@ from accounts.services import token_issue, token_revoke
 from notifications.models import KINDS
 from notifications.services import email_kinds_of, notification_settings_update
 from core.redirects import safe_next
+from core.users import SignedInRequest
 
 
 class SignupForm(UserCreationForm):
@@ -50,8 +52,8 @@ class EmailForm(forms.Form):
     email = forms.EmailField(required=False, label="Email address")
     password = forms.CharField(widget=forms.PasswordInput, label="Your password", strip=False)
 
-    def __init__(self, user: object, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, user: User, data: QueryDict | None = None, *, initial: dict[str, str]) -> None:
+        super().__init__(data, initial=initial)
         self.user = user
 
     def clean_password(self) -> str:
@@ -69,7 +71,7 @@ class EmailForm(forms.Form):
 
 
 @login_required
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: SignedInRequest) -> HttpResponse:
     """Email, notification emails and API tokens (a token's key is shown once, when it is created)."""
     new_key = None
     action = request.POST.get("action") if request.method == "POST" else None

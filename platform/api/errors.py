@@ -38,13 +38,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
+    if not isinstance(exc, exceptions.APIException):
+        return response  # DRF answers only its own exceptions (and the two turned into them above)
     if isinstance(exc, exceptions.ValidationError):
         code, message = "invalid", _validation_message(exc.detail)
     else:
-        code = _CODES.get(type(exc), getattr(exc, "default_code", "error").replace("_", "-"))
+        code = _CODES.get(type(exc)) or str(exc.default_code).replace("_", "-")
         message = str(exc.detail)
     if isinstance(exc, exceptions.Throttled):
-        message = f"Too many attempts; try again in {exc.wait:.0f} seconds." if exc.wait else "Too many attempts."
+        wait = getattr(exc, "wait", None)
+        message = f"Too many attempts; try again in {wait:.0f} seconds." if wait else "Too many attempts."
     response.data = {"error": {"code": code, "message": message}}
     if response.status_code == status.HTTP_401_UNAUTHORIZED and "WWW-Authenticate" not in response:
         response["WWW-Authenticate"] = 'Token realm="api"'

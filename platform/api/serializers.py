@@ -6,7 +6,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from competitions.models import SUBMISSION_KINDS, Competition, phase_at
+from competitions.models import SUBMISSION_KINDS, Competition, Phase, phase_at
 from submissions.models import Submission
 from submissions.selectors import queue_places
 
@@ -130,8 +130,8 @@ class QueuePlaceSerializer(serializers.Serializer):
 
 
 class SubmissionSerializer(serializers.ModelSerializer):
-    competition = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    phase = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    competition: serializers.SlugRelatedField[Competition] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    phase: serializers.SlugRelatedField[Phase] = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     team = serializers.CharField(source="team.name", read_only=True)
     private_score = serializers.SerializerMethodField()
     scores = serializers.JSONField(source="public_scores", read_only=True)

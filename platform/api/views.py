@@ -23,6 +23,7 @@ from competitions.models import Competition, phase_at
 from competitions.selectors import competition_files, competition_visible, competitions_visible
 from leaderboards.selectors import BOARDS, MAX_PER_PAGE, PER_PAGE, PRIVATE, board_page, requested_phase
 from core.errors import PodiumError
+from core.users import account_of
 from submissions.models import Submission
 from submissions.selectors import (
     private_scores_visible,
@@ -105,7 +106,7 @@ class JoinView(APIView):
         data = s.JoinSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         membership = membership_join(
-            competition=competition, user=request.user, accept_rules=data.validated_data["accept_rules"]
+            competition=competition, user=account_of(request), accept_rules=data.validated_data["accept_rules"]
         )
         return Response(
             {"competition": competition.slug, "team": membership.team.name,
@@ -174,7 +175,7 @@ class SubmissionListView(APIView):
         competition = _competition(slug, request)
         data = s.SubmissionCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        submission = submission_create(user=request.user, competition=competition, **data.validated_data)
+        submission = submission_create(user=account_of(request), competition=competition, **data.validated_data)
         return Response(s.SubmissionSerializer(submission).data, status=status.HTTP_201_CREATED)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -17,7 +18,7 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -33,6 +34,7 @@ from competitions.services import (competition_publish, competition_readiness, c
                                    truth_validate)
 from notifications.admin import WebhookInline
 from core.errors import PodiumError
+from core.users import account_of
 from core.templatetags.podium_tags import markdown
 from scoring import TASKS, TruthError, get_task
 from submissions.services import competition_rescore
@@ -62,7 +64,8 @@ class CompetitionForm(forms.ModelForm):
         fields = "__all__"
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         start, end, reveal = cleaned.get("start_at"), cleaned.get("end_at"), cleaned.get("reveal_at")
         if start and end and end <= start:
             self.add_error("end_at", "The end must come after the start.")
@@ -103,21 +106,36 @@ def truth_formats_help() -> str:
     return format_html('<div class="truth-formats">{}{}</div>', intro, mark_safe("".join(parts)))  # noqa: S308
 
 
-KEEP_UPLOADS = {models.FileField: {"widget": KeptFileInput}}  # a validation error elsewhere loses no file
+KEEP_UPLOADS: Mapping[type[models.Field[Any, Any]], Mapping[str, Any]] = {
+    models.FileField: {"widget": KeptFileInput}
+}  # a validation error elsewhere loses no file
 
 
 class PhaseForm(forms.ModelForm):
     submission_kinds = forms.MultipleChoiceField(
-        choices=[("predictions", "Predictions"), ("model", "Models")], widget=forms.CheckboxSelectMultiple,
-        required=False, help_text="None ticked: the competition's.")
+        choices=[("predictions", "Predictions"), ("model", "Models")],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="None ticked: the competition's.",
+    )
 
     class Meta:
         model = Phase
-        fields = ["order", "name", "slug", "start_at", "end_at", "truth_file", "daily_submission_limit",
-                  "submission_kinds", "carry_selected"]
+        fields = [
+            "order",
+            "name",
+            "slug",
+            "start_at",
+            "end_at",
+            "truth_file",
+            "daily_submission_limit",
+            "submission_kinds",
+            "carry_selected",
+        ]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         start, end = cleaned.get("start_at"), cleaned.get("end_at")
         if start and end and end <= start:
             self.add_error("end_at", "A phase ends after it starts.")
@@ -157,8 +175,7 @@ class CompetitionAdmin(admin.ModelAdmin):
     form = CompetitionForm
     formfield_overrides = KEEP_UPLOADS
     change_list_template = "admin/competitions/competition/change_list.html"
-    actions = ["publish", "generate_sample_submission", "rescore_all_submissions", "export_leaderboards",
-               "export_submissions"]
+    actions = ["publish", "generate_sample_submission", "rescore_all_submissions", "export_leaderboards", "export_submissions"]
     readonly_fields = ["publication", "evaluation_preview"]
     list_display = ["title", "slug", "task", "start_at", "end_at", "published_label", "state_label", "submission_count"]
     list_filter = ["task"]
@@ -169,10 +186,25 @@ class CompetitionAdmin(admin.ModelAdmin):
         (None, {"fields": ["publication", "title", "slug", "subtitle", "task", "metric", "organizers"]}),
         ("Pages (Markdown)", {"fields": ["overview", "evaluation", "evaluation_preview", "rules"]}),
         ("Schedule", {"fields": ["start_at", "end_at", "reveal_at", "merger_deadline"]}),
-        ("Submissions", {"fields": ["submission_kinds", "daily_submission_limit", "max_pending_submissions",
-                                    "late_submissions", "max_submission_mb", "max_model_mb",
-                                    "max_team_size", "final_selection_limit", "classes", "model_limits",
-                                    "show_model_logs", "daily_upload_mb"]}),
+        (
+            "Submissions",
+            {
+                "fields": [
+                    "submission_kinds",
+                    "daily_submission_limit",
+                    "max_pending_submissions",
+                    "late_submissions",
+                    "max_submission_mb",
+                    "max_model_mb",
+                    "max_team_size",
+                    "final_selection_limit",
+                    "classes",
+                    "model_limits",
+                    "show_model_logs",
+                    "daily_upload_mb",
+                ]
+            },
+        ),
         ("Ground truth", {"fields": ["truth_file"]}),
     ]
 
@@ -186,13 +218,20 @@ class CompetitionAdmin(admin.ModelAdmin):
             return "A draft: only its organizers will see it until it is published."
         preview = reverse("competition-detail", kwargs={"slug": competition.slug})
         if not competition.is_draft:
-            return format_html('Published {} UTC. <a href="{}" target="_blank">See its pages</a>.',
-                               f"{competition.published_at:%Y-%m-%d %H:%M}", preview)
+            return format_html(
+                'Published {} UTC. <a href="{}" target="_blank">See its pages</a>.', f"{competition.published_at:%Y-%m-%d %H:%M}", preview
+            )
         missing = competition_readiness(competition=competition)
-        needs = format_html("Needs before publishing: {}.", "; ".join(missing)) if missing else \
-            "Ready: publish it with the action “Publish” on the list of competitions."
-        return format_html('A draft, seen only by its organizers. <a href="{}" target="_blank">Preview its pages</a> '
-                           "as participants will see them. {}", preview, needs)
+        needs = (
+            format_html("Needs before publishing: {}.", "; ".join(missing))
+            if missing
+            else "Ready: publish it with the action “Publish” on the list of competitions."
+        )
+        return format_html(
+            'A draft, seen only by its organizers. <a href="{}" target="_blank">Preview its pages</a> as participants will see them. {}',
+            preview,
+            needs,
+        )
 
     @admin.action(description="Publish (after the readiness check)")
     def publish(self, request: HttpRequest, queryset: QuerySet[Competition]) -> None:
@@ -220,7 +259,9 @@ class CompetitionAdmin(admin.ModelAdmin):
         if not competition.pk:
             return "Save first to preview."
         url = reverse("competition-evaluation", kwargs={"slug": competition.slug})
-        return format_html('<a href="{}" target="_blank">Preview the evaluation page</a> (the default text is used when the field is empty)', url)
+        return format_html(
+            '<a href="{}" target="_blank">Preview the evaluation page</a> (the default text is used when the field is empty)', url
+        )
 
     @admin.action(description="Generate sample_submission from the truth")
     def generate_sample_submission(self, request: HttpRequest, queryset: QuerySet[Competition]) -> None:
@@ -234,9 +275,12 @@ class CompetitionAdmin(admin.ModelAdmin):
     @admin.action(description="Rescore all submissions (after a truth fix)")
     def rescore_all_submissions(self, request: HttpRequest, queryset: QuerySet[Competition]) -> None:
         for competition in queryset:
-            count = competition_rescore(competition=competition, requested_by=request.user)
-            self.message_user(request, f"{competition.slug}: {count} submissions re-enqueued; old and new scores are "
-                                       "kept under Submissions › Rescores.", messages.SUCCESS)
+            count = competition_rescore(competition=competition, requested_by=account_of(request))
+            self.message_user(
+                request,
+                f"{competition.slug}: {count} submissions re-enqueued; old and new scores are kept under Submissions › Rescores.",
+                messages.SUCCESS,
+            )
 
     @admin.action(description="Export leaderboards (public and private) as CSV")
     def export_leaderboards(self, request: HttpRequest, queryset: QuerySet[Competition]) -> HttpResponse:
@@ -254,12 +298,12 @@ class CompetitionAdmin(admin.ModelAdmin):
         context["markdown_preview_url"] = reverse("admin:competitions_competition_preview")
         return super().render_change_form(request, context, *args, **kwargs)
 
-    def get_urls(self) -> list:  # type: ignore[type-arg]
-        extra = [path("import/", self.admin_site.admin_view(self.import_bundle), name="competitions_competition_import"),
-                 path("preview-markdown/", self.admin_site.admin_view(self.preview_markdown),
-                      name="competitions_competition_preview"),
-                 path("example-bundle/<str:task>.zip", self.admin_site.admin_view(self.example_bundle),
-                      name="competitions_competition_example")]
+    def get_urls(self) -> list[URLPattern]:
+        extra = [
+            path("import/", self.admin_site.admin_view(self.import_bundle), name="competitions_competition_import"),
+            path("preview-markdown/", self.admin_site.admin_view(self.preview_markdown), name="competitions_competition_preview"),
+            path("example-bundle/<str:task>.zip", self.admin_site.admin_view(self.example_bundle), name="competitions_competition_example"),
+        ]
         return extra + super().get_urls()
 
     def preview_markdown(self, request: HttpRequest) -> HttpResponse:
@@ -297,8 +341,13 @@ class CompetitionAdmin(admin.ModelAdmin):
                     competition.organizers.add(request.user)
                     self.message_user(request, f"{'Created' if created else 'Updated'} {competition.slug}.", messages.SUCCESS)
                     return redirect("admin:competitions_competition_change", competition.pk)
-        context = {**self.admin_site.each_context(request), "form": form, "problems": problems,
-                   "title": "Import a competition bundle", "opts": self.model._meta}
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "problems": problems,
+            "title": "Import a competition bundle",
+            "opts": self.model._meta,
+        }
         return render(request, "admin/competitions/competition/import.html", context)
 
 

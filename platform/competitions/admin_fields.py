@@ -19,9 +19,10 @@ MODEL_LIMIT_FIELDS = (
 
 class ModelLimitsWidget(forms.MultiWidget):
     def __init__(self) -> None:
-        widgets = {key: forms.NumberInput(attrs={"step": "1" if whole else "any", "placeholder": "default",
-                                                 "aria-label": label})
-                   for key, label, whole in MODEL_LIMIT_FIELDS}
+        widgets: dict[str, forms.Widget | type[forms.Widget]] = {
+            key: forms.NumberInput(attrs={"step": "1" if whole else "any", "placeholder": "default", "aria-label": label})
+            for key, label, whole in MODEL_LIMIT_FIELDS
+        }
         super().__init__(widgets)
 
     def decompress(self, value: Any) -> list[Any]:
@@ -31,9 +32,16 @@ class ModelLimitsWidget(forms.MultiWidget):
     def render(self, name: str, value: Any, attrs: Any = None, renderer: Any = None) -> SafeString:
         """Each box with its label (the admin's form renderer knows only Django's own widget templates)."""
         values = value if isinstance(value, list) else self.decompress(value)
-        boxes = [format_html('<label class="model-limit" for="id_{0}_{1}"><span>{2}</span>{3}</label>', name, key, label,
-                             widget.render(f"{name}_{key}", item, {"id": f"id_{name}_{key}"}, renderer))
-                 for (key, label, _), widget, item in zip(MODEL_LIMIT_FIELDS, self.widgets, values)]
+        boxes = [
+            format_html(
+                '<label class="model-limit" for="id_{0}_{1}"><span>{2}</span>{3}</label>',
+                name,
+                key,
+                label,
+                widget.render(f"{name}_{key}", item, {"id": f"id_{name}_{key}"}, renderer),
+            )
+            for (key, label, _), widget, item in zip(MODEL_LIMIT_FIELDS, self.widgets, values)
+        ]
         return format_html('<div class="model-limits">{}</div>', mark_safe("".join(boxes)))  # noqa: S308 - escaped above
 
 
@@ -43,8 +51,7 @@ class ModelLimitsField(forms.MultiValueField):
     widget = ModelLimitsWidget
 
     def __init__(self, **kwargs: Any) -> None:
-        fields = [forms.IntegerField(required=False) if whole else forms.FloatField(required=False)
-                  for _, _, whole in MODEL_LIMIT_FIELDS]
+        fields = [forms.IntegerField(required=False) if whole else forms.FloatField(required=False) for _, _, whole in MODEL_LIMIT_FIELDS]
         super().__init__(fields, require_all_fields=False, required=False, **kwargs)
 
     def compress(self, data_list: list[Any]) -> dict[str, Any]:

@@ -150,7 +150,7 @@ class _Pipe(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, data: bytes) -> int:  # type: ignore[override]
+    def write(self, data: bytes) -> int:  # type: ignore[override]  # RawIOBase's takes any buffer; zipfile writes bytes
         self.parts.append(bytes(data))
         return len(data)
 

@@ -58,11 +58,28 @@ def submissions_csv(*, competitions: Iterable[Competition]) -> str:
     rows = Submission.objects.filter(competition__in=competitions).select_related("competition", "team", "submitted_by",
                                                                                  "phase")
     for s in rows.order_by("competition__slug", "created_at"):
-        writer.writerow([
-            s.pk, s.competition.slug, s.phase.slug if s.phase else "", s.team.name, s.submitted_by.get_username() if s.submitted_by else "", s.kind, s.status,
-            s.public_score, s.private_score, *[s.public_scores.get(m) for m in metrics],
-            *[s.private_scores.get(m) for m in metrics], s.error_code, s.error_message,
-            s.created_at.isoformat(), s.scored_at.isoformat() if s.scored_at else "", s.duration_ms, s.inference_ms,
-            s.selected, s.file.name, s.description,
-        ])
+        writer.writerow(
+            [
+                s.pk,
+                s.competition.slug,
+                s.phase.slug if s.phase else "",
+                s.team.name,
+                s.submitted_by.get_username() if s.submitted_by else "",
+                s.kind,
+                s.status,
+                s.public_score,
+                s.private_score,
+                *[s.public_scores.get(m) for m in metrics],
+                *[s.private_scores.get(m) for m in metrics],
+                s.error_code,
+                s.error_message,
+                s.created_at.isoformat(),
+                s.scored_at.isoformat() if s.scored_at else "",
+                s.duration_ms,
+                s.inference_ms,
+                s.selected,
+                s.file.name,
+                s.description,
+            ]
+        )
     return buffer.getvalue()

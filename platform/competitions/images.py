@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from competitions.models import Competition, CompetitionFile, Phase
-from core.storage import local_path
+from core.storage import local_path, stored_name
 from scoring import TASKS
 from scoring.formats import coco
 from scoring.formats.rle import rle_decode
@@ -28,8 +28,8 @@ def test_image_files(*, competition: Competition, limit: int = 6) -> list[Compet
 
 
 def thumbnail_png(item: CompetitionFile, size: int = 160) -> bytes:
-    with item.file.open("rb") as stored, Image.open(stored) as image:
-        image = image.convert("RGB")
+    with item.file.open("rb") as stored, Image.open(stored) as opened:
+        image = opened.convert("RGB")
         image.thumbnail((size, size))
         return _png(image)
 
@@ -41,7 +41,7 @@ def overlay_png(*, submission: Submission) -> bytes | None:
     draw = {"detection": _detection_overlay, "segmentation": _segmentation_overlay}.get(competition.task)
     if draw is None:
         return None
-    with local_path(predictions.storage, predictions.name) as path:
+    with local_path(predictions.storage, stored_name(predictions)) as path:
         return draw(competition, path, submission.phase)
 
 
@@ -67,8 +67,8 @@ def _detection_overlay(competition: Competition, predictions: Path, phase: Phase
     image_path = _public_file(competition, f"images/{names.get(int(truth.image_ids[index]), '')}")
     if image_path is None:
         return None
-    with Image.open(image_path) as image:
-        image = image.convert("RGB").resize((image.width * 3, image.height * 3), Image.NEAREST)
+    with Image.open(image_path) as opened:
+        image = opened.convert("RGB").resize((opened.width * 3, opened.height * 3), Image.Resampling.NEAREST)
     draw = ImageDraw.Draw(image)
     mine = np.flatnonzero(detections.image == index)
     for k in mine[np.argsort(-detections.scores[mine])][:30]:
@@ -86,18 +86,20 @@ def _segmentation_overlay(competition: Competition, predictions: Path, phase: Ph
         return None
     images = {row["id"]: row for row in csv.DictReader(io.TextIOWrapper(test_csv, encoding="utf-8-sig", newline=""))}
     first_public = next((row_id for row_id, public in zip(truth.ids, truth.is_public) if public), None)
-    rle = next((row["rle"] for row in csv.DictReader(open(predictions, newline="", encoding="utf-8-sig")) if row.get("id") == first_public), None)
+    rle = next(
+        (row["rle"] for row in csv.DictReader(open(predictions, newline="", encoding="utf-8-sig")) if row.get("id") == first_public), None
+    )
     row = images.get(first_public or "")
     image_path = _public_file(competition, row["image"]) if row else None
     if image_path is None or rle is None:
         return None
-    with Image.open(image_path) as image:
-        image = image.convert("RGB")
+    with Image.open(image_path) as opened:
+        image = opened.convert("RGB")
     mask = rle_decode(rle, image.height, image.width)
     pixels = np.asarray(image, dtype=np.float32)
     pixels[mask] = pixels[mask] * 0.45 + np.array([255, 77, 79]) * 0.55
     shown = Image.fromarray(pixels.astype(np.uint8))
-    return _png(shown.resize((shown.width * 3, shown.height * 3), Image.NEAREST))
+    return _png(shown.resize((shown.width * 3, shown.height * 3), Image.Resampling.NEAREST))
 
 
 def _png(image: Image.Image) -> bytes:

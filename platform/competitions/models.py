@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -272,10 +273,10 @@ class CompetitionFile(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.file:
             self.size = self.file.size
-            self.name = self.name or Path(self.file.name).name
+            self.name = self.name or Path(self.file.name or "").name
         super().save(*args, **kwargs)
 
 
@@ -327,4 +328,5 @@ def phase_at(competition: Competition, now: datetime | None = None, phases: list
     now = now or timezone.now()
     started = [phase for phase in (competition.phases.all() if phases is None else phases) if phase.start_at <= now]
     running = [phase for phase in started if now < phase.end_at]
-    return (running or started or [None])[-1]
+    chosen = running or started
+    return chosen[-1] if chosen else None

@@ -5,18 +5,19 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from competitions.models import Competition, CompetitionFile
+from core.users import Viewer, signed_in
 from workers.runtime.formats import model_formats
 
 
-def competitions_visible(*, user: object = None) -> QuerySet[Competition]:
+def competitions_visible(*, user: Viewer | None = None) -> QuerySet[Competition]:
     """Published competitions, and the drafts this user organizes (every draft for a superuser)."""
     published = Competition.objects.filter(published_at__isnull=False)
-    if not getattr(user, "is_authenticated", False):
+    if not signed_in(user):
         return published
     return Competition.objects.filter(Q(published_at__isnull=False) | Q(pk__in=competitions_managed_by(user=user).values("pk")))
 
 
-def competition_visible(*, slug: str, user: object) -> Competition | None:
+def competition_visible(*, slug: str, user: Viewer | None) -> Competition | None:
     """The competition at `slug` if this user may see it: published, or a draft they organize."""
     competition = Competition.objects.filter(slug=slug).first()
     if competition is None or (competition.is_draft and not competition_managed_by(competition=competition, user=user)):
@@ -24,7 +25,7 @@ def competition_visible(*, slug: str, user: object) -> Competition | None:
     return competition
 
 
-def competition_or_404(*, slug: str, user: object) -> Competition:
+def competition_or_404(*, slug: str, user: Viewer | None) -> Competition:
     competition = competition_visible(slug=slug, user=user)
     if competition is None:
         raise Http404("No such competition")  # a draft answers as if it did not exist
@@ -35,16 +36,16 @@ def competition_files(*, competition: Competition) -> QuerySet[CompetitionFile]:
     return competition.files.all()
 
 
-def competitions_managed_by(*, user: object) -> QuerySet[Competition]:
+def competitions_managed_by(*, user: Viewer | None) -> QuerySet[Competition]:
     """Every competition for a superuser; for anyone else, the ones they organize (being staff is not enough)."""
-    if not getattr(user, "is_authenticated", False):
+    if not signed_in(user):
         return Competition.objects.none()
-    if getattr(user, "is_superuser", False):
+    if user.is_superuser:
         return Competition.objects.all()
     return Competition.objects.filter(organizers=user)
 
 
-def competition_managed_by(*, competition: Competition, user: object) -> bool:
+def competition_managed_by(*, competition: Competition, user: Viewer | None) -> bool:
     return competitions_managed_by(user=user).filter(pk=competition.pk).exists()
 
 
@@ -56,8 +57,8 @@ def competition_model_contract(*, competition: Competition) -> dict[str, object]
     settings = competition.model_settings()
     return {
         "task": competition.task,
-        "text": competition.task_type.model_contract,
-        "formats": model_formats(),  # each format's label, as its module declares it  # the task type's own words, for task types without a section here
+        "text": competition.task_type.model_contract,  # the task type's own words, for task types without a section here
+        "formats": model_formats(),  # each format's label, as its module declares it
         "classes": list(competition.classes or []),
         "categories": _test_categories(competition) if competition.task == "detection" else [],
         "limit_mb": competition.model_upload_mb(),

@@ -10,7 +10,7 @@ from collections import OrderedDict
 from typing import Any
 
 from competitions.models import Competition, Phase
-from core.storage import local_path
+from core.storage import local_path, stored_name
 
 _CACHE: OrderedDict[tuple[object, ...], Any] = OrderedDict()
 _MAX_ENTRIES = 8
@@ -19,7 +19,7 @@ _MAX_ENTRIES = 8
 def load_truth(competition: Competition, phase: Phase | None = None) -> Any:
     """The parsed truth of the competition, or of one of its phases (each phase has its own)."""
     truth_file = phase.truth_file if phase is not None else competition.truth_file
-    storage, name = truth_file.storage, truth_file.name
+    storage, name = truth_file.storage, stored_name(truth_file)
     options = competition.scoring_options()
     key = (competition.task, name, storage.size(name), storage.get_modified_time(name), options.classes,
            options.ranking_metric)

@@ -20,6 +20,7 @@ from teams.models import DISQUALIFIED
 from competitions.selectors import competition_files, competition_or_404, competitions_visible
 from core.errors import PodiumError
 from core.redirects import safe_next
+from core.users import SignedInRequest
 from submissions.selectors import quota_for_team
 from teams.selectors import membership_get, membership_has_access
 from teams.services import membership_join
@@ -107,7 +108,7 @@ def competition_rules(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def competition_join(request: HttpRequest, slug: str) -> HttpResponse:
+def competition_join(request: SignedInRequest, slug: str) -> HttpResponse:
     competition = competition_or_404(slug=slug, user=request.user)
     try:
         membership_join(competition=competition, user=request.user, accept_rules=request.POST.get("accept_rules") == "on")

@@ -50,7 +50,7 @@ def _redis_url() -> str:
     return settings.REDIS_URL.replace("redis+socket://", "unix://")
 
 
-_publishers: dict[str, object] = {}
+_publishers: dict[str, Any] = {}  # redis.Redis clients by URL (redis is imported when first used)
 
 
 def publish(channel: str, message: str) -> None:
@@ -62,7 +62,7 @@ def publish(channel: str, message: str) -> None:
         client = _publishers.get(url)
         if client is None:
             client = _publishers[url] = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-        client.publish(channel, message)  # type: ignore[attr-defined]
+        client.publish(channel, message)
     except Exception:  # noqa: BLE001 - Redis may be down; live pages fall back to polling
         logger.warning("could not publish on %s", channel)
         _publishers.pop(url, None)
@@ -74,7 +74,7 @@ def _pubsub_class() -> type:
     class ResubscribingPubSub(PubSub):
         hub: Hub
 
-        async def on_connect(self, connection: object) -> None:
+        async def on_connect(self, connection: Any) -> None:
             await super().on_connect(connection)
             self.hub.resubscribed()
 
@@ -111,7 +111,7 @@ class Hub:
             try:
                 pubsub = client.pubsub(ignore_subscribe_messages=True)
                 pubsub.__class__ = _PubSub  # redis-py reconnects by itself: be told, as after our own retry
-                pubsub.hub = self  # type: ignore[attr-defined]
+                pubsub.hub = self  # type: ignore[attr-defined]  # the class is _PubSub since the line above
                 await pubsub.psubscribe(PREFIX + "*")
                 self.resubscribed()
                 delay = 0.5

@@ -13,7 +13,7 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 
 _current: ContextVar[int | None] = ContextVar("podium_submission", default=None)
 
@@ -27,13 +27,13 @@ def submission_context(submission_id: int | None) -> Iterator[None]:
         _current.reset(token)
 
 
-def bind_submission(submission_id: int | None) -> object:
+def bind_submission(submission_id: int | None) -> Token[int | None]:
     """For code that cannot use a `with` block (Celery's prerun/postrun signals): returns the reset token."""
     return _current.set(submission_id)
 
 
-def unbind_submission(token: object) -> None:
-    _current.reset(token)  # type: ignore[arg-type]
+def unbind_submission(token: Token[int | None]) -> None:
+    _current.reset(token)
 
 
 class SubmissionFilter(logging.Filter):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from dataclasses import dataclass
+from typing import Any
 
 import urllib3
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -162,8 +163,8 @@ class _Checked:
     allow_private = False
 
     def _new_conn(self) -> socket.socket:
-        timeout = self.timeout if isinstance(self.timeout, (int, float)) else None  # type: ignore[attr-defined]
-        return _open_checked(self._dns_host, self.port, timeout, self.allow_private)  # type: ignore[attr-defined]
+        timeout = self.timeout if isinstance(self.timeout, (int, float)) else None  # type: ignore[attr-defined]  # urllib3's connection, mixed in
+        return _open_checked(self._dns_host, self.port, timeout, self.allow_private)  # type: ignore[attr-defined]  # as above
 
 
 class _CheckedHTTPConnection(_Checked, HTTPConnection):
@@ -179,8 +180,8 @@ class _PoolOfChecked:
 
     allow_private = False
 
-    def _new_conn(self) -> HTTPConnection:
-        conn = super()._new_conn()  # type: ignore[misc]
+    def _new_conn(self) -> Any:  # the pool's own connection class, HTTP or HTTPS
+        conn = super()._new_conn()  # type: ignore[misc]  # urllib3's pool, mixed in
         conn.allow_private = self.allow_private
         return conn
 

@@ -14,6 +14,14 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 from django.core.files.storage import Storage
+from django.db.models.fields.files import FieldFile
+
+
+def stored_name(file: FieldFile) -> str:
+    """The storage name of a file field that holds a file; one that holds none is the caller's mistake."""
+    if not file.name:
+        raise ValueError("the field holds no file")
+    return file.name
 
 
 def has_local_paths(storage: Storage) -> bool:

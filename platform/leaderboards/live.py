@@ -14,6 +14,7 @@ import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -148,7 +149,8 @@ class Feed:
                 waiting = asyncio.ensure_future(events.hub.wait(channel, mark, events.KEEPALIVE_SECONDS))
             kicked = asyncio.ensure_future(self.kick.wait())
             try:
-                await asyncio.wait({waiting, kicked}, return_when=asyncio.FIRST_COMPLETED)
+                either: set[asyncio.Future[Any]] = {waiting, kicked}
+                await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 kicked.cancel()
         if waiting is not None:
@@ -163,9 +165,9 @@ class Feed:
         return html.replace(MINE_MARK, self.frames.get(_row_key(viewer), ""), 1)
 
 
-def _row_key(viewer: Viewer) -> tuple[int | None, str, int]:
+def _row_key(viewer: Viewer) -> tuple[int | None, str, int | None]:
     """Where a viewer's own row is kept among the rendered frames: its phase, board and team."""
-    return (viewer.view.phase, viewer.view.board, viewer.team_id)  # type: ignore[return-value]
+    return (viewer.view.phase, viewer.view.board, viewer.team_id)
 
 
 _feeds: dict[int, Feed] = {}

@@ -7,6 +7,7 @@ submissions, so their cost does not grow with a competition's history.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -80,12 +81,13 @@ def _standings(competition: Competition, board: str, phase: Phase | None = None)
     return Standing.objects.filter(competition=competition, phase=phase, board=board)
 
 
-def _entry(standing: dict[str, object], rank: int) -> LeaderboardEntry:
+def _entry(standing: dict[str, Any], rank: int) -> LeaderboardEntry:
+    """A board's row from a Standing's values (the columns `_fields` names)."""
     return LeaderboardEntry(
-        rank=rank, team=standing["team__name"], team_id=standing["team_id"], score=standing["score"],  # type: ignore[arg-type]
-        submission_id=standing["submission_id"], submission_count=standing["submission_count"],  # type: ignore[arg-type]
-        last_submission_at=standing["last_submission_at"],  # type: ignore[arg-type]
-        scores=standing.get(_SCORES[PUBLIC]) or standing.get(_SCORES[PRIVATE]) or {},  # type: ignore[arg-type]
+        rank=rank, team=standing["team__name"], team_id=standing["team_id"], score=standing["score"],
+        submission_id=standing["submission_id"], submission_count=standing["submission_count"],
+        last_submission_at=standing["last_submission_at"],
+        scores=standing.get(_SCORES[PUBLIC]) or standing.get(_SCORES[PRIVATE]) or {},
     )
 
 
@@ -150,7 +152,7 @@ def team_entries(*, competition: Competition, board: str, team_ids: list[int],
     return {team_id: _entry(row, ranks[team_id]) for team_id, row in rows.items() if team_id in ranks}
 
 
-def _ahead(competition: Competition, board: str, row: dict[str, object], phase: Phase | None = None) -> int:
+def _ahead(competition: Competition, board: str, row: dict[str, Any], phase: Phase | None = None) -> int:
     """Teams placed before this standing, in the board's order (ties broken as the page breaks them)."""
     key, when, submission = row["sort_key"], row["decided_at"], row["submission_id"]
     standings = _standings(competition, board, phase)
@@ -200,6 +202,6 @@ def score_history(*, competition: Competition, team_ids: list[int],
     rows = Submission.objects.filter(team_id__in=team_ids).values_list("team_id", "status", "created_at",
                                                                        "public_score", "phase_id")
     for team_id, status, created_at, score, row_phase in rows.order_by("team_id", "created_at"):
-        if status == states.SCORED and created_at < end and row_phase == phase_id:
+        if status == states.SCORED and score is not None and created_at < end and row_phase == phase_id:
             history[team_id].append((created_at, score))
     return history

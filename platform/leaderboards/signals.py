@@ -71,7 +71,7 @@ def _rebuild_if_present(competition_id: int) -> None:
 @receiver(pre_save, sender=Competition, dispatch_uid="standings-competition-before")
 def _competition_before(sender: type, instance: Competition, **kwargs: object) -> None:
     old = Competition.objects.filter(pk=instance.pk).values(*_RULES).first() if instance.pk else None
-    instance._standing_rules = old  # type: ignore[attr-defined]
+    instance._standing_rules = old  # type: ignore[attr-defined]  # read back by the post_save receiver below
 
 
 @receiver(post_save, sender=Competition, dispatch_uid="standings-competition-saved")

@@ -57,10 +57,10 @@ def deciding(submissions: list[Scored], *, higher_is_better: bool, selection_lim
     if by_public:
         picks[PUBLIC] = (by_public[0], by_public[0].public)
     chosen = [s for s in submissions if s.selected] or by_public[:selection_limit]
-    chosen = [s for s in chosen if s.private is not None]
-    if chosen:
-        best = min(chosen, key=lambda s: (sign * s.private, s.created_at, s.id))  # type: ignore[operator]
-        picks[PRIVATE] = (best, best.private)  # type: ignore[assignment]
+    private = [(s, s.private) for s in chosen if s.private is not None]
+    if private:
+        best, score = min(private, key=lambda pair: (sign * pair[1], pair[0].created_at, pair[0].id))
+        picks[PRIVATE] = (best, score)
     return picks
 
 
@@ -93,16 +93,16 @@ def standings_rebuild(*, competition: Competition) -> int:
 
 
 def _rewrite(competition: Competition, submissions: QuerySet[Submission], standings: QuerySet[Standing],
-             off_board: set[int] = frozenset()) -> None:  # type: ignore[assignment]
+             off_board: frozenset[int] | set[int] = frozenset()) -> None:
     # Each phase has its own boards (None: a single-stage competition's), ranking what was made before its end.
-    ends = {None: competition.end_at, **dict(competition.phases.values_list("pk", "end_at"))}
+    ends: dict[int | None, datetime] = {None: competition.end_at, **dict(competition.phases.values_list("pk", "end_at"))}
     rows: dict[tuple[int | None, int], list[Scored]] = defaultdict(list)
     # Status and date are checked here, not in SQL: a condition on another index would tempt the planner away
     # from the team's (or the competition's) own rows.
     ranked = (submissions.order_by("created_at", "id").values_list(
         "phase_id", "team_id", "status", "id", "public_score", "private_score", "created_at", "selected"))
     for phase_id, team_id, status, *fields in ranked.iterator(chunk_size=2000):
-        scored = Scored(*fields)
+        scored = Scored(*fields)  # type: ignore[arg-type]  # the columns named above, in Scored's order
         if (status == states.SCORED and scored.public is not None and scored.created_at < ends[phase_id]
                 and team_id not in off_board):
             rows[(phase_id, team_id)].append(scored)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from competitions.models import Competition
@@ -77,7 +78,7 @@ def leaderboard_fragment(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-async def leaderboard_events(request: HttpRequest, slug: str) -> HttpResponse:
+async def leaderboard_events(request: HttpRequest, slug: str) -> HttpResponseBase:
     """Server-sent events: the table of this view each time the board changes (core/events.py)."""
     if not streams_served(request):
         return no_stream()

@@ -13,6 +13,7 @@ import hmac
 import json
 import logging
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -21,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from competitions.models import Competition
+from submissions.models import Submission
 from notifications.models import DAILY_SUMMARY, PLATFORM_FAILURE, READY, Notification, WebhookDelivery
 from notifications.inbox import notify
 from core import outbound
@@ -47,7 +49,7 @@ def organizers_notify(*, competition: Competition, kind: str, message: str, url:
     for webhook in competition.webhooks.filter(active=True):
         if webhook.wants(kind):
             delivery = WebhookDelivery.objects.create(webhook=webhook, event=kind, payload=payload)
-            transaction.on_commit(lambda pk=delivery.pk: _deliver_later(pk))
+            transaction.on_commit(partial(_deliver_later, delivery.pk))
     return told
 
 
@@ -57,15 +59,15 @@ def _deliver_later(delivery_id: int) -> None:
     app.send_task(names.DELIVER_WEBHOOK, args=[delivery_id])
 
 
-def notify_platform_failure(*, submission: object) -> int:
-    competition = submission.competition  # type: ignore[attr-defined]
+def notify_platform_failure(*, submission: Submission) -> int:
+    competition = submission.competition
     return organizers_notify(
         competition=competition, kind=PLATFORM_FAILURE, submission=submission,
-        message=f"Submission #{submission.pk} to {competition.title} failed with a platform error: "  # type: ignore[attr-defined]
-                f"{submission.error_message[:160]}",  # type: ignore[attr-defined]
-        url=reverse("admin:submissions_submission_change", args=[submission.pk]),  # type: ignore[attr-defined]
-        data={"submission": submission.pk, "error_code": submission.error_code,  # type: ignore[attr-defined]
-              "error_message": submission.error_message[:500]})  # type: ignore[attr-defined]
+        message=f"Submission #{submission.pk} to {competition.title} failed with a platform error: "
+                f"{submission.error_message[:160]}",
+        url=reverse("admin:submissions_submission_change", args=[submission.pk]),
+        data={"submission": submission.pk, "error_code": submission.error_code,
+              "error_message": submission.error_message[:500]})
 
 
 def notify_if_ready(*, competition: Competition) -> int:

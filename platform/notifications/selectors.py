@@ -1,6 +1,7 @@
 """Reading inboxes."""
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
 from notifications.models import Notification
@@ -8,9 +9,9 @@ from notifications.models import Notification
 INBOX_PAGE = 50
 
 
-def unread_count(*, user: object) -> int:
+def unread_count(*, user: User) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
 
 
-def inbox_notifications(*, user: object) -> QuerySet[Notification]:
+def inbox_notifications(*, user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(user=user).select_related("invite__team", "competition", "submission")

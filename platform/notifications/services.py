@@ -10,6 +10,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.urls import reverse
 from django.utils import timezone
@@ -28,7 +29,7 @@ logger = logging.getLogger(__name__)
 ENDING_WINDOW = timedelta(hours=24)
 
 
-def notification_settings_update(*, user: object, email_kinds: list[str]) -> NotificationSettings:
+def notification_settings_update(*, user: User, email_kinds: list[str]) -> NotificationSettings:
     chosen = [kind for kind in KINDS if kind in email_kinds]
     row, _ = NotificationSettings.objects.update_or_create(user=user, defaults={"email_kinds": chosen})
     return row
@@ -37,6 +38,8 @@ def notification_settings_update(*, user: object, email_kinds: list[str]) -> Not
 def notify_invite(*, invite: Invite) -> Notification | None:
     team = invite.team
     inviter = invite.created_by.username if invite.created_by else "A team"
+    if invite.invited_user_id is None:
+        return None  # a link invitation: nobody to tell
     return notify(user_id=invite.invited_user_id, kind=INVITE, invite=invite, competition_id=team.competition_id,
                   message=f"{inviter} invited you to team {team.name} in {team.competition.title}.",
                   url=reverse("inbox"))
@@ -81,7 +84,7 @@ def notify_ending_soon(*, now: datetime | None = None) -> int:
     return told
 
 
-def notifications_mark_read(*, user: object, ids: list[int] | None = None, now: datetime | None = None) -> int:
+def notifications_mark_read(*, user: User, ids: list[int] | None = None, now: datetime | None = None) -> int:
     """Mark the user's notifications read: those with `ids`, or all of them."""
     unread = Notification.objects.filter(user=user, read_at__isnull=True)
     if ids is not None:

@@ -4,18 +4,19 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from notifications.selectors import INBOX_PAGE, inbox_notifications
 from notifications.services import notifications_mark_read
 from core.errors import PodiumError
+from core.users import SignedInRequest
 from teams.models import Invite
 from teams.services import invite_accept, invite_decline
 
 
 @login_required
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: SignedInRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             _act(request)
@@ -29,7 +30,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _act(request: HttpRequest) -> None:
+def _act(request: SignedInRequest) -> None:
     action = request.POST.get("action")
     raw = request.POST.get("invite", "")
     invite_id = int(raw) if raw.isdigit() and len(raw) <= 18 else 0

@@ -29,7 +29,8 @@ _streams = get_asgi_application()  # sets Django up: the apps' modules import af
 from submissions.uploads import ENVELOPE_BYTES  # noqa: E402
 
 _requests = BufferedBodies(
-    WSGIMiddleware(get_wsgi_application(), workers=int(os.environ.get("PODIUM_WEB_THREADS", "8"))),
+    # Django's WSGI handler and a2wsgi's ASGI app do speak WSGI and ASGI; their stubs name the types differently.
+    WSGIMiddleware(get_wsgi_application(), workers=int(os.environ.get("PODIUM_WEB_THREADS", "8"))),  # type: ignore[arg-type]  # as above
     # No upload may be larger than this; a body declared larger is refused from its header, unread.
     max_body_bytes=max(settings.PODIUM_MAX_UPLOAD_MB, settings.PODIUM_MAX_MODEL_MB) * 1024 * 1024 + ENVELOPE_BYTES,
 )

@@ -19,6 +19,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -182,7 +183,7 @@ def cmd_submit(args: argparse.Namespace, client: Client) -> int:
     return 0
 
 
-def _progress_bar(total: int):  # type: ignore[no-untyped-def]
+def _progress_bar(total: int) -> Callable[[MultipartEncoderMonitor], None]:
     def show(monitor: MultipartEncoderMonitor) -> None:
         done = min(monitor.bytes_read, total)
         filled = int(30 * done / total) if total else 30
@@ -243,7 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     config.add_argument("--username")
     config.add_argument("--token", help="an existing token (else asks for the password)")
     config.set_defaults(handler=cmd_config)
-    competitions = verbs.add_parser("competitions", aliases=["c"], help="competitions, files, submissions").add_subparsers(dest="command", required=True)
+    competitions = verbs.add_parser("competitions", aliases=["c"], help="competitions, files, submissions").add_subparsers(
+        dest="command", required=True)
     competitions.add_parser("list").set_defaults(handler=cmd_list)
     for name, handler in (("files", cmd_files), ("join", cmd_join), ("submissions", cmd_submissions)):
         sub = competitions.add_parser(name)

@@ -1,21 +1,25 @@
 """Submissions in the admin: file, status, timing and error at a glance."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest
 from django.template.defaultfilters import filesizeformat
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from competitions.admin_scope import OrganizerScopedAdmin
+from core.storage import stored_name
+from core.users import account_of
 from submissions.models import Rescore, Submission
 from submissions.recovery import submissions_retry
 from submissions.results import PLATFORM_ERROR
 from submissions.services import submissions_rescore
 
 
-def rounded(field: str, label: str):  # type: ignore[no-untyped-def]
+def rounded(field: str, label: str) -> Callable[[object, object], str]:
     """A list column showing a score to 4 decimals (the full value stays on the change page and in exports)."""
     @admin.display(description=label, ordering=field)
     def show(self: object, obj: object) -> str:
@@ -33,16 +37,41 @@ class SubmissionAdmin(OrganizerScopedAdmin):
     list_filter = ["status", "kind", "error_code", ("competition", admin.RelatedOnlyFieldListFilter)]
     actions = ["rescore_selected", "retry_platform_errors"]
     search_fields = ["team__name", "description", "error_code"]
-    readonly_fields = ["competition", "team", "submitted_by", "kind", "file_download", "original_name", "status",
-                       "public_score", "private_score", "public_scores", "private_scores", "error_code",
-                       "error_message", "created_at", "enqueued_at", "started_at", "scored_at", "duration_ms",
-                       "attempt", "task_id", "worker", "requeues", "stage", "progress", "inference_ms", "inference_device", "predictions_file"]
+    readonly_fields = [
+        "competition",
+        "team",
+        "submitted_by",
+        "kind",
+        "file_download",
+        "original_name",
+        "status",
+        "public_score",
+        "private_score",
+        "public_scores",
+        "private_scores",
+        "error_code",
+        "error_message",
+        "created_at",
+        "enqueued_at",
+        "started_at",
+        "scored_at",
+        "duration_ms",
+        "attempt",
+        "task_id",
+        "worker",
+        "requeues",
+        "stage",
+        "progress",
+        "inference_ms",
+        "inference_device",
+        "predictions_file",
+    ]
     list_select_related = ["competition", "team"]
     exclude = ["file"]
 
     @admin.action(description="Rescore the selected submissions (old and new scores kept under Rescores)")
     def rescore_selected(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
-        count = submissions_rescore(submissions=queryset, requested_by=request.user)
+        count = submissions_rescore(submissions=queryset, requested_by=account_of(request))
         skipped = queryset.count() - count
         note = f"; {skipped} still pending or without predictions, left alone" if skipped else ""
         self.message_user(request, f"{count} submissions queued for scoring again{note}.")
@@ -58,10 +87,16 @@ class SubmissionAdmin(OrganizerScopedAdmin):
     @admin.display(description="File")
     def file_download(self, submission: Submission) -> str:
         url = reverse("admin:submissions_submission_file", args=[submission.pk])
-        return format_html('<a href="{}">{}</a> ({})', url, submission.original_name or submission.file.name,
-                           filesizeformat(submission.file.size) if submission.file and submission.file.storage.exists(submission.file.name) else "missing")
+        return format_html(
+            '<a href="{}">{}</a> ({})',
+            url,
+            submission.original_name or submission.file.name,
+            filesizeformat(submission.file.size)
+            if submission.file and submission.file.storage.exists(stored_name(submission.file))
+            else "missing",
+        )
 
-    def get_urls(self) -> list:  # type: ignore[type-arg]
+    def get_urls(self) -> list[URLPattern]:
         extra = [path("<int:submission_id>/file/", self.admin_site.admin_view(self.download), name="submissions_submission_file")]
         return extra + super().get_urls()
 
@@ -70,7 +105,7 @@ class SubmissionAdmin(OrganizerScopedAdmin):
         submission = self.get_queryset(request).filter(pk=submission_id).first()
         if submission is None:
             raise Http404("No such submission")
-        return FileResponse(submission.file.open("rb"), as_attachment=True, filename=submission.original_name or None)
+        return FileResponse(submission.file.open("rb"), as_attachment=True, filename=submission.original_name)
 
 
 @admin.register(Rescore)
@@ -82,8 +117,18 @@ class RescoreAdmin(OrganizerScopedAdmin):
     old_private = rounded("old_private_score", "Old private")
     new_public = rounded("new_public_score", "New public")
     new_private = rounded("new_private_score", "New private")
-    list_display = ["submission", "requested_at", "requested_by", "old_status", "old_public", "old_private",
-                    "new_status", "new_public", "new_private", "finished_at"]
+    list_display = [
+        "submission",
+        "requested_at",
+        "requested_by",
+        "old_status",
+        "old_public",
+        "old_private",
+        "new_status",
+        "new_public",
+        "new_private",
+        "finished_at",
+    ]
     list_filter = [("submission__competition", admin.RelatedOnlyFieldListFilter)]
     readonly_fields = [f.name for f in Rescore._meta.fields]
 

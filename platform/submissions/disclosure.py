@@ -9,6 +9,7 @@ turned logs off (`show_model_logs`).
 """
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any, Protocol
 
 from core.errors import PodiumError
@@ -47,7 +48,7 @@ def shown_error_message(submission: Submission) -> str:
                                  "The details are kept for the organizers.")
 
 
-def overlay_shown(submission: Submission, image_tasks: frozenset[str] | set[str]) -> bool:
+def overlay_shown(submission: Submission, image_tasks: Collection[str]) -> bool:
     """The predictions drawn on a test image: a picture the model painted, so never where its inputs are hidden."""
     return submission.status == "scored" and submission.competition.task in image_tasks and not inputs_hidden(submission)
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 import uuid
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from competitions.models import MODEL, competition_model_inputs_dir
+from competitions.models import MODEL, Competition, competition_model_inputs_dir
 from submissions import states
 from submissions.models import Submission
 from submissions.transitions import submission_transition
@@ -44,7 +45,7 @@ def submission_enqueue(*, submission_id: int) -> None:
             # The token ties the task to this send: a redelivered or superseded task finds another one and stops.
             job["token"] = uuid.uuid4().hex
             leases.mark_queued(submission_id, str(job["token"]))
-            limit = job["wall_seconds"] + 120
+            limit = _wall_seconds(submission.competition) + 120
             app.send_task(INFERENCE_TASK, args=[job], queue=names.INFERENCE, retry_policy={"max_retries": 2},
                           soft_time_limit=limit, time_limit=limit + 30)
         else:
@@ -81,7 +82,7 @@ def inference_job(*, submission: Submission) -> dict[str, object]:
         "output": f"predictions/{competition.slug}/{submission.pk}{output_suffix}",
         "classes": list(competition.classes or []),
         "batch_size": competition.model_limit("batch_size"),
-        "wall_seconds": min(competition.model_limit("wall_seconds"), settings.PODIUM_MAX_MODEL_SECONDS),
+        "wall_seconds": _wall_seconds(competition),
         "cpu_seconds": competition.model_limit("cpu_seconds"),
         "memory_mb": competition.model_limit("memory_mb"),
         "output_mb": competition.model_limit("output_mb"),
@@ -89,6 +90,10 @@ def inference_job(*, submission: Submission) -> dict[str, object]:
         "settings": competition.model_settings(),
     }
 
+
+
+def _wall_seconds(competition: Competition) -> int:
+    return int(min(competition.model_limit("wall_seconds"), settings.PODIUM_MAX_MODEL_SECONDS))
 
 def models_in_flight(*, team: Team) -> int:
     """The team's model submissions in the inference queue or running (not those waiting their turn)."""
@@ -106,7 +111,7 @@ def models_dispatch(*, team_id: int) -> int:
             waiting_still = Q(status=states.QUEUED, stage=states.WAITING)
             if submission_transition(submission_id=submission_id, condition=waiting_still, stage=""):
                 sent.append(submission_id)
-                transaction.on_commit(lambda pk=submission_id: submission_enqueue(submission_id=pk))
+                transaction.on_commit(partial(submission_enqueue, submission_id=submission_id))
     return len(sent)
 
 

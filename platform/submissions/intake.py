@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -16,7 +16,7 @@ from submissions import dispatch, states
 from submissions.dispatch import MODELS_IN_FLIGHT, models_in_flight
 from submissions.models import Submission
 from submissions.selectors import quota_for_team, upload_quota_for_team
-from teams.models import Team
+from teams.models import Membership, Team
 from teams.selectors import membership_get, membership_has_access
 from teams.services import refuse_disqualified
 from workers.runtime import ModelFailure
@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 
 def submission_create(
-    *, user: AbstractBaseUser, competition: Competition, file: UploadedFile, kind: str, description: str = ""
+    *, user: User, competition: Competition, file: UploadedFile, kind: str, description: str = ""
 ) -> Submission:
     """Store an upload and enqueue its scoring once the row is committed."""
     membership = membership_get(competition=competition, user=user)
@@ -36,6 +36,7 @@ def submission_create(
                       first_phase=phases[0] if phases else None)
     with transaction.atomic():
         # Lock the team row so that concurrent uploads cannot both pass the daily limit.
+        assert membership is not None  # _check_can_submit refused anyone without one
         team = Team.objects.select_for_update().get(pk=membership.team_id)
         refuse_disqualified(team)
         _check_pending_cap(competition=competition, team=team)
@@ -68,7 +69,7 @@ def submission_create(
     return submission
 
 
-def _check_can_submit(*, competition: Competition, membership: object, file: UploadedFile, kind: str,
+def _check_can_submit(*, competition: Competition, membership: Membership | None, file: UploadedFile, kind: str,
                       phase: Phase | None = None, first_phase: Phase | None = None) -> None:
     if not membership_has_access(competition=competition, membership=membership):
         raise PodiumError(PodiumError.NOT_JOINED, "Join the competition and accept its rules before submitting.", status=403)
@@ -88,14 +89,15 @@ def _check_can_submit(*, competition: Competition, membership: object, file: Upl
     if not (phase.truth_file if phase else competition.truth_file):
         raise PodiumError(PodiumError.NOT_READY, "This competition has no ground truth yet; try again later.", status=409)
     limit_mb = competition.model_upload_mb() if kind == MODEL else competition.max_submission_mb
-    if file.size > limit_mb * 1024 * 1024:
+    size = file.size or 0
+    if size > limit_mb * 1024 * 1024:
         what = "models" if kind == MODEL else "prediction files"
         raise PodiumError(
             PodiumError.TOO_LARGE,
-            f"The file is {file.size / 1e6:.1f} MB; this competition accepts {what} of at most {limit_mb} MB.",
+            f"The file is {size / 1e6:.1f} MB; this competition accepts {what} of at most {limit_mb} MB.",
             status=413,
         )
-    if file.size == 0:
+    if size == 0:
         raise PodiumError(PodiumError.EMPTY_FILE, "The file is empty.")
     if kind == MODEL:
         _check_model_head(file)

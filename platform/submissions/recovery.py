@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -71,6 +72,6 @@ def submissions_retry(*, submission_ids: list[int]) -> int:
         if submission_transition(submission_id=submission_id, condition=Q(status=states.FAILED, error_code=PLATFORM_ERROR),
                        status=states.QUEUED, stage="", progress=None, error_code="", error_message="", task_id="",
                        requeues=0, scored_at=None):
-            transaction.on_commit(lambda pk=submission_id: dispatch.submission_enqueue(submission_id=pk))
+            transaction.on_commit(partial(dispatch.submission_enqueue, submission_id=submission_id))
             count += 1
     return count

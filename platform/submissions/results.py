@@ -18,7 +18,7 @@ from django.utils import timezone
 from competitions.models import MODEL
 from competitions.truth import load_truth
 from core.errors import PodiumError
-from core.storage import local_path
+from core.storage import local_path, stored_name
 from leaderboards.standings import standings_refresh_submission
 from scoring import SubmissionError
 from scoring.registry import check_size
@@ -83,7 +83,7 @@ def submission_score(*, submission_id: int, task_id: str, worker: str = "") -> s
     try:
         truth = load_truth(competition, submission.phase)
         predictions = submission.predictions_file if submission.kind == MODEL else submission.file
-        with local_path(predictions.storage, predictions.name) as path:
+        with local_path(predictions.storage, stored_name(predictions)) as path:
             check_size(path, competition.scoring_options().max_bytes)
             scores = task_type.score(truth, path, competition.scoring_options())
     except SubmissionError as exc:
@@ -210,7 +210,7 @@ def submission_inference_finished(*, submission_id: int, result: dict[str, objec
 def _inference_details(result: dict[str, object]) -> dict[str, object]:
     """Timing, device and log of a model run; each bounded, whatever the report holds."""
     try:
-        seconds = float(result.get("seconds") or 0)  # type: ignore[arg-type]
+        seconds = float(str(result.get("seconds") or 0))
     except (TypeError, ValueError):
         seconds = 0.0
     seconds = seconds if 0 <= seconds < 10**6 else 0.0

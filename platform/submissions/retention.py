@@ -14,6 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from core.errors import PodiumError
+from core.storage import stored_name
 from submissions import states
 from submissions.models import Submission
 
@@ -31,7 +32,7 @@ def failed_uploads_purge(*, now: datetime | None = None) -> int:
            .exclude(error_code=PLATFORM_ERROR).exclude(file=""))
     removed = 0
     for submission in due[:BATCH]:
-        name = submission.file.name
+        name = stored_name(submission.file)
         # The row first: a crash between the two leaves a file nobody points to, never a row pointing at nothing.
         if Submission.objects.filter(pk=submission.pk, file_removed_at__isnull=True).update(file_removed_at=now):
             if not Submission.objects.filter(file=name).exclude(pk=submission.pk).exists():

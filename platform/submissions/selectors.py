@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from competitions.models import Competition, Phase
 from competitions.selectors import competition_managed_by
+from core.users import Viewer, signed_in
 from submissions import states
 from submissions.models import Submission
 from teams.models import Team
@@ -74,16 +75,16 @@ def submissions_for_team(*, competition: Competition, team: Team) -> QuerySet[Su
     return Submission.objects.filter(competition=competition, team=team).select_related("submitted_by", "phase")
 
 
-def submission_visible_to(*, submission: Submission, user: object) -> bool:
+def submission_visible_to(*, submission: Submission, user: Viewer | None) -> bool:
     """A submission is visible to its team's members and to the competition's organizers."""
-    if not getattr(user, "is_authenticated", False):
+    if not signed_in(user):
         return False
     if competition_managed_by(competition=submission.competition, user=user):
         return True
     return submission.team.memberships.filter(user=user).exists()
 
 
-def private_scores_visible(*, competition: Competition, user: object, now: datetime | None = None) -> bool:
+def private_scores_visible(*, competition: Competition, user: Viewer | None, now: datetime | None = None) -> bool:
     """Private scores are for organizers until the reveal time, then for everyone."""
     if competition.private_revealed(now):
         return True

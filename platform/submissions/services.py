@@ -3,8 +3,9 @@ selections into the next phase."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -19,12 +20,12 @@ from submissions.transitions import submission_transition
 from teams.models import Team
 
 
-def competition_rescore(*, competition: Competition, requested_by: AbstractBaseUser | None) -> int:
+def competition_rescore(*, competition: Competition, requested_by: User | None) -> int:
     """Score every finished submission again (after a truth fix), keeping old and new scores."""
     return submissions_rescore(submissions=competition.submissions.all(), requested_by=requested_by)
 
 
-def submissions_rescore(*, submissions: QuerySet[Submission], requested_by: AbstractBaseUser | None) -> int:
+def submissions_rescore(*, submissions: QuerySet[Submission], requested_by: User | None) -> int:
     """Score these submissions again (the finished ones), keeping old and new scores; returns how many.
 
     Predictions are re-scored from the stored file; models are scored from the
@@ -46,7 +47,7 @@ def submissions_rescore(*, submissions: QuerySet[Submission], requested_by: Abst
             if requeued and submission.status == states.SCORED:
                 standings_refresh(competition=competition, team_ids=[submission.team_id])  # off the board until re-scored
             if requeued:
-                transaction.on_commit(lambda pk=submission.pk: dispatch.submission_enqueue_scoring(submission_id=pk))
+                transaction.on_commit(partial(dispatch.submission_enqueue_scoring, submission_id=submission.pk))
                 count += 1
     return count
 
@@ -64,7 +65,7 @@ def submission_select(*, submission: Submission, selected: bool) -> Submission:
             limit = submission.competition.final_selection_limit
             # Each phase has its own boards, so its own selections.
             chosen = Submission.objects.filter(team_id=submission.team_id, selected=True,
-                                               phase_id=submission.phase_id).count()
+                                               phase_id=submission.phase_id).count()  # type: ignore[misc]  # None is IS NULL
             if chosen >= limit:
                 raise PodiumError(
                     PodiumError.SELECTION_LIMIT,
@@ -119,8 +120,8 @@ def phases_carry(*, now: datetime | None = None) -> int:
                     description=f"Carried over from {previous.name} (#{original.pk})"[:500], carried_from=original,
                     stage=states.WAITING if original.kind == MODEL else "")
                 if submission.stage == states.WAITING:
-                    transaction.on_commit(lambda team_id=original.team_id: models_dispatch(team_id=team_id))
+                    transaction.on_commit(partial(models_dispatch, team_id=original.team_id))
                 else:
-                    transaction.on_commit(lambda pk=submission.pk: dispatch.submission_enqueue(submission_id=pk))
+                    transaction.on_commit(partial(dispatch.submission_enqueue, submission_id=submission.pk))
                 made += 1
     return made

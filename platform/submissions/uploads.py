@@ -16,9 +16,11 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 
 from core.errors import PodiumError
+from core.users import Viewer
 from core.views import error_response
 
 SUBMISSION_VIEWS = {"api-submissions", "submission-new"}
@@ -57,7 +59,7 @@ class UploadLimitMiddleware:
         return settings.PODIUM_MAX_UPLOAD_MB
 
 
-def _viewer(request: HttpRequest) -> object:
+def _viewer(request: HttpRequest) -> Viewer | None:
     """Who is asking: the API token's user where the request carries one (DRF reads it only in the view)."""
     if request.META.get("HTTP_AUTHORIZATION", "").startswith("Token "):
         from rest_framework.exceptions import AuthenticationFailed
@@ -65,11 +67,11 @@ def _viewer(request: HttpRequest) -> object:
         from accounts.authentication import ApiTokenAuthentication
 
         try:
-            found = ApiTokenAuthentication().authenticate(request)  # type: ignore[arg-type]
+            found = ApiTokenAuthentication().authenticate(request)  # type: ignore[arg-type]  # it reads only the header
         except AuthenticationFailed:
             return None
-        return found[0] if found else None
-    user = getattr(request, "user", None)
+        return found[0] if found and isinstance(found[0], User) else None
+    user: Viewer | None = getattr(request, "user", None)
     # Read the session whether or not the slug is a draft: otherwise only a draft's answer would say Vary: Cookie.
     getattr(user, "is_authenticated", False)
     return user

@@ -1,9 +1,12 @@
 """Submission pages: the submit form, "my submissions" (live), and one submission."""
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 
 from competitions.images import IMAGE_TASKS, overlay_png
@@ -14,6 +17,7 @@ from leaderboards.charts import Series, best_so_far, chart_svg
 from core import events
 from core.errors import PodiumError
 from core.fragments import fragment_response
+from core.users import SignedInRequest
 from submissions import states
 from submissions.disclosure import overlay_shown
 from submissions.models import Submission
@@ -25,7 +29,7 @@ from teams.selectors import membership_get
 
 
 @login_required
-def submission_new(request: HttpRequest, slug: str) -> HttpResponse:
+def submission_new(request: SignedInRequest, slug: str) -> HttpResponse:
     competition = competition_or_404(slug=slug, user=request.user)
     context = competition_context(request, competition, "submit")
     if "model" in (competition.submission_kinds or []):
@@ -61,7 +65,7 @@ def _my_submissions(request: HttpRequest, competition: Competition) -> list[Subm
 
 
 @login_required
-def my_submissions(request: HttpRequest, slug: str) -> HttpResponse:
+def my_submissions(request: SignedInRequest, slug: str) -> HttpResponse:
     competition = competition_or_404(slug=slug, user=request.user)
     context = competition_context(request, competition, "submissions")
     context.update(_submissions_table(request, competition))
@@ -80,7 +84,7 @@ def _history_chart(competition: Competition, submissions: list[Submission]) -> s
 
 
 @login_required
-def my_submissions_fragment(request: HttpRequest, slug: str) -> HttpResponse:
+def my_submissions_fragment(request: SignedInRequest, slug: str) -> HttpResponse:
     """The table alone, for live polling; answers 304 when nothing changed."""
     competition = competition_or_404(slug=slug, user=request.user)
     table = _submissions_table(request, competition)
@@ -91,7 +95,7 @@ def _submissions_table(request: HttpRequest, competition: Competition) -> dict[s
     submissions = _my_submissions(request, competition)
     places = queue_places(submissions=submissions)
     for submission in submissions:
-        submission.queue_place = places.get(submission.pk)
+        submission.queue_place = places.get(submission.pk)  # type: ignore[attr-defined]  # for the template's row
     return {
         "submissions": submissions,
         "private_visible": private_scores_visible(competition=competition, user=request.user),
@@ -102,7 +106,7 @@ def _submissions_table(request: HttpRequest, competition: Competition) -> dict[s
 
 
 @login_required
-def submission_detail(request: HttpRequest, submission_id: int) -> HttpResponse:
+def submission_detail(request: SignedInRequest, submission_id: int) -> HttpResponse:
     submission = get_object_or_404(Submission.objects.select_related("competition", "team"), pk=submission_id)
     if not submission_visible_to(submission=submission, user=request.user):
         raise Http404("No such submission")
@@ -128,7 +132,7 @@ def submission_detail(request: HttpRequest, submission_id: int) -> HttpResponse:
 
 
 @login_required
-def submission_overlay(request: HttpRequest, submission_id: int) -> HttpResponse:
+def submission_overlay(request: SignedInRequest, submission_id: int) -> HttpResponse:
     """One public test image with this submission's predictions drawn on it (PNG)."""
     submission = get_object_or_404(Submission.objects.select_related("competition", "team"), pk=submission_id)
     if not submission_visible_to(submission=submission, user=request.user) or not overlay_shown(submission, IMAGE_TASKS):
@@ -150,14 +154,14 @@ def _stream_team(request: HttpRequest, *, slug: str | None = None, submission_id
         if submission is None or not submission_visible_to(submission=submission, user=request.user):
             raise Http404("No such submission")
         return submission.team_id
-    competition = competition_or_404(slug=slug, user=request.user)
+    competition = competition_or_404(slug=slug or "", user=request.user)
     membership = membership_get(competition=competition, user=request.user)
     if membership is None:
         raise Http404
     return membership.team_id
 
 
-async def _changes(team_id: int):  # type: ignore[no-untyped-def]
+async def _changes(team_id: int) -> AsyncIterator[bytes]:
     """A `changed` event each time a submission of the team moves; the page then fetches what it shows."""
     channel = events.team_channel(team_id)
     mark = events.hub.mark(channel)
@@ -170,7 +174,7 @@ async def _changes(team_id: int):  # type: ignore[no-untyped-def]
             yield b": keepalive\n\n"
 
 
-async def my_submissions_events(request: HttpRequest, slug: str) -> HttpResponse:
+async def my_submissions_events(request: HttpRequest, slug: str) -> HttpResponseBase:
     if not events.streams_served(request):
         return events.no_stream()
     team_id = await events.database_call(_stream_team)(request, slug=slug)
@@ -188,13 +192,13 @@ def _state_of(submission_id: int) -> str:
     return submission_state(submission) if submission else "gone"
 
 
-async def submission_events(request: HttpRequest, submission_id: int) -> HttpResponse:
+async def submission_events(request: HttpRequest, submission_id: int) -> HttpResponseBase:
     """A `state` event with the submission's state, now and each time it moves."""
     if not events.streams_served(request):
         return events.no_stream()
     team_id = await events.database_call(_stream_team)(request, submission_id=submission_id)
 
-    async def states_of():  # type: ignore[no-untyped-def]
+    async def states_of() -> AsyncIterator[bytes]:
         channel = events.team_channel(team_id)
         sent = None
         while True:

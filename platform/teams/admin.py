@@ -2,6 +2,8 @@
 kept in the audit trail, reversible)."""
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
@@ -10,9 +12,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import format_html
 
-from core.admin_fields import UsernameField
 from competitions.admin_scope import OrganizerScopedAdmin
+from core.admin_fields import UsernameField
 from core.errors import PodiumError
+from core.users import account_of
 from submissions.admin import rounded
 from submissions.models import Submission
 from teams.models import DISQUALIFIED, HIDDEN, Membership, ModerationEntry, Team
@@ -53,8 +56,8 @@ class SubmissionHistoryInline(admin.TabularInline):
     ordering = ["-created_at"]
     public = rounded("public_score", "Public score")
     private = rounded("private_score", "Private score")
-    fields = ["created_at", "submitted_by", "kind", "status", "public", "private", "selected", "error_code"]
-    readonly_fields = fields
+    readonly_fields = ["created_at", "submitted_by", "kind", "status", "public", "private", "selected", "error_code"]
+    fields = tuple(readonly_fields)
     verbose_name_plural = "submission history"
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
@@ -65,8 +68,8 @@ class ModerationEntryInline(admin.TabularInline):
     model = ModerationEntry
     extra = 0
     can_delete = False
-    fields = ["at", "moderation", "reason", "by"]
-    readonly_fields = fields
+    readonly_fields = ["at", "moderation", "reason", "by"]
+    fields = tuple(readonly_fields)
     verbose_name_plural = "moderation history"
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
@@ -88,12 +91,12 @@ class TeamAdmin(OrganizerScopedAdmin):
 
     @admin.display(description="Members", ordering="members")
     def member_count(self, team: Team) -> int:
-        return team.members
+        return team.members  # type: ignore[attr-defined]  # annotated by get_queryset
 
     @admin.display(description="Submissions", ordering="submissions_made")
     def submission_count(self, team: Team) -> str:
         url = reverse("admin:submissions_submission_changelist") + f"?team__id__exact={team.pk}"
-        return format_html('<a href="{}">{}</a>', url, team.submissions_made)
+        return format_html('<a href="{}">{}</a>', url, team.submissions_made)  # type: ignore[attr-defined]  # annotated by get_queryset
 
     @admin.display(description="Boards", ordering="moderation")
     def moderation_label(self, team: Team) -> str:
@@ -118,7 +121,7 @@ class TeamAdmin(OrganizerScopedAdmin):
         if "apply" in request.POST:
             try:
                 for team in queryset.select_related("competition"):
-                    team_moderate(team=team, moderation=moderation, reason=reason, by=request.user)
+                    team_moderate(team=team, moderation=moderation, reason=reason, by=account_of(request))
             except PodiumError as exc:
                 error = exc.message
             else:
@@ -130,7 +133,7 @@ class TeamAdmin(OrganizerScopedAdmin):
                    "error": error, "opts": self.model._meta}
         return render(request, "admin/teams/team/moderate.html", context)
 
-    def save_formset(self, request, form, formset, change):  # type: ignore[no-untyped-def]
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         for membership in formset.save(commit=False):
             membership.competition_id = form.instance.competition_id
             membership.save()

@@ -1,13 +1,12 @@
 """Reads about teams and membership."""
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-
 from competitions.models import Competition
+from core.users import Viewer
 from teams.models import Membership
 
 
-def membership_get(*, competition: Competition, user: AbstractBaseUser | AnonymousUser) -> Membership | None:
+def membership_get(*, competition: Competition, user: Viewer) -> Membership | None:
     if not user.is_authenticated:
         return None
     return Membership.objects.select_related("team").filter(competition=competition, user=user).first()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -26,7 +26,7 @@ from teams.models import (ACCEPTED, DECLINED, DISQUALIFIED, HIDDEN, MERGED, WITH
 MODERATIONS = ("", HIDDEN, DISQUALIFIED)
 
 
-def membership_join(*, competition: Competition, user: AbstractBaseUser, accept_rules: bool) -> Membership:
+def membership_join(*, competition: Competition, user: User, accept_rules: bool) -> Membership:
     """Join `competition` (creating a solo team) and record the acceptance of its rules."""
     if competition.rules.strip() and not accept_rules:
         raise PodiumError(
@@ -93,12 +93,12 @@ def invite_create(*, membership: Membership, username: str | None = None) -> Inv
     return invite
 
 
-def invite_decline(*, invite_id: int, user: AbstractBaseUser) -> Invite:
+def invite_decline(*, invite_id: int, user: User) -> Invite:
     """The invited user says no; the inviting team sees the invitation closed."""
     return _invite_close(Invite.objects.filter(pk=invite_id, invited_user=user), DECLINED)
 
 
-def invite_withdraw(*, invite_id: int, user: AbstractBaseUser) -> Invite:
+def invite_withdraw(*, invite_id: int, user: User) -> Invite:
     """A member of the inviting team takes an open invitation (to a user or a link) back."""
     return _invite_close(Invite.objects.filter(pk=invite_id, team__memberships__user=user), WITHDRAWN)
 
@@ -114,7 +114,7 @@ def _invite_close(invites: QuerySet[Invite], outcome: str) -> Invite:
     return invite
 
 
-def invite_accept(*, token: str, user: AbstractBaseUser) -> Membership:
+def invite_accept(*, token: str, user: User) -> Membership:
     """Accept an invitation: the user's team merges into the inviting team."""
     with transaction.atomic():
         invite = Invite.objects.select_for_update().select_related("team__competition").filter(token=token, closed_at__isnull=True).first()
@@ -184,7 +184,7 @@ def refuse_disqualified(team: Team) -> None:
                                                f"{team.moderation_reason[:200]}", status=403)
 
 
-def team_moderate(*, team: Team, moderation: str, reason: str, by: AbstractBaseUser | None) -> Team:
+def team_moderate(*, team: Team, moderation: str, reason: str, by: User | None) -> Team:
     """Hide a team from the boards, disqualify it, or reinstate it (moderation ""): with a reason, recorded in
     the audit trail, and the boards updated in the same transaction."""
     reason = reason.strip()[:500]

@@ -3,19 +3,20 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from competitions.selectors import competition_or_404
 from competitions.views import competition_context
 from core.errors import PodiumError
-from teams.models import Invite
+from core.users import SignedInRequest
+from teams.models import Invite, Membership
 from teams.services import invite_accept, invite_create, invite_decline, invite_withdraw, team_leave, team_rename
 
 
 @login_required
-def team_page(request: HttpRequest, slug: str) -> HttpResponse:
+def team_page(request: SignedInRequest, slug: str) -> HttpResponse:
     competition = competition_or_404(slug=slug, user=request.user)
     context = competition_context(request, competition, "team")
     membership = context["membership"]
@@ -38,7 +39,7 @@ def team_page(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "teams/team.html", context)
 
 
-def _act(request: HttpRequest, membership) -> None:  # type: ignore[no-untyped-def]
+def _act(request: SignedInRequest, membership: Membership) -> None:
     action = request.POST.get("action")
     if action == "rename":
         team = team_rename(membership=membership, name=request.POST.get("name", ""))
@@ -49,7 +50,10 @@ def _act(request: HttpRequest, membership) -> None:  # type: ignore[no-untyped-d
             messages.error(request, "Type the username of the person to invite.")
             return
         invite = invite_create(membership=membership, username=username)
-        messages.success(request, f"Invited {invite.invited_user.username}; they find the invitation in their inbox.")
+        messages.success(
+            request,
+            f"Invited {invite.invited_user.username if invite.invited_user else username}; they find the invitation in their inbox.",
+        )
     elif action == "link":
         invite = invite_create(membership=membership)
         url = request.build_absolute_uri(reverse("invite", kwargs={"token": invite.token}))
@@ -69,7 +73,7 @@ def _act(request: HttpRequest, membership) -> None:  # type: ignore[no-untyped-d
 
 
 @login_required
-def invite_page(request: HttpRequest, token: str) -> HttpResponse:
+def invite_page(request: SignedInRequest, token: str) -> HttpResponse:
     invite = get_object_or_404(Invite.objects.select_related("team__competition"), token=token, closed_at__isnull=True)
     competition = invite.team.competition
     if request.method == "POST":

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -47,7 +47,8 @@ def detection_bundle(folder: Path, *, slug: str = "shape-spotter", n_train: int 
     for split, count in (("train", n_train), ("test", n_test)):
         image_dir = public / ("images" if split == "test" else "train_images")
         image_dir.mkdir(parents=True, exist_ok=True)
-        images, annotations = [], []
+        images: list[dict[str, Any]] = []
+        annotations: list[dict[str, Any]] = []
         for index in range(count):
             image, objects = _shape_image(rng, 128, int(rng.integers(0, 4)))
             name = f"{split}_{index:04d}.png"

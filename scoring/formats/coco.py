@@ -98,7 +98,7 @@ def _truth_images(images: list[Any]) -> tuple[np.ndarray, np.ndarray]:
         if not isinstance(image, dict) or type(image.get("id")) is not int:
             raise TruthError(BAD_TRUTH, f"truth.json images[{index}] needs an integer 'id'.")
         ids.append(image["id"])
-        usage.append(parse_usage(image.get("usage"), line=f"images[{index}]", file="truth.json"))
+        usage.append(parse_usage(image.get("usage", ""), line=f"images[{index}]", file="truth.json"))
     if not ids:
         raise TruthError(BAD_TRUTH, "truth.json has no images.")
     order = np.argsort(np.array(ids, dtype=np.int64), kind="stable")
@@ -140,7 +140,7 @@ def _truth_annotations(annotations: list[Any], image_index: dict[int, int], cate
         if problem:
             raise TruthError(BAD_BBOX, f"{where}: {problem}.")
         area = ann.get("area")
-        if type(area) not in _NUMBER or not math.isfinite(area) or area < 0:
+        if not isinstance(area, (int, float)) or type(area) not in _NUMBER or not math.isfinite(area) or area < 0:
             raise TruthError(MISSING_FIELD, f"{where}: 'area' must be a non-negative number.")
         iscrowd = ann.get("iscrowd", 0)
         if iscrowd not in (0, 1):

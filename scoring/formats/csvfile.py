@@ -6,6 +6,7 @@ an empty file) become `ScoringError`s that name the line.
 """
 from __future__ import annotations
 
+import _csv
 import csv
 import io
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ class CsvRows:
         self.path = Path(path)
         self.expected_header = expected_header
         self.error = error
-        self._reader: "csv._reader | None" = None
+        self._reader: _csv.Reader | None = None
 
     @property
     def line(self) -> int:
@@ -59,7 +60,7 @@ class CsvRows:
                     BAD_ROW, f"Line {reader.line_num}: the CSV cannot be read ({str(exc)[:120]}). Check quoting on that line."
                 ) from None
 
-    def _check_header(self, reader: "csv._reader") -> None:
+    def _check_header(self, reader: _csv.Reader) -> None:
         header = next(reader, None)
         if header is None:
             raise self.error(EMPTY_FILE, f"The file is empty. It must start with the header {self._header_text()}.")

@@ -110,7 +110,7 @@ def read_predictions(path: Path, truth: SegmentationTruth) -> RunSet:
             lines[row] = rows.line
     missing = [k for k, text in enumerate(texts) if text is None]
     raise_for_bad_ids(duplicates, unknown, unknown_count, first_ids(truth.ids[k] for k in missing), len(missing), "test.csv")
-    runs, problem = parse_runs(texts, truth.sizes)  # type: ignore[arg-type]
+    runs, problem = parse_runs([text or "" for text in texts], truth.sizes)  # none is None: missing ids raised above
     if problem is not None:
         raise SubmissionError(
             BAD_RLE,

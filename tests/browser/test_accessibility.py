@@ -14,7 +14,8 @@ AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.m
 RUN_AXE = """async () => {
   const result = await axe.run(document, {resultTypes: ['violations']});
   return result.violations.filter(v => ['serious', 'critical'].includes(v.impact)).map(v =>
-    v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' ' + ((n.any[0] || {}).message || '').slice(0, 160)).join(' | '));
+    v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n =>
+      n.target.join(' ') + ' ' + ((n.any[0] || {}).message || '').slice(0, 160)).join(' | '));
 }"""
 
 
@@ -25,8 +26,7 @@ def _violations(page, url: str) -> list[str]:
     return [f"{url}: {found}" for found in page.evaluate(RUN_AXE)]
 
 
-@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900}, {"width": 390, "height": 844}],
-                         ids=["desktop", "phone"])
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900}, {"width": 390, "height": 844}], ids=["desktop", "phone"])
 def test_no_page_has_a_serious_accessibility_violation(live_server, browser, participant_pages, viewport) -> None:
     if not AXE.is_file():
         pytest.fail("axe-core is required for this test: `make axe` (make test does) installs it with npm")
@@ -39,8 +39,10 @@ def test_the_check_finds_a_violation_where_there_is_one(live_server, browser) ->
     """axe itself is live: an image without alternative text on a real page is reported."""
     page = browser.new_context(bypass_csp=True).new_page()
     page.goto(f"{live_server.url}/accounts/login/")
-    page.evaluate("() => { const img = document.createElement('img'); img.src = '/static/podium/favicon.svg';"
-                  " document.querySelector('main').append(img); }")
+    page.evaluate(
+        "() => { const img = document.createElement('img'); img.src = '/static/podium/favicon.svg';"
+        " document.querySelector('main').append(img); }"
+    )
     page.add_script_tag(path=str(AXE))
     assert any(found.startswith("image-alt") for found in page.evaluate(RUN_AXE))
 

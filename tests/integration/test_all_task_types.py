@@ -45,7 +45,9 @@ def test_a_competition_of_each_kind_scores_and_ranks(celery_worker, alice, bob, 
     assert overlay.status_code == 200 and overlay.content.startswith(b"\x89PNG")
     data_page = page.get(f"/c/{competition.slug}/data/").content.decode()
     assert "A few test images" in data_page
-    thumbnail = page.get(f"/c/{competition.slug}/thumbnails/images/{sorted(p.name for p in (bundle.path / 'public' / 'images').iterdir())[0]}")
+    thumbnail = page.get(
+        f"/c/{competition.slug}/thumbnails/images/{sorted(p.name for p in (bundle.path / 'public' / 'images').iterdir())[0]}"
+    )
     assert thumbnail.status_code == 200 and thumbnail["Content-Type"] == "image/png"
     other = APIClient()
     other.force_login(bob)

@@ -26,7 +26,9 @@ def podium(live_server, tmp_path: Path):
     return run
 
 
-def test_a_participant_configures_joins_downloads_submits_and_waits(podium, celery_worker, competition, alice, text_bundle, tmp_path: Path) -> None:
+def test_a_participant_configures_joins_downloads_submits_and_waits(
+    podium, celery_worker, competition, alice, text_bundle, tmp_path: Path
+) -> None:
     assert podium("config", "--username", "alice", password="alice-pass-1").returncode == 0
     listed = podium("--json", "competitions", "list")
     assert [c["slug"] for c in json.loads(listed.stdout)] == ["topic"]
@@ -35,7 +37,9 @@ def test_a_participant_configures_joins_downloads_submits_and_waits(podium, cele
     assert podium("competitions", "join", "topic").returncode == 0
     downloaded = podium("competitions", "download", "topic", "-f", "test.csv", "-p", "data")
     assert downloaded.returncode == 0 and (tmp_path / "data" / "test.csv").read_bytes().startswith(b"id,text")
-    submitted = podium("--json", "competitions", "submit", "topic", "-f", str(text_bundle.baselines["Keyword Voters"]), "-m", "kw", "--wait")
+    submitted = podium(
+        "--json", "competitions", "submit", "topic", "-f", str(text_bundle.baselines["Keyword Voters"]), "-m", "kw", "--wait"
+    )
     assert submitted.returncode == 0, submitted.stderr
     result = json.loads(submitted.stdout)
     assert result["status"] == "scored" and result["public_score"] > 0.7
@@ -56,15 +60,25 @@ def test_clear_messages_for_a_wrong_host_a_bad_token_and_an_unknown_competition(
     assert wrong_password.returncode == 1 and "bad-credentials" in wrong_password.stderr
     assert "not-authenticated" in podium("competitions", "files", "topic").stderr
     assert "not-found" in podium("competitions", "leaderboard", "typo").stderr
-    bad_token = subprocess.run([sys.executable, "-m", "podium.cli", "competitions", "submissions", "topic"], capture_output=True,
-                               text=True, env={**os.environ, "PODIUM_HOST": podium.host, "PODIUM_TOKEN": "not-a-token"})
+    bad_token = subprocess.run(
+        [sys.executable, "-m", "podium.cli", "competitions", "submissions", "topic"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PODIUM_HOST": podium.host, "PODIUM_TOKEN": "not-a-token"},
+    )
     assert bad_token.returncode == 1 and "bad-credentials" in bad_token.stderr
-    unreachable = subprocess.run([sys.executable, "-m", "podium.cli", "competitions", "list"], capture_output=True, text=True,
-                                 env={**os.environ, "PODIUM_HOST": "http://127.0.0.1:9", "PODIUM_CONFIG": "/nonexistent"})
+    unreachable = subprocess.run(
+        [sys.executable, "-m", "podium.cli", "competitions", "list"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PODIUM_HOST": "http://127.0.0.1:9", "PODIUM_CONFIG": "/nonexistent"},
+    )
     assert unreachable.returncode == 3 and "cannot reach" in unreachable.stderr
 
 
-def test_a_model_is_submitted_from_the_command_line(podium, celery_worker, inference_worker, competition, alice_joined, text_bundle, tmp_path: Path) -> None:
+def test_a_model_is_submitted_from_the_command_line(
+    podium, celery_worker, inference_worker, competition, alice_joined, text_bundle, tmp_path: Path
+) -> None:
     import torch
 
     from examples import text_classification

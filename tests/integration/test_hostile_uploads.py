@@ -41,8 +41,11 @@ def _cases(competitions: dict[str, object]) -> list:
         coco = json.load(handle)
     with competitions["segmentation"].truth_file.open("rb") as handle:
         seg_ids = [row["id"] for row in csv.DictReader(handle.read().decode().splitlines())]
-    return (text_cases(text_ids, list(text.classes)) + detection_cases([i["id"] for i in coco["images"]], [c["id"] for c in coco["categories"]])
-            + segmentation_cases(seg_ids))
+    return (
+        text_cases(text_ids, list(text.classes))
+        + detection_cases([i["id"] for i in coco["images"]], [c["id"] for c in coco["categories"]])
+        + segmentation_cases(seg_ids)
+    )
 
 
 def test_the_hostile_corpus_fails_cleanly_through_the_web_server_and_a_real_worker(
@@ -62,24 +65,29 @@ def test_the_hostile_corpus_fails_cleanly_through_the_web_server_and_a_real_work
     for index, case in enumerate(cases):
         slug = competitions[case.task].slug
         name = "../../../etc/passwd" if index % 5 == 0 else f"case-{index}"
-        answer = api.post(f"{live_server.url}/api/v1/competitions/{slug}/submissions/", files={"file": (name, case.data)},
-                          data={"kind": "predictions"})
+        answer = api.post(
+            f"{live_server.url}/api/v1/competitions/{slug}/submissions/", files={"file": (name, case.data)}, data={"kind": "predictions"}
+        )
         assert answer.status_code < 500, f"{case!r}: {answer.status_code}"
         body = answer.json()
         if answer.status_code == 201:
             expected[body["id"]] = case
         else:
             assert body["error"]["code"] in case.codes, f"{case!r}: {body}"
-    finished = wait_for(lambda: Submission.objects.filter(pk__in=expected, status__in=states.FINAL).count() == len(expected) or None,
-                        timeout=180, interval=0.2)
+    finished = wait_for(
+        lambda: Submission.objects.filter(pk__in=expected, status__in=states.FINAL).count() == len(expected) or None,
+        timeout=180,
+        interval=0.2,
+    )
     assert finished
     for submission in Submission.objects.filter(pk__in=expected):
         case = expected[submission.pk]
         if SCORED in case.codes:
             assert submission.status == states.SCORED, f"{case!r}: {submission.error_code}"
         else:
-            assert submission.status == states.FAILED and submission.error_code in case.codes, \
+            assert submission.status == states.FAILED and submission.error_code in case.codes, (
                 f"{case!r}: {submission.status} {submission.error_code} {submission.error_message}"
+            )
             assert submission.error_message
         assert submission.file.name.startswith(f"submissions/{submission.competition.slug}/") and ".." not in submission.file.name
     # The worker survived all of it.

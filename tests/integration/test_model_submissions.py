@@ -134,7 +134,9 @@ def test_the_logs_of_web_scoring_and_inference_name_the_submission(
 
     inference = wait_for(lambda: (lambda text: text if "model ran on cpu" in text else None)(tagged("inference-worker.log")))
     assert "running text-classification model" in inference
-    scoring = wait_for(lambda: (lambda text: text if "scored accuracy=" in text or "scored macro_f1=" in text else None)(tagged("worker.log")))
+    scoring = wait_for(
+        lambda: (lambda text: text if "scored accuracy=" in text or "scored macro_f1=" in text else None)(tagged("worker.log"))
+    )
     assert "inference finished on cpu" in scoring
 
 
@@ -149,8 +151,12 @@ def test_a_model_probing_for_the_truth_through_a_real_worker_gets_nothing_and_it
     model_competition.save()
     truth = Path(model_competition.truth_file.path)
     secret = Path(settings.VAR_DIR) / "secret_key"
-    model = intruder(reads=[truth, secret, Path(settings.DATABASES["default"]["NAME"])], writes=[],
-                     relative=[str(truth).lstrip("/")], classes=len(CLASSES))
+    model = intruder(
+        reads=[truth, secret, Path(settings.DATABASES["default"]["NAME"])],
+        writes=[],
+        relative=[str(truth).lstrip("/")],
+        classes=len(CLASSES),
+    )
     submission = final(submit_model(alice_api, model, tmp_path / "model.pt"))
     assert submission.status == states.SCORED, (submission.error_code, submission.error_message)
     assert "INTRUDER at work" in submission.model_log and "TRIED" in submission.model_log

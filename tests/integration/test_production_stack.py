@@ -186,19 +186,22 @@ def test_one_submission_of_each_kind_is_scored_with_production_settings_and_obje
         assert "Secure" in login_page.headers["Set-Cookie"] and "Strict-Transport-Security" in login_page.headers
         missing = requests.get(f"{url}/no-such-page/", headers=HTTPS, timeout=10)
         assert missing.status_code == 404 and "Traceback" not in missing.text and "DEBUG" not in missing.text
-        stylesheet = next((Path(production_env["PODIUM_VAR_DIR"]) / "static").rglob("*.css")).relative_to(Path(production_env["PODIUM_VAR_DIR"]) / "static")
+        static = Path(production_env["PODIUM_VAR_DIR"]) / "static"
+        stylesheet = next(static.rglob("*.css")).relative_to(static)
         assert requests.get(f"{url}/static/{stylesheet.as_posix()}", headers=HTTPS, timeout=10).status_code == 200
 
-        token = requests.post(f"{url}/api/v1/auth/token/", json={"username": "carol", "password": "carol-pass-1"}, headers=HTTPS,
-                              timeout=10).json()["token"]
+        token = requests.post(
+            f"{url}/api/v1/auth/token/", json={"username": "carol", "password": "carol-pass-1"}, headers=HTTPS, timeout=10
+        ).json()["token"]
         auth = {**HTTPS, "Authorization": f"Token {token}"}
         slug = meta["slug"]
         assert requests.post(f"{url}/api/v1/competitions/{slug}/join/", json={"accept_rules": True}, headers=auth, timeout=10).ok
         ids = []
         for kind, path in (("predictions", text_bundle.baselines["Keyword Voters"]), ("model", model_file)):
             with open(path, "rb") as handle:
-                created = requests.post(f"{url}/api/v1/competitions/{slug}/submissions/", files={"file": handle},
-                                        data={"kind": kind}, headers=auth, timeout=30)
+                created = requests.post(
+                    f"{url}/api/v1/competitions/{slug}/submissions/", files={"file": handle}, data={"kind": kind}, headers=auth, timeout=30
+                )
             assert created.status_code == 201, created.text
             ids.append(created.json()["id"])
         results = [_wait_scored(url, token, submission_id) for submission_id in ids]
@@ -212,10 +215,16 @@ def test_one_submission_of_each_kind_is_scored_with_production_settings_and_obje
         assert result["public_score"] > 0.7
     assert anonymous == {"status": "ok"}  # no host names or queue lengths for anyone
     assert health["workers"]["scoring"] and health["workers"]["inference"]
-    keys = {item["Key"] for item in boto3.client(
-        "s3", endpoint_url=production_env["PODIUM_S3_ENDPOINT_URL"], region_name="us-east-1",
-        aws_access_key_id="smoke", aws_secret_access_key="smoke",
-    ).list_objects_v2(Bucket=BUCKET)["Contents"]}
+    keys = {
+        item["Key"]
+        for item in boto3.client(
+            "s3",
+            endpoint_url=production_env["PODIUM_S3_ENDPOINT_URL"],
+            region_name="us-east-1",
+            aws_access_key_id="smoke",
+            aws_secret_access_key="smoke",
+        ).list_objects_v2(Bucket=BUCKET)["Contents"]
+    }
     assert any(key.startswith(f"competitions/{slug}/truth/") for key in keys)
     assert sum(key.startswith(f"submissions/{slug}/") for key in keys) == 2
     assert f"predictions/{slug}/{ids[1]}.csv" in keys

@@ -25,17 +25,40 @@ def admin_client(django_user_model) -> Client:
 
 def competition_form(truth: bytes) -> dict:
     return {
-        "title": "New", "slug": "new", "task": "text-classification", "subtitle": "",
-        "overview": "", "evaluation": "", "rules": "",
-        "start_at_0": "2026-01-01", "start_at_1": "00:00:00", "end_at_0": "2027-01-01", "end_at_1": "00:00:00",
-        "reveal_at_0": "", "reveal_at_1": "",
-        "daily_submission_limit": 5, "max_team_size": 5, "final_selection_limit": 2, "max_submission_mb": 10, "max_model_mb": 2048, "daily_upload_mb": 10240,
-        "submission_kinds": ["predictions"], "classes": "",
+        "title": "New",
+        "slug": "new",
+        "task": "text-classification",
+        "subtitle": "",
+        "overview": "",
+        "evaluation": "",
+        "rules": "",
+        "start_at_0": "2026-01-01",
+        "start_at_1": "00:00:00",
+        "end_at_0": "2027-01-01",
+        "end_at_1": "00:00:00",
+        "reveal_at_0": "",
+        "reveal_at_1": "",
+        "daily_submission_limit": 5,
+        "max_team_size": 5,
+        "final_selection_limit": 2,
+        "max_submission_mb": 10,
+        "max_model_mb": 2048,
+        "daily_upload_mb": 10240,
+        "submission_kinds": ["predictions"],
+        "classes": "",
         "truth_file": SimpleUploadedFile("truth.csv", truth),
-        "files-TOTAL_FORMS": 0, "files-INITIAL_FORMS": 0, "files-MIN_NUM_FORMS": 0, "files-MAX_NUM_FORMS": 1000,
-        "webhooks-TOTAL_FORMS": 0, "webhooks-INITIAL_FORMS": 0, "webhooks-MIN_NUM_FORMS": 0,
+        "files-TOTAL_FORMS": 0,
+        "files-INITIAL_FORMS": 0,
+        "files-MIN_NUM_FORMS": 0,
+        "files-MAX_NUM_FORMS": 1000,
+        "webhooks-TOTAL_FORMS": 0,
+        "webhooks-INITIAL_FORMS": 0,
+        "webhooks-MIN_NUM_FORMS": 0,
         "webhooks-MAX_NUM_FORMS": 1000,
-        "phases-TOTAL_FORMS": 0, "phases-INITIAL_FORMS": 0, "phases-MIN_NUM_FORMS": 0, "phases-MAX_NUM_FORMS": 1000,
+        "phases-TOTAL_FORMS": 0,
+        "phases-INITIAL_FORMS": 0,
+        "phases-MIN_NUM_FORMS": 0,
+        "phases-MAX_NUM_FORMS": 1000,
     }
 
 
@@ -79,10 +102,15 @@ def test_a_bad_bundle_lists_every_problem_and_changes_nothing(text_bundle, tmp_p
     assert not Competition.objects.exists()
 
 
-@pytest.mark.parametrize("limits,says", [({"confidence": "2"}, "confidence must be a number from 0 to 1"),
-                                         ({"wall_seconds": "999999999"}, "wall_seconds must be a whole number from 1"),
-                                         ({"memory_mb": "lots"}, "Enter a whole number"),
-                                         ({"batch_size": "0"}, "batch_size must be a whole number from 1")])
+@pytest.mark.parametrize(
+    "limits,says",
+    [
+        ({"confidence": "2"}, "confidence must be a number from 0 to 1"),
+        ({"wall_seconds": "999999999"}, "wall_seconds must be a whole number from 1"),
+        ({"memory_mb": "lots"}, "Enter a whole number"),
+        ({"batch_size": "0"}, "batch_size must be a whole number from 1"),
+    ],
+)
 def test_model_limits_and_settings_are_validated(admin_client: Client, limits: dict, says: str) -> None:
     form = competition_form(b"id,label,Usage\n1,a,Public\n2,b,Private\n")
     form.update({f"model_limits_{key}": value for key, value in limits.items()})
@@ -93,13 +121,19 @@ def test_model_limits_and_settings_are_validated(admin_client: Client, limits: d
 
 def test_kinds_classes_and_limits_have_their_own_widgets(admin_client: Client) -> None:
     form = competition_form(b"id,label,Usage\n1,a,Public\n2,b,Private\n")
-    form.update({"submission_kinds": ["predictions", "model"], "classes": "b\na\n\n",
-                 "model_limits_wall_seconds": "120", "model_limits_confidence": "0.3"})
+    form.update(
+        {
+            "submission_kinds": ["predictions", "model"],
+            "classes": "b\na\n\n",
+            "model_limits_wall_seconds": "120",
+            "model_limits_confidence": "0.3",
+        }
+    )
     response = admin_client.post("/admin/competitions/competition/add/", form)
     assert response.status_code == 302, response.content.decode()[:3000]
     competition = Competition.objects.get(slug="new")
     assert competition.submission_kinds == ["predictions", "model"] and competition.classes == ["b", "a"]
     assert competition.model_limits == {"wall_seconds": 120, "confidence": 0.3}
     page = admin_client.get(f"/admin/competitions/competition/{competition.pk}/change/").content.decode()
-    assert 'type="checkbox" name="submission_kinds" value="model"' in page and 'checked' in page
+    assert 'type="checkbox" name="submission_kinds" value="model"' in page and "checked" in page
     assert 'name="model_limits_wall_seconds" value="120"' in page

@@ -88,7 +88,9 @@ def test_a_bad_uploaded_bundle_lists_its_problems_and_changes_nothing(admin_clie
 
 def test_a_sample_submission_is_generated_from_the_truth_and_scores(admin_client: Client, competition) -> None:
     competition.files.filter(name="sample_submission.csv").delete()
-    response = admin_client.post("/admin/competitions/competition/", {"action": "generate_sample_submission", "_selected_action": [competition.pk]})
+    response = admin_client.post(
+        "/admin/competitions/competition/", {"action": "generate_sample_submission", "_selected_action": [competition.pk]}
+    )
     assert response.status_code == 302
     sample = competition.files.get(name="sample_submission.csv")
     task = competition.task_type
@@ -99,7 +101,9 @@ def test_a_sample_submission_is_generated_from_the_truth_and_scores(admin_client
 def test_rescoring_after_a_truth_fix_updates_scores_and_keeps_the_old_ones(
     admin_client: Client, competition, alice, alice_joined, text_bundle, django_capture_on_commit_callbacks
 ) -> None:
-    submission = submission_create(user=alice, competition=competition, file=upload(text_bundle.baselines["Keyword Voters"]), kind="predictions")
+    submission = submission_create(
+        user=alice, competition=competition, file=upload(text_bundle.baselines["Keyword Voters"]), kind="predictions"
+    )
     submission_score(submission_id=submission.pk, task_id="first")
     submission.refresh_from_db()
     old_public = submission.public_score
@@ -110,7 +114,9 @@ def test_rescoring_after_a_truth_fix_updates_scores_and_keeps_the_old_ones(
     csv.writer(buffer, lineterminator="\n").writerows(fixed)
     competition.truth_file.save("truth.csv", ContentFile(buffer.getvalue().encode()), save=True)
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post("/admin/competitions/competition/", {"action": "rescore_all_submissions", "_selected_action": [competition.pk]})
+        response = admin_client.post(
+            "/admin/competitions/competition/", {"action": "rescore_all_submissions", "_selected_action": [competition.pk]}
+        )
     assert response.status_code == 302
     submission.refresh_from_db()
     audit = Rescore.objects.get(submission=submission)
@@ -120,7 +126,9 @@ def test_rescoring_after_a_truth_fix_updates_scores_and_keeps_the_old_ones(
 
 
 def test_leaderboards_and_submissions_export_as_csv(admin_client: Client, competition, alice, alice_joined, text_bundle) -> None:
-    submission = submission_create(user=alice, competition=competition, file=upload(text_bundle.baselines["Keyword Voters"]), kind="predictions")
+    submission = submission_create(
+        user=alice, competition=competition, file=upload(text_bundle.baselines["Keyword Voters"]), kind="predictions"
+    )
     submission_score(submission_id=submission.pk, task_id="t")
     boards = admin_client.post("/admin/competitions/competition/", {"action": "export_leaderboards", "_selected_action": [competition.pk]})
     rows = list(csv.DictReader(io.StringIO(boards.content.decode())))
@@ -152,7 +160,9 @@ def test_a_bundles_test_inputs_folder_is_what_models_read(text_bundle, tmp_path:
 
 
 def test_organizers_download_a_submissions_file_from_the_admin(admin_client: Client, competition, alice, alice_joined, text_bundle) -> None:
-    submission = submission_create(user=alice, competition=competition, file=upload(text_bundle.baselines["Coin Flippers"]), kind="predictions")
+    submission = submission_create(
+        user=alice, competition=competition, file=upload(text_bundle.baselines["Coin Flippers"]), kind="predictions"
+    )
     page = admin_client.get(f"/admin/submissions/submission/{submission.pk}/change/").content.decode()
     assert f"/admin/submissions/submission/{submission.pk}/file/" in page
     download = admin_client.get(f"/admin/submissions/submission/{submission.pk}/file/")

@@ -177,7 +177,15 @@ def test_it_rejects_malformed_results(tmp_path: Path, detections: object, code: 
     assert where in caught.value.message
 
 
-@pytest.mark.parametrize("text,code", [("", "empty-file"), ("[{", "bad-json"), ('[{"image_id": 1, "bbox": [0,0,1e999,1]}]', "bad-json"), ('[{"image_id": 1, "bbox": [0,0,1,1]}]', "missing-field")])
+@pytest.mark.parametrize(
+    "text,code",
+    [
+        ("", "empty-file"),
+        ("[{", "bad-json"),
+        ('[{"image_id": 1, "bbox": [0,0,1e999,1]}]', "bad-json"),
+        ('[{"image_id": 1, "bbox": [0,0,1,1]}]', "missing-field"),
+    ],
+)
 def test_broken_json_is_reported_with_its_position(tmp_path: Path, text: str, code: str) -> None:
     (tmp_path / "truth.json").write_text(json.dumps(small_truth()))
     (tmp_path / "results.json").write_text(text)

@@ -69,5 +69,7 @@ def test_the_bert_example_runs_with_its_tokenizer(tmp_path: Path) -> None:
     with zipfile.ZipFile(tmp_path / "traced.zip", "w") as archive:
         archive.write(tmp_path / "model.pt", "model.pt")
         archive.write(tmp_path / "tokenizer.json", "tokenizer.json")
-    traced_accuracy = run_and_score(text_bundle, "text-classification", tmp_path / "traced.zip", tmp_path / "ts", classes)["public"]["accuracy"]
+    traced_accuracy = run_and_score(text_bundle, "text-classification", tmp_path / "traced.zip", tmp_path / "ts", classes)["public"][
+        "accuracy"
+    ]
     assert traced_accuracy == pytest.approx(onnx_accuracy, abs=0.02)

@@ -85,7 +85,9 @@ def direct_predictions(task: str, model: torch.jit.ScriptModule, public: Path, o
 
 @pytest.mark.parametrize("task,module", [("text-classification", text_classification), ("detection", detection),
                                          ("segmentation", segmentation)])
-def test_an_example_model_scores_as_its_predictions_would(media: Path, bundles: dict[str, Bundle], tmp_path: Path, task: str, module) -> None:
+def test_an_example_model_scores_as_its_predictions_would(
+    media: Path, bundles: dict[str, Bundle], tmp_path: Path, task: str, module
+) -> None:
     bundle = bundles[task]
     model = module.build(bundle.path / "public", {"classes": CLASSES})
     result = run(media, task, model)
@@ -142,7 +144,9 @@ def test_a_misbehaving_model_fails_with_its_code_and_the_next_one_runs(
     result = run(media, "text-classification", torch.jit.script(model), **limits)
     assert result.error is not None and result.error["code"] == code, result.error
     assert says in result.error["message"]
-    healthy = run(media, "text-classification", text_classification.build(bundles["text-classification"].path / "public", {"classes": CLASSES}))
+    healthy = run(
+        media, "text-classification", text_classification.build(bundles["text-classification"].path / "public", {"classes": CLASSES})
+    )
     assert healthy.error is None
 
 
@@ -153,8 +157,14 @@ def test_a_pickle_is_refused_by_the_worker_without_running(media: Path, tmp_path
 
     marker = tmp_path / "exploded"
     (media / "submissions" / "model.pt").write_bytes(pickle.dumps(Bomb(marker)))
-    job = InferenceJob(submission_id=1, task="text-classification", model="submissions/model.pt",
-                       inputs="competitions/text-classification/public", output="predictions/out", classes=CLASSES)
+    job = InferenceJob(
+        submission_id=1,
+        task="text-classification",
+        model="submissions/model.pt",
+        inputs="competitions/text-classification/public",
+        output="predictions/out",
+        classes=CLASSES,
+    )
     result = run_job(job, files=LocalFiles(media), hidden=[media], device="cpu")
     assert result.error["code"] == "unsupported-model-format"
     assert not marker.exists()

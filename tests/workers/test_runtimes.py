@@ -69,7 +69,9 @@ def test_an_onnx_text_model_with_its_tokenizer_predicts_as_run_directly(
         media: Path, bundles: dict[str, Bundle], text_model: Tuple[Path, torch.nn.Module], tmp_path: Path) -> None:
     tokenizer, model = text_model
     onnx_path = export_onnx(model, token_ids_example(), tmp_path / "model.onnx", TOKENS, ["logits"], DYNAMIC)
-    result = submit(media, "text-classification", zip_package(tmp_path / "bert.zip", {"model.onnx": onnx_path, "tokenizer.json": tokenizer}))
+    result = submit(
+        media, "text-classification", zip_package(tmp_path / "bert.zip", {"model.onnx": onnx_path, "tokenizer.json": tokenizer})
+    )
     public = bundles["text-classification"].path / "public"
     got, expected = predicted_labels(media, result), direct_labels(tokenizer, onnx_path, public)
     assert np.mean([a == b for a, b in zip(got, expected)]) > 0.995 and len(got) == len(expected) == result.items > 0
@@ -79,49 +81,75 @@ def test_an_onnx_text_model_with_its_tokenizer_predicts_as_run_directly(
 
 
 def test_a_traced_torchscript_text_model_with_its_tokenizer_is_accepted(
-        media: Path, text_model: Tuple[Path, torch.nn.Module], tmp_path: Path) -> None:
+    media: Path, text_model: Tuple[Path, torch.nn.Module], tmp_path: Path
+) -> None:
     tokenizer, model = text_model
     traced = torch.jit.trace(model, token_ids_example())
     torch.jit.save(traced, str(tmp_path / "model.pt"))
     onnx_path = export_onnx(model, token_ids_example(), tmp_path / "model.onnx", TOKENS, ["logits"], DYNAMIC)
-    result = submit(media, "text-classification", zip_package(tmp_path / "traced.zip", {"model.pt": tmp_path / "model.pt", "tokenizer.json": tokenizer}))
-    onnx_result = submit(media, "text-classification", zip_package(tmp_path / "onnx.zip", {"model.onnx": onnx_path, "tokenizer.json": tokenizer}))
+    result = submit(
+        media, "text-classification", zip_package(tmp_path / "traced.zip", {"model.pt": tmp_path / "model.pt", "tokenizer.json": tokenizer})
+    )
+    onnx_result = submit(
+        media, "text-classification", zip_package(tmp_path / "onnx.zip", {"model.onnx": onnx_path, "tokenizer.json": tokenizer})
+    )
     traced_labels = predicted_labels(media, result)
     assert np.mean([a == b for a, b in zip(traced_labels, predicted_labels(media, onnx_result))]) > 0.995
 
 
 def test_token_type_ids_are_fed_where_the_model_declares_them(
-        media: Path, bundles: dict[str, Bundle], text_model: Tuple[Path, torch.nn.Module], tmp_path: Path) -> None:
+    media: Path, bundles: dict[str, Bundle], text_model: Tuple[Path, torch.nn.Module], tmp_path: Path
+) -> None:
     from tests.workers.model_builders import TypedTokenClassifier
 
     tokenizer, model = text_model
     typed = TypedTokenClassifier(model.embedding.num_embeddings, len(CLASSES))
     typed.load_state_dict(model.state_dict())
     ids, mask = token_ids_example()
-    onnx_path = export_onnx(typed.eval(), (ids, mask, torch.zeros_like(ids)), tmp_path / "model.onnx", TOKENS + ["token_type_ids"],
-                            ["logits"], {**DYNAMIC, "token_type_ids": {0: "n", 1: "l"}})
-    result = submit(media, "text-classification", zip_package(tmp_path / "typed.zip", {"model.onnx": onnx_path, "tokenizer.json": tokenizer}))
+    onnx_path = export_onnx(
+        typed.eval(),
+        (ids, mask, torch.zeros_like(ids)),
+        tmp_path / "model.onnx",
+        TOKENS + ["token_type_ids"],
+        ["logits"],
+        {**DYNAMIC, "token_type_ids": {0: "n", 1: "l"}},
+    )
+    result = submit(
+        media, "text-classification", zip_package(tmp_path / "typed.zip", {"model.onnx": onnx_path, "tokenizer.json": tokenizer})
+    )
     assert score("text-classification", bundles["text-classification"], media / result.output)["public"]["accuracy"] > 0.6
 
 
 def test_the_manifest_and_the_competition_cap_the_token_length(
-        media: Path, text_model: Tuple[Path, torch.nn.Module], tmp_path: Path) -> None:
+    media: Path, text_model: Tuple[Path, torch.nn.Module], tmp_path: Path
+) -> None:
     tokenizer, model = text_model
-    fixed = export_onnx(model, (torch.randint(4, 50, (2, 6)), torch.ones(2, 6, dtype=torch.long)), tmp_path / "fixed.onnx",
-                        TOKENS, ["logits"], {"input_ids": {0: "n"}, "attention_mask": {0: "n"}, "logits": {0: "n"}})
+    fixed = export_onnx(
+        model,
+        (torch.randint(4, 50, (2, 6)), torch.ones(2, 6, dtype=torch.long)),
+        tmp_path / "fixed.onnx",
+        TOKENS,
+        ["logits"],
+        {"input_ids": {0: "n"}, "attention_mask": {0: "n"}, "logits": {0: "n"}},
+    )
     # A model exported with a fixed length of 6 gets exactly 6 tokens per text, padded or truncated.
     result = submit(media, "text-classification", zip_package(tmp_path / "fixed.zip", {"model.onnx": fixed, "tokenizer.json": tokenizer}))
     assert result.error is None, result.error
     dynamic = export_onnx(model, token_ids_example(), tmp_path / "model.onnx", TOKENS, ["logits"], DYNAMIC)
     package = zip_package(tmp_path / "short.zip", {"model.onnx": dynamic, "tokenizer.json": tokenizer, "podium.yaml": b"max_length: 6\n"})
     assert predicted_labels(media, submit(media, "text-classification", package)) == predicted_labels(media, result)
-    capped = submit(media, "text-classification", zip_package(tmp_path / "long.zip", {"model.onnx": dynamic, "tokenizer.json": tokenizer}),
-                    settings={"max_length": 6})
+    capped = submit(
+        media,
+        "text-classification",
+        zip_package(tmp_path / "long.zip", {"model.onnx": dynamic, "tokenizer.json": tokenizer}),
+        settings={"max_length": 6},
+    )
     assert predicted_labels(media, capped) == predicted_labels(media, result)
 
 
 def test_a_text_model_without_its_tokenizer_is_told_what_to_send(
-        media: Path, text_model: Tuple[Path, torch.nn.Module], tmp_path: Path) -> None:
+    media: Path, text_model: Tuple[Path, torch.nn.Module], tmp_path: Path
+) -> None:
     _, model = text_model
     onnx_path = export_onnx(model, token_ids_example(), tmp_path / "model.onnx", TOKENS, ["logits"], DYNAMIC)
     result = submit(media, "text-classification", onnx_path)
@@ -155,8 +183,7 @@ def test_external_data_outside_the_submission_is_refused_and_inside_it_runs(medi
 
     path = _onnx_with(tmp_path, lambda model: None)
     model = onnx.load(str(path))
-    onnx.save_model(model, str(path), save_as_external_data=True, all_tensors_to_one_file=True, location="weights.bin",
-                    size_threshold=0)
+    onnx.save_model(model, str(path), save_as_external_data=True, all_tensors_to_one_file=True, location="weights.bin", size_threshold=0)
     assert (tmp_path / "weights.bin").stat().st_size > 0
     alone = submit(media, "segmentation", path)
     assert alone.error["code"] == "model-error" and "external file 'weights.bin'" in alone.error["message"]
@@ -174,16 +201,24 @@ def test_external_data_outside_the_submission_is_refused_and_inside_it_runs(medi
 
 
 def test_a_fixed_size_segmenter_gets_resized_images_and_its_logits_resized_back(
-        media: Path, bundles: dict[str, Bundle], tmp_path: Path) -> None:
+    media: Path, bundles: dict[str, Bundle], tmp_path: Path
+) -> None:
     model = FixedSizeSegmenter().eval()
-    fixed = export_onnx(model, (torch.zeros(1, 3, 64, 64),), tmp_path / "model.onnx", ["images"], ["logits"],
-                        {"images": {0: "n"}, "logits": {0: "n"}})
+    fixed = export_onnx(
+        model, (torch.zeros(1, 3, 64, 64),), tmp_path / "model.onnx", ["images"], ["logits"], {"images": {0: "n"}, "logits": {0: "n"}}
+    )
     result = submit(media, "segmentation", fixed)
     assert result.error is None, result.error
     rows = list(csv.DictReader(open(media / result.output)))
     assert len(rows) == 12
-    native = export_onnx(model, (torch.zeros(1, 3, 96, 96),), tmp_path / "native.onnx", ["images"], ["logits"],
-                         {"images": {0: "n", 2: "h", 3: "w"}, "logits": {0: "n", 1: "h", 2: "w"}})
+    native = export_onnx(
+        model,
+        (torch.zeros(1, 3, 96, 96),),
+        tmp_path / "native.onnx",
+        ["images"],
+        ["logits"],
+        {"images": {0: "n", 2: "h", 3: "w"}, "logits": {0: "n", 1: "h", 2: "w"}},
+    )
     native_result = submit(media, "segmentation", native)
     bundle = bundles["segmentation"]
     resized_dice = score("segmentation", bundle, media / result.output)["public"]["dice"]
@@ -212,8 +247,14 @@ def test_per_class_rows_take_their_channel_of_the_scores(media: Path, tmp_path: 
             Image.fromarray(np.stack([mask * 255] * 3, axis=-1).astype(np.uint8)).save(public / f"{name}.png")
             for cls in ("dark", "light"):
                 writer.writerow([f"{name}_{cls}", f"{name}.png", 20, 30, cls])
-    onnx_path = export_onnx(TwoChannels(), (torch.zeros(1, 3, 20, 30),), tmp_path / "model.onnx", ["images"], ["scores"],
-                            {"images": {0: "n"}, "scores": {0: "n"}})
+    onnx_path = export_onnx(
+        TwoChannels(),
+        (torch.zeros(1, 3, 20, 30),),
+        tmp_path / "model.onnx",
+        ["images"],
+        ["scores"],
+        {"images": {0: "n"}, "scores": {0: "n"}},
+    )
     result = submit(media, "segmentation", onnx_path, classes=["light", "dark"])
     assert result.error is None, result.error
     got = {row["id"]: row["rle"] for row in csv.DictReader(open(media / result.output))}
@@ -229,8 +270,14 @@ class TorchvisionStyle(torch.nn.Module):
         ys = torch.arange(image.shape[1]).unsqueeze(1).expand_as(bright).float()
         xs = torch.arange(image.shape[2]).unsqueeze(0).expand_as(bright).float()
         big = torch.full_like(xs, 1e6)
-        box = torch.stack([torch.where(bright, xs, big).min(), torch.where(bright, ys, big).min(),
-                           torch.where(bright, xs, -big).max() + 1, torch.where(bright, ys, -big).max() + 1])
+        box = torch.stack(
+            [
+                torch.where(bright, xs, big).min(),
+                torch.where(bright, ys, big).min(),
+                torch.where(bright, xs, -big).max() + 1,
+                torch.where(bright, ys, -big).max() + 1,
+            ]
+        )
         return box.unsqueeze(0), torch.tensor([2]), torch.tensor([0.9])
 
 
@@ -267,8 +314,14 @@ def _found(media: Path, result: InferenceResult) -> Dict[int, List[dict]]:
 
 
 def test_a_torchvision_detector_exported_to_onnx_gives_its_boxes(media: Path, boxes_inputs: dict, tmp_path: Path) -> None:
-    onnx_path = export_onnx(TorchvisionStyle(), (torch.zeros(3, 50, 60),), tmp_path / "model.onnx", ["image"],
-                            ["boxes", "labels", "scores"], {"image": {1: "h", 2: "w"}})
+    onnx_path = export_onnx(
+        TorchvisionStyle(),
+        (torch.zeros(3, 50, 60),),
+        tmp_path / "model.onnx",
+        ["image"],
+        ["boxes", "labels", "scores"],
+        {"image": {1: "h", 2: "w"}},
+    )
     found = _found(media, submit(media, "detection", onnx_path))
     for image_id, (x1, y1, x2, y2) in boxes_inputs.items():
         [item] = found[image_id]
@@ -294,8 +347,14 @@ def test_torchvisions_scripted_losses_and_detections_tuple_is_read(media: Path, 
 
 
 def test_a_yolo_raw_head_is_letterboxed_decoded_suppressed_and_mapped_back(media: Path, boxes_inputs: dict, tmp_path: Path) -> None:
-    onnx_path = export_onnx(YoloLayoutDetector(3).eval(), (torch.zeros(1, 3, 128, 128),), tmp_path / "model.onnx", ["images"],
-                            ["output0"], {"images": {0: "n"}, "output0": {0: "n"}})
+    onnx_path = export_onnx(
+        YoloLayoutDetector(3).eval(),
+        (torch.zeros(1, 3, 128, 128),),
+        tmp_path / "model.onnx",
+        ["images"],
+        ["output0"],
+        {"images": {0: "n"}, "output0": {0: "n"}},
+    )
     found = _found(media, submit(media, "detection", onnx_path, settings={"confidence": 0.5}))
     for image_id, (x1, y1, x2, y2) in boxes_inputs.items():
         items = found[image_id]
@@ -309,7 +368,7 @@ def test_a_yolo_raw_head_is_letterboxed_decoded_suppressed_and_mapped_back(media
         # After class-wise NMS at IoU 0.7, no two kept boxes overlap more than that.
         assert 1 <= len(items) <= 100
         for i, a in enumerate(items):
-            for b in items[i + 1:]:
+            for b in items[i + 1 :]:
                 assert _iou(a["bbox"], b["bbox"]) <= 0.7 + 1e-6
 
 
@@ -328,8 +387,7 @@ def test_the_yolo_decoding_matches_the_truth_exactly(tmp_path: Path) -> None:
     size, boxes = (200, 120), {1: [(20, 30, 60, 90, 0), (100, 10, 190, 50, 1)]}  # width, height; x1, y1, x2, y2, class
     (tmp_path / "images").mkdir()
     _bright_box_image(tmp_path / "images" / "a.png", (size[1], size[0]), (0, 0, 1, 1))
-    (tmp_path / "test.json").write_text(json.dumps({"images": [{"id": 1, "file_name": "a.png"}],
-                                                    "categories": [{"id": 3}, {"id": 9}]}))
+    (tmp_path / "test.json").write_text(json.dumps({"images": [{"id": 1, "file_name": "a.png"}], "categories": [{"id": 3}, {"id": 9}]}))
     scale = 160 / 200  # into 160×160: 200×120 becomes 160×96, padded 32 above and below
     head = np.zeros((1, 6, 4), dtype=np.float32)
     for anchor, (x1, y1, x2, y2, cls) in enumerate(boxes[1]):

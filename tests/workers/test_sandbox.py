@@ -139,7 +139,8 @@ def test_the_model_has_no_network(unsandboxed: bool) -> None:
         server.bind(("127.0.0.1", 0))
         server.listen()
         port = server.getsockname()[1]
-        probe = f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=3); print('CONNECTED')\nexcept OSError as e: print('NO', e)"
+        probe = (f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=3); print('CONNECTED')\n"
+                 "except OSError as e: print('NO', e)")
         outcome = run_python(probe, unsandboxed=unsandboxed)
     assert ("CONNECTED" in outcome.log) == unsandboxed, outcome.log
     assert unsandboxed or "NO " in outcome.log, outcome.log  # the probe ran, and its connection failed
@@ -151,8 +152,10 @@ def test_the_model_runs_as_an_unprivileged_uid_of_its_own(unsandboxed: bool) -> 
     import threading
 
     marker = f"uid-probe-{os.getpid()}-{int(unsandboxed)}"
-    probe = (f"import os, time\nprint('UID', os.getuid(), os.geteuid(), open('/proc/self/status').read()"
-             f".split('CapEff:')[1].split()[0])\ntime.sleep(3)  # {marker}")
+    probe = (
+        f"import os, time\nprint('UID', os.getuid(), os.geteuid(), open('/proc/self/status').read()"
+        f".split('CapEff:')[1].split()[0])\ntime.sleep(3)  # {marker}"
+    )
     outcomes: list[Outcome] = []
     runner = threading.Thread(target=lambda: outcomes.append(run_python(probe, unsandboxed=unsandboxed)))
     runner.start()
@@ -178,8 +181,10 @@ def test_the_model_runs_as_an_unprivileged_uid_of_its_own(unsandboxed: bool) -> 
 @pytest.mark.parametrize("unsandboxed", MODES)
 def test_nothing_the_model_started_outlives_its_run(unsandboxed: bool) -> None:
     # A daemon in a new session, detached from everything: it must still die with the run.
-    probe = ("import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)'], "
-             "start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\nprint('STARTED')")
+    probe = (
+        "import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)'], "
+        "start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\nprint('STARTED')"
+    )
     before = {p for p in os.listdir("/proc") if p.isdigit()}
     outcome = run_python(probe, unsandboxed=unsandboxed)
     assert "STARTED" in outcome.log
@@ -203,31 +208,37 @@ def test_nothing_the_model_started_outlives_its_run(unsandboxed: bool) -> None:
 
 
 def test_the_output_folder_caps_size_and_file_count_and_tmp_is_capped() -> None:
-    code = ("import os\n"
-            "def attempt(label, action):\n    try: action(); print(label, 'ok')\n    except OSError as e: print(label, 'refused', e.errno)\n"
-            "attempt('files', lambda: [open(f'out/f{i}', 'w').close() for i in range(200)])\n"
-            "attempt('big', lambda: open('out/big', 'wb').write(b'x' * (3 << 20)))\n"
-            "attempt('tmp', lambda: open('/tmp/big', 'wb').write(b'x' * (40 << 20)))\n"
-            "attempt('shm', lambda: open('/dev/shm/big', 'wb').write(b'x' * (40 << 20)))\n"
-            "attempt('dev', lambda: open('/dev/evil', 'w').close())\n"
-            "attempt('root', lambda: open('/evil', 'w').close())\n")
+    code = (
+        "import os\n"
+        "def attempt(label, action):\n    try: action(); print(label, 'ok')\n    except OSError as e: print(label, 'refused', e.errno)\n"
+        "attempt('files', lambda: [open(f'out/f{i}', 'w').close() for i in range(200)])\n"
+        "attempt('big', lambda: open('out/big', 'wb').write(b'x' * (3 << 20)))\n"
+        "attempt('tmp', lambda: open('/tmp/big', 'wb').write(b'x' * (40 << 20)))\n"
+        "attempt('shm', lambda: open('/dev/shm/big', 'wb').write(b'x' * (40 << 20)))\n"
+        "attempt('dev', lambda: open('/dev/evil', 'w').close())\n"
+        "attempt('root', lambda: open('/evil', 'w').close())\n"
+    )
     outcome = run_python(code, unsandboxed=False, limits=Limits(wall_seconds=30, output_mb=2, output_files=50, tmp_mb=16))
     for label in ("files", "big", "tmp", "shm", "dev", "root"):
         assert f"{label} refused" in outcome.log, outcome.log
 
 
 def test_the_process_and_thread_limit_holds() -> None:
-    code = ("import threading, time\nthreads = []\ntry:\n    for i in range(2000):\n"
-            "        t = threading.Thread(target=time.sleep, args=(5,)); t.start(); threads.append(t)\n"
-            "    print('STARTED ALL')\nexcept RuntimeError as e: print('LIMITED', len(threads))\n")
+    code = (
+        "import threading, time\nthreads = []\ntry:\n    for i in range(2000):\n"
+        "        t = threading.Thread(target=time.sleep, args=(5,)); t.start(); threads.append(t)\n"
+        "    print('STARTED ALL')\nexcept RuntimeError as e: print('LIMITED', len(threads))\n"
+    )
     outcome = run_python(code, unsandboxed=False, limits=Limits(wall_seconds=30, processes=64))
     assert "LIMITED" in outcome.log and int(outcome.log.split("LIMITED ")[1].split()[0]) < 64, outcome.log
 
 
 def test_what_a_program_prints_is_kept_to_its_last_64_kb_and_report_lines_are_capped() -> None:
-    code = ("import os, sys\nfd = int(os.environ['PODIUM_REPORT_FD'])\n"
-            "os.write(fd, b'PROGRESS ' + b'9' * (50 << 20) + b'\\nPROGRESS 1 2\\n')\n"
-            "sys.stdout.write('x' * (50 << 20) + '\\nTHE END\\n')\n")
+    code = (
+        "import os, sys\nfd = int(os.environ['PODIUM_REPORT_FD'])\n"
+        "os.write(fd, b'PROGRESS ' + b'9' * (50 << 20) + b'\\nPROGRESS 1 2\\n')\n"
+        "sys.stdout.write('x' * (50 << 20) + '\\nTHE END\\n')\n"
+    )
     reports: list[str] = []
     outcome = run_python(code, unsandboxed=False, on_report=reports.append)
     assert reports == ["PROGRESS 1 2"]
@@ -238,8 +249,14 @@ def test_what_a_program_prints_is_kept_to_its_last_64_kb_and_report_lines_are_ca
 def test_an_output_file_that_is_a_link_is_not_followed(world: dict[str, Path]) -> None:
     workdir = private_workdir()
     try:
-        outcome = run_contained([sys.executable, "-c", f"import os; os.symlink({str(world['secret'])!r}, 'out/p.csv')"],
-                                workdir=workdir, read_only={}, hidden=[], limits=Limits(wall_seconds=30), collect=("p.csv",))
+        outcome = run_contained(
+            [sys.executable, "-c", f"import os; os.symlink({str(world['secret'])!r}, 'out/p.csv')"],
+            workdir=workdir,
+            read_only={},
+            hidden=[],
+            limits=Limits(wall_seconds=30),
+            collect=("p.csv",),
+        )
         assert outcome.collected == {} and outcome.problems and not (workdir / "p.csv").exists()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -260,10 +277,22 @@ class Printer(torch.nn.Module):
 def test_forged_protocol_lines_from_a_model_are_only_its_log(world: dict[str, Path]) -> None:
     progress: list[tuple[int, int]] = []
     torch.jit.save(torch.jit.script(Printer()), str(world["media"] / "submissions" / "model.pt"))
-    job = InferenceJob(submission_id=1, task="text-classification", model="submissions/model.pt",
-                       inputs="competitions/topic/public", output="predictions/out.csv", classes=CLASSES, batch_size=1000)
-    result = run_job(job, files=LocalFiles(world["media"]), hidden=[world["media"]], device="cpu",
-                     on_progress=lambda done, total: progress.append((done, total)))
+    job = InferenceJob(
+        submission_id=1,
+        task="text-classification",
+        model="submissions/model.pt",
+        inputs="competitions/topic/public",
+        output="predictions/out.csv",
+        classes=CLASSES,
+        batch_size=1000,
+    )
+    result = run_job(
+        job,
+        files=LocalFiles(world["media"]),
+        hidden=[world["media"]],
+        device="cpu",
+        on_progress=lambda done, total: progress.append((done, total)),
+    )
     assert result.error is None  # NaN scores still have an argmax: valid predictions
     assert "ERROR not-json" in result.log and result.log.count("PROGRESS 0 1") > 100
     assert (0, 1) not in progress and progress and progress[-1][0] == progress[-1][1]
@@ -330,4 +359,3 @@ def test_what_a_dead_workers_run_left_is_removed_before_its_uid_is_used_again() 
     with uids.sandbox_uid() as again:
         assert again == uid
         assert not stage.path.exists() and str(stage.out) not in Path("/proc/self/mountinfo").read_text()
-

@@ -44,7 +44,11 @@ def test_test_inputs_are_mirrored_once_and_kept_in_step_with_the_bucket(s3, tmp_
     files = S3Files(bucket=BUCKET, cache=tmp_path / "cache", client=client)
 
     folder = files.inputs(prefix)
-    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) == ["images/a.png", "images/b.png", "test.csv"]
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) == [
+        "images/a.png",
+        "images/b.png",
+        "test.csv",
+    ]
     assert len(client.downloads) == 3
     assert not any("truth" in key for key in client.downloads)
 

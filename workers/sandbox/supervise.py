@@ -41,7 +41,9 @@ def supervise(command: list[str], *, uid: int | None, limits: Limits, env: dict[
         if arguments_on_fd:
             os.close(pass_fds[-1])
     log = _Tail(LOG_BYTES)
-    readers = [threading.Thread(target=_read_log, args=(process.stdout.fileno(), log), daemon=True),  # type: ignore[union-attr]
+    stdout = process.stdout
+    assert stdout is not None  # stdout=PIPE
+    readers = [threading.Thread(target=_read_log, args=(stdout.fileno(), log), daemon=True),
                threading.Thread(target=_read_reports, args=(report_read, on_report), daemon=True)]
     for reader in readers:
         reader.start()
@@ -50,7 +52,7 @@ def supervise(command: list[str], *, uid: int | None, limits: Limits, env: dict[
         kill_uid(uid)  # whatever the model left running (it cannot outlive its namespace, but be sure)
     for reader in readers:
         reader.join(timeout=5)
-    process.stdout.close()  # type: ignore[union-attr]
+    stdout.close()
     os.close(report_read)
     return _outcome(process.returncode, log.text(), exceeded, peak, uid=uid, cgroup=cgroup,
                     seconds=time.monotonic() - started)

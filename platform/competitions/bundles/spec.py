@@ -214,5 +214,5 @@ def as_datetime(value: str | date | datetime | None, default: datetime) -> datet
     elif isinstance(value, date):
         moment = datetime.combine(value, time())
     else:
-        moment = _parse_moment(value)
+        moment = _parse_moment(value) or default  # checked while validating: never unparsable here
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment, dt_timezone.utc)

@@ -47,7 +47,7 @@ def get_item(mapping: dict | None, key: str) -> object:
 
 
 @register.filter
-def filesize(size: int) -> str:
+def filesize(size: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if size < 1024 or unit == "GB":
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"

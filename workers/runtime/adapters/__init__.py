@@ -7,10 +7,10 @@ An adapter is `run(model, inputs, output, options, progress)`; a task type names
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from scoring.registry import TASKS
 
@@ -36,7 +36,8 @@ def adapter_for(task: str) -> Adapter:
     """The task's `run`: its adapter is a module path ("workers.runtime.adapters.text", whose `run` it is) or
     "module:function" where one module serves several tasks."""
     module, _, name = ADAPTERS[task].partition(":")
-    return getattr(importlib.import_module(module), name or "run")  # type: ignore[no-any-return]  # a module attribute
+    run: Adapter = getattr(importlib.import_module(module), name or "run")
+    return run
 
 
 def batch_size(model: Any, requested: int) -> int:
@@ -47,6 +48,10 @@ def batch_size(model: Any, requested: int) -> int:
     return max(1, requested)
 
 
-def batches(items: list, size: int):  # type: ignore[no-untyped-def,type-arg]
+
+T = TypeVar("T")
+
+
+def batches(items: list[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]

@@ -61,19 +61,20 @@ def letterbox(image: Image.Image, size: tuple[int, int], stretch: bool = False) 
         return image, Letterbox(1.0, 1.0, 0.0, 0.0, image.width, image.height)
     if stretch:
         placement = Letterbox(width / image.width, height / image.height, 0.0, 0.0, image.width, image.height)
-        return image.resize((width, height), Image.BILINEAR), placement
+        return image.resize((width, height), Image.Resampling.BILINEAR), placement
     scale = min(height / image.height, width / image.width)
     new_w, new_h = max(1, round(image.width * scale)), max(1, round(image.height * scale))
     canvas = Image.new("RGB", (width, height), LETTERBOX_GREY)
     left, top = (width - new_w) // 2, (height - new_h) // 2
-    canvas.paste(image.resize((new_w, new_h), Image.BILINEAR), (left, top))
+    canvas.paste(image.resize((new_w, new_h), Image.Resampling.BILINEAR), (left, top))
     return canvas, Letterbox(scale, scale, left, top, image.width, image.height)
 
 
 def fixed_size(model: Any, manifest: dict[str, Any]) -> tuple[int, int] | None:
     """The (height, width) a model takes: the manifest's input_size, else its first input's static shape."""
     if "input_size" in manifest:
-        return tuple(manifest["input_size"])  # type: ignore[return-value]
+        height, width = manifest["input_size"]
+        return int(height), int(width)
     shape = model.inputs[0].shape if model.inputs else None
     if shape and len(shape) == 4 and shape[2] and shape[3]:
         return int(shape[2]), int(shape[3])

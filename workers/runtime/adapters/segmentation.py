@@ -69,7 +69,7 @@ def _logits(model: Any, inputs: Path, batch: list[str], by_image: dict[str, list
         picture = open_rgb(inputs / image)
         originals.append((int(by_image[image][0]["height"]), int(by_image[image][0]["width"])))
         if (picture.height, picture.width) != size:
-            picture = picture.resize((size[1], size[0]), Image.BILINEAR)
+            picture = picture.resize((size[1], size[0]), Image.Resampling.BILINEAR)
         arrays.append(to_array(picture, options.manifest))
     out = model(np.stack(arrays))
     out = out[0] if isinstance(out, (list, tuple)) else out
@@ -89,8 +89,12 @@ def _resize(scores: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     if scores.shape[1:] == size:
         return scores
     height, width = size
-    planes = [np.asarray(Image.fromarray(np.ascontiguousarray(plane, dtype=np.float32), mode="F").resize((width, height), Image.BILINEAR))
-              for plane in scores]
+    planes = [
+        np.asarray(
+            Image.fromarray(np.ascontiguousarray(plane, dtype=np.float32), mode="F").resize((width, height), Image.Resampling.BILINEAR)
+        )
+        for plane in scores
+    ]
     return np.stack(planes)
 
 
@@ -107,5 +111,10 @@ def probe(inputs: Path, classes: list[str]) -> Any:
         def forward(self, images: torch.Tensor) -> torch.Tensor:
             return (images.mean(dim=1, keepdim=True) - 0.5) * 10
 
-    return Probe(Bright(), (torch.zeros(1, 3, PROBE_SIZE, PROBE_SIZE),), ["images"], ["logits"],
-                 {"podium.yaml": f"input_size: {PROBE_SIZE}\n".encode()})
+    return Probe(
+        Bright(),
+        (torch.zeros(1, 3, PROBE_SIZE, PROBE_SIZE),),
+        ["images"],
+        ["logits"],
+        {"podium.yaml": f"input_size: {PROBE_SIZE}\n".encode()},
+    )

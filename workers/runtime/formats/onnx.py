@@ -75,7 +75,7 @@ def load(path: Path, device: str) -> OnnxModel:
     options.intra_op_num_threads = int(os.environ.get("OMP_NUM_THREADS", "0") or 0)
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
-    providers = ["CPUExecutionProvider"]
+    providers: list[str | tuple[str, dict[str, int]]] = ["CPUExecutionProvider"]
     if device.startswith("cuda") and "CUDAExecutionProvider" in onnxruntime.get_available_providers():
         providers.insert(0, ("CUDAExecutionProvider", {"device_id": int(device.partition(":")[2] or 0)}))
     try:

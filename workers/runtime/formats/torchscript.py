@@ -75,7 +75,8 @@ class TorchScriptModel:
         import torch
 
         self.module, self.device = module, device
-        arguments = module.forward.schema.arguments[1:]  # the first is self
+        arguments = module.forward.schema.arguments[1:]  # type: ignore[attr-defined]  # a scripted method's schema
+
         self.inputs = [ModelInput(a.name, KINDS.get(str(a.type), "tensor"), dtype=str(a.type)) for a in arguments]
         self.runs_on = f"{device} (torch {torch.__version__})"
 
