@@ -7,18 +7,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 TIMEOUT, MEMORY, CPU, OUTPUT = "wall-clock", "memory", "cpu-time", "output-size"
-
-
 ROOT = Path(__file__).resolve().parents[2]
-
-
 SANDBOX_DIR = "/sandbox"
-
-
 LOG_BYTES = 64 * 1024  # what a team can read of what its model printed
-
-
 REPORT_LINE_BYTES = 4096  # longer report lines are dropped whole
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a run's folders appear inside the sandbox, and which pool its uid comes from.
+
+    A `read_only` name appears as `<workdir>/<name>`, or at the name itself where it is an absolute path.
+    """
+
+    workdir: str = SANDBOX_DIR  # the working folder
+    output: str = f"{SANDBOX_DIR}/out"  # the one writable folder
+    pool: str = "models"  # workers/sandbox/uids.py: models and scoring programs never share a uid
+
+    def target(self, name: str) -> str:
+        return name if name.startswith("/") else f"{self.workdir}/{name}"
+
+
+MODEL_LAYOUT = Layout()
+# SPEC section 9: the program's folder, read-only, is the working folder; the truth and the submission under /input.
+PROGRAM_LAYOUT = Layout(workdir="/scoring", output="/output", pool="programs")
 
 
 class SandboxUnavailable(RuntimeError):

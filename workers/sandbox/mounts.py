@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from workers.sandbox.contract import ROOT, SANDBOX_DIR, Limits, SandboxUnavailable, libc
+from workers.sandbox.contract import MODEL_LAYOUT, ROOT, SANDBOX_DIR, Layout, Limits, SandboxUnavailable, libc
 
 STAGE_PREFIX = "podium-sandbox-"  # then the uid: a stage belongs to the holder of that uid's lock
 
@@ -87,10 +87,10 @@ def _unmount(target: Path) -> None:
     libc().umount2(str(target).encode(), MNT_DETACH)
 
 
-def identity_files(folder: Path, uid: int) -> list[tuple[Path, str]]:
+def identity_files(folder: Path, uid: int, home: str = f"{SANDBOX_DIR}/out") -> list[tuple[Path, str]]:
     """/etc/passwd and /etc/group naming the run's uid, written in the run's own neutral folder."""
     (folder / "etc").mkdir(mode=0o755)
-    (folder / "etc" / "passwd").write_text(f"root:x:0:0::/:/sbin/nologin\nmodel:x:{uid}:{uid}::{SANDBOX_DIR}/out:/sbin/nologin\n")
+    (folder / "etc" / "passwd").write_text(f"root:x:0:0::/:/sbin/nologin\nmodel:x:{uid}:{uid}::{home}:/sbin/nologin\n")
     (folder / "etc" / "group").write_text(f"root:x:0:\nmodel:x:{uid}:\n")
     for name in ("passwd", "group"):
         os.chmod(folder / "etc" / name, 0o644)
@@ -98,7 +98,7 @@ def identity_files(folder: Path, uid: int) -> list[tuple[Path, str]]:
 
 
 def bwrap_arguments(uid: int, binds: list[tuple[Path, str]], stage: Stage, limits: Limits, gpu: int | None,
-                     env: dict[str, str]) -> list[str]:
+                    env: dict[str, str], layout: Layout = MODEL_LAYOUT) -> list[str]:
     arguments = [
         "--unshare-all", "--unshare-user", "--disable-userns", "--uid", str(uid), "--gid", str(uid),
         "--hostname", "sandbox", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
@@ -116,13 +116,14 @@ def bwrap_arguments(uid: int, binds: list[tuple[Path, str]], stage: Stage, limit
         arguments += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
     for source, target in binds:
         arguments += ["--ro-bind", str(source), target]
-    arguments += ["--bind", str(stage.out), f"{SANDBOX_DIR}/out",
+    arguments += ["--bind", str(stage.out), layout.output,
                   "--proc", "/proc", "--dev", "/dev"]
     arguments += _gpu_arguments(gpu)
     arguments += ["--size", str(limits.tmp_mb * 1024 * 1024), "--tmpfs", "/dev/shm",
-                  "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", SANDBOX_DIR, "--clearenv"]
+                  "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", layout.workdir, "--clearenv"]
     # `env` carries the view's PYTHONPATH (and LD_LIBRARY_PATH): the worker's own would name host folders.
-    inside = {name: value for name, value in child_env({}).items() if name not in ("PYTHONPATH", "LD_LIBRARY_PATH")}
+    inside = {name: value for name, value in child_env({}, home=layout.output).items()
+              if name not in ("PYTHONPATH", "LD_LIBRARY_PATH")}
     for name, value in {**inside, **env}.items():
         arguments += ["--setenv", name, value]
     return arguments
@@ -149,9 +150,9 @@ def bwrap_env() -> dict[str, str]:
     return env
 
 
-def child_env(extra: dict[str, str]) -> dict[str, str]:
+def child_env(extra: dict[str, str], home: str = f"{SANDBOX_DIR}/out") -> dict[str, str]:
     """Nothing of the worker's environment but these: no database URL, broker URL or secret key."""
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": f"{SANDBOX_DIR}/out",
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": home,
            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(ROOT)}
     for name in ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "OMP_NUM_THREADS"):
         if name in os.environ:

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from workers.sandbox.contract import MODEL_LAYOUT, Layout
+
 ROOT = Path(__file__).resolve().parents[2]
 INSIDE = "/sandbox/runtime"
 COMPLETE = ".complete"  # written last, beside the tree: a view without it was never finished
@@ -192,19 +194,19 @@ class RunView:
 
 
 @contextmanager
-def run_view(read_only: dict[str, Path]) -> Iterator[RunView]:
+def run_view(read_only: dict[str, Path], layout: Layout = MODEL_LAYOUT) -> Iterator[RunView]:
     """Each run's own files as hard-link trees under a fresh `run-<random>` folder, removed after the run."""
     folder = view_root() / f"run-{secrets.token_hex(8)}"
     folder.mkdir(mode=0o755)
     binds, bound_as_is = [], []
     try:
         for name, source in read_only.items():
-            source = Path(source).resolve()
-            if link_tree(source, folder / name):
-                binds.append((folder / name, f"/sandbox/{name}"))
+            source, target, tree = Path(source).resolve(), layout.target(name), folder / name.strip("/").replace("/", "-")
+            if link_tree(source, tree):
+                binds.append((tree, target))
             else:
-                shutil.rmtree(folder / name, ignore_errors=True)
-                binds.append((source, f"/sandbox/{name}"))
+                shutil.rmtree(tree, ignore_errors=True)
+                binds.append((source, target))
                 bound_as_is.append(str(source))
         yield RunView(folder, binds, bound_as_is)
     finally:
