@@ -1,5 +1,5 @@
 """Run every benchmark and print its table: `make bench`
-(or `python bench/run.py [latency|scoring|inference|runtime|sandbox|boards|load|slow]`)."""
+(or `python bench/run.py [latency|scoring|inference|runtime|sandbox|programs|boards|load|slow]`)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import boards  # noqa: E402
 import inference  # noqa: E402
 import latency  # noqa: E402
 import load  # noqa: E402
+import programs  # noqa: E402
 import runtime_overhead  # noqa: E402
 import sandbox_cost  # noqa: E402
 import scoring_speed  # noqa: E402
@@ -19,7 +20,7 @@ import slow_clients  # noqa: E402
 
 
 def main(argv: list[str]) -> None:
-    chosen = set(argv) or {"latency", "scoring", "inference", "runtime", "sandbox", "boards", "load", "slow"}
+    chosen = set(argv) or {"latency", "scoring", "inference", "runtime", "sandbox", "programs", "boards", "load", "slow"}
     if "scoring" in chosen:
         scoring_speed.main()
     if "inference" in chosen:
@@ -28,6 +29,8 @@ def main(argv: list[str]) -> None:
         runtime_overhead.main()
     if "sandbox" in chosen:
         sandbox_cost.main()
+    if "programs" in chosen:
+        programs.main()
     if "latency" in chosen:
         latency.main()
     if "boards" in chosen:
