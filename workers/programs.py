@@ -48,7 +48,7 @@ class ProgramLimits:
 
     def sandbox_limits(self) -> Limits:
         return Limits(wall_seconds=self.wall_seconds, cpu_seconds=int(self.wall_seconds) * 2 + 5,
-                      memory_mb=self.memory_mb, output_mb=max(MAX_ITEMS_BYTES // (1024 * 1024), 1) + 2,
+                      memory_mb=self.memory_mb, output_mb=MAX_ITEMS_BYTES // 2**20 + 2,  # items.csv and a little
                       output_files=16, processes=64)
 
 
