@@ -11,7 +11,8 @@ import os
 from pathlib import Path
 
 from scoring.errors import TOO_LARGE, SubmissionError
-from scoring.tasks import detection, segmentation, tabular_classification, tabular_regression, text_classification
+from scoring.tasks import (custom, detection, segmentation, tabular_classification, tabular_regression,
+                           text_classification)
 from scoring.tasktype import Scores, ScoringOptions, TaskType
 
 # One line per task type: each module declares everything the platform needs of it (scoring/tasktype.py).
@@ -21,6 +22,7 @@ TASKS: dict[str, TaskType] = {task.name: task for task in (
     segmentation.TASK,
     tabular_regression.TASK,
     tabular_classification.TASK,
+    custom.TASK,  # scored by the organizers' own program (SPEC section 9)
 )}
 
 

@@ -9,7 +9,7 @@ names a task type (docs/extending.md walks through adding one).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,10 @@ class ScoringOptions:
     classes: tuple[str, ...] = ()
     max_bytes: int | None = None
     ranking_metric: str = ""  # the metric that ranks the board ("": the primary): it must be defined on every file
+    # What scores a file of a task type scored by a program (`TaskType.program`): `program(truth, submission)`
+    # returns its Scores or raises SubmissionError. The platform gives it (it runs the organizers' program in the
+    # sandbox); None elsewhere.
+    program: Callable[[Any, Path], Scores] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -92,12 +96,26 @@ class TaskType:
     model_contract: str = ""  # Markdown: what a model takes and returns, for the Submit page and the docs
     images: bool = False  # test inputs are images: thumbnails, and an overlay of predictions on a submission's page
     demo: Demo | None = None
+    # Scored by the organizers' own program (SPEC section 9): each competition declares its metrics and its
+    # submission suffix, and `for_competition` makes the task type it is scored as.
+    program: bool = False
 
     def __post_init__(self) -> None:
         names = self.metrics
+        if self.program and not names:
+            return  # the registry's entry: each competition declares its own metrics
         unknown = {self.primary_metric, *self.ranking_metrics} - set(names)
         if len(set(names)) != len(names) or unknown:
             raise ValueError(f"{self.name}: metrics must be declared once each; undeclared: {sorted(unknown)}")
+
+    def for_competition(self, metrics: tuple[Metric, ...], submission_suffix: str) -> TaskType:
+        """A program-scored task type with one competition's metrics (the first ranks by default, any may rank)
+        and its participants' file suffix."""
+        if not self.program:
+            return self
+        names = tuple(metric.name for metric in metrics)
+        return replace(self, declared_metrics=metrics, primary_metric=names[0] if names else "",
+                       ranking_metrics=names, submission_suffix=submission_suffix or self.submission_suffix)
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -118,7 +136,8 @@ class TaskType:
         return self.adapter is not None
 
     def rankable(self) -> tuple[str, ...]:
-        return self.ranking_metrics or (self.primary_metric,)
+        """The metrics that may rank (none in a program-scored type's registry entry: its competitions declare them)."""
+        return self.ranking_metrics or ((self.primary_metric,) if self.primary_metric else ())
 
     def metric(self, name: str) -> Metric:
         for declared in self.declared_metrics:

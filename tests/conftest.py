@@ -232,6 +232,16 @@ def inference_worker(celery_worker, redis_url: str, tmp_path_factory: pytest.Tem
         yield process
 
 
+@pytest.fixture(scope="session")
+def programs_worker(celery_worker, django_db_blocker, redis_url: str, tmp_path_factory: pytest.TempPathFactory):
+    """A real `celery -A workers worker -Q programs`: organizers' scoring programs, in the sandbox."""
+    with django_db_blocker.unblock():
+        database_url = _database_url()
+    env = _worker_env(redis_url, database_url, tmp_path_factory)
+    with _worker("programs", env, tmp_path_factory.getbasetemp() / "programs-worker.log") as process:
+        yield process
+
+
 @pytest.fixture
 def web_server(celery_worker, redis_url: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The production web server (uvicorn, podium.asgi) on the test database, with a scoring worker; yields its URL.

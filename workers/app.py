@@ -55,6 +55,7 @@ app.conf.update(
     task_default_queue=names.SCORING,
     task_routes={
         names.RUN_INFERENCE: {"queue": names.INFERENCE},
+        names.PROGRAM_DRY_RUN: {"queue": names.PROGRAMS},
         "workers.tasks.*": {"queue": names.SCORING},
     },
     task_serializer="json",
@@ -88,7 +89,7 @@ app.conf.update(
         },
     },
     # Each app's tasks live beside its services; workers.tasks holds the model runner's.
-    imports=["workers.tasks", "submissions.tasks", "notifications.tasks"],
+    imports=["workers.tasks", "submissions.tasks", "notifications.tasks", "competitions.tasks"],
 )
 
 from workers.gate import SandboxGate  # noqa: E402

@@ -1,10 +1,9 @@
-"""Fail closed: an inference worker that cannot build the sandbox runs no models.
+"""Fail closed: a worker that cannot build the sandbox runs no models and no organizers' scoring programs.
 
-At start (a consumer step, before any message is taken) the worker checks the
-sandbox; if it fails, the worker stops consuming the `inference` queue and says
-why in its log and, through its heartbeat, on `/health/`. Model submissions then
-wait in the queue for a worker that can. `PODIUM_UNSANDBOXED_MODELS=1` lets a
-developer's own laptop run models without it, loudly.
+At start (a consumer step, before any message is taken) a worker that serves `inference` or `programs` checks the
+sandbox; if it fails, the worker stops consuming those queues and says why in its log and, through its heartbeat,
+on `/health/`. Their submissions then wait in the queue for a worker that can, while built-in scoring (`scoring`)
+goes on. `PODIUM_UNSANDBOXED_MODELS=1` lets a developer's own laptop run both without it, loudly.
 """
 from __future__ import annotations
 
@@ -18,11 +17,11 @@ from celery import bootsteps
 
 from workers.inference_settings import InferenceSettingsError, inference_settings
 from workers.config import worker_config
-from workers.names import INFERENCE
+from workers.names import INFERENCE, PROGRAMS, SANDBOXED
 from workers.sandbox import SandboxStatus, sandbox_check
 
-QUEUE = INFERENCE
 KEY = "podium:sandbox"
+BUBBLEWRAP = "bubblewrap"
 TTL_SECONDS = 60
 
 logger = logging.getLogger(__name__)
@@ -51,20 +50,30 @@ class SandboxGate(bootsteps.StartStopStep):
     requires = {"celery.worker.consumer.tasks:Tasks"}
 
     def start(self, consumer: Any) -> None:
-        if QUEUE not in {queue.name for queue in consumer.task_consumer.queues}:
+        served = {queue.name for queue in consumer.task_consumer.queues}
+        gated = [name for name in SANDBOXED if name in served]
+        if not gated:
             return
-        try:
-            inference_settings()
-        except InferenceSettingsError as exc:
-            # Every model would fail, charged to its team: refuse to start instead, saying what to fix.
-            logger.critical("this inference worker will not start: %s", exc)
-            raise SystemExit(f"podium inference worker: {exc}") from None
+        if INFERENCE in gated:
+            try:
+                inference_settings()
+            except InferenceSettingsError as exc:
+                # Every model would fail, charged to its team: refuse to start instead, saying what to fix.
+                logger.critical("this inference worker will not start: %s", exc)
+                raise SystemExit(f"podium inference worker: {exc}") from None
         status = worker_sandbox()
         consumer.app.podium_sandbox = status
-        if not status.ok:
-            consumer.cancel_task_queue(QUEUE)
-            return
-        consumer.app.podium_runtime = worker_runtime()
+        # Models may run unsandboxed on a developer's laptop (PODIUM_UNSANDBOXED_MODELS); scoring programs never
+        # do: their contract (/scoring, /input, /output) exists only in the sandbox.
+        verdicts = {name: status.ok and (name != PROGRAMS or status.mode == BUBBLEWRAP) for name in gated}
+        consumer.app.podium_sandboxed_queues = verdicts
+        for name, can in verdicts.items():
+            if not can:
+                logger.error("this worker will not serve the %s queue: %s", name,
+                             status.detail if not status.ok else "scoring programs run only in the sandbox")
+                consumer.cancel_task_queue(name)
+        if verdicts.get(INFERENCE):
+            consumer.app.podium_runtime = worker_runtime()
 
 
 def worker_runtime() -> str:
@@ -83,13 +92,17 @@ def worker_runtime() -> str:
     return "; ".join([summary, *problems])
 
 
-def record_sandbox(client: Any, worker: str, status: SandboxStatus, runtime: str = "") -> None:
-    report = {"ok": status.ok, "mode": status.mode, "detail": status.detail, "runtime": runtime}
+def record_sandbox(client: Any, worker: str, status: SandboxStatus, runtime: str = "",
+                   queues: dict[str, bool] | None = None) -> None:
+    """`queues`: each sandboxed queue the worker was started for, and whether it serves it."""
+    report = {"ok": status.ok, "mode": status.mode, "detail": status.detail, "runtime": runtime,
+              "queues": queues if queues is not None else {INFERENCE: status.ok}}
     client.set(f"{KEY}:{worker}", json.dumps(report), ex=TTL_SECONDS)
 
 
 def sandbox_reports(client: Any) -> dict[str, dict[str, Any]]:
-    """{worker: {ok, mode, detail, runtime}} of the inference workers seen in the last minute."""
+    """{worker: {ok, mode, detail, runtime, queues}} of the sandboxed workers seen in the last minute (`queues`:
+    each of `inference` and `programs` it was started for, and whether it serves it)."""
     reports = {}
     for key in client.scan_iter(f"{KEY}:*"):
         value = client.get(key)

@@ -42,8 +42,9 @@ class Heartbeat(bootsteps.StartStopStep):
                 for queue in worker.app.amqp.queues.consume_from:
                     client.set(f"{KEY}:{queue}:{worker.hostname}", time.time(), ex=TTL_SECONDS)
                 sandbox = getattr(worker.app, "podium_sandbox", None)
-                if sandbox is not None:  # an inference worker: whether it can run models, and how
-                    record_sandbox(client, worker.hostname, sandbox, getattr(worker.app, "podium_runtime", ""))
+                if sandbox is not None:  # a worker of models or scoring programs: whether it can run them, and how
+                    record_sandbox(client, worker.hostname, sandbox, getattr(worker.app, "podium_runtime", ""),
+                                   getattr(worker.app, "podium_sandboxed_queues", None))
         except Exception:  # noqa: BLE001 - a missed heartbeat must never stop the worker
             logger.warning("could not record a heartbeat", exc_info=True)
 

@@ -8,6 +8,10 @@ messages queued before an upgrade still find their task. Where a task lives now 
 from __future__ import annotations
 
 SCORING, INFERENCE = "scoring", "inference"
+# Submissions scored by the organizers' own program (task `custom`): served by scoring workers that can build the
+# sandbox (workers/gate.py); `-Q scoring,programs` serves both, and a worker of its own may take this one alone.
+PROGRAMS = "programs"
+SANDBOXED = (INFERENCE, PROGRAMS)  # the queues whose work runs only in the sandbox
 
 # submissions/tasks.py
 SCORE_SUBMISSION = "workers.tasks.score_submission"
@@ -21,6 +25,8 @@ NOTIFY_ENDING_COMPETITIONS = "workers.tasks.notify_ending_competitions"
 SEND_DAILY_SUMMARIES = "workers.tasks.send_daily_summaries"
 DELIVER_WEBHOOK = "workers.tasks.deliver_webhook"
 SEND_NOTIFICATION_EMAIL = "workers.tasks.send_notification_email"
+# competitions/tasks.py (queue `programs`)
+PROGRAM_DRY_RUN = "competitions.tasks.program_dry_run"
 # workers/tasks.py: the only task an inference worker runs
 RUN_INFERENCE = "workers.tasks.run_inference"
 

@@ -23,9 +23,12 @@ import re
 import shutil
 import sys
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
+from workers.runtime.archive import ArchiveError, SafeZip
 from workers.sandbox import Limits, Outcome, run_contained
 from workers.sandbox.contract import PROGRAM_LAYOUT
 
@@ -93,6 +96,39 @@ def program_problem(folder: Path) -> str | None:
     if total > MAX_PROGRAM_BYTES:
         return f"the scoring program holds {total / 1e6:.1f} MB; the limit is {MAX_PROGRAM_BYTES // 10**6} MB"
     return None
+
+
+def pack_folder(folder: Path, target: Path | IO[bytes]) -> None:
+    """A program's folder, or a competition's hidden files, as one zip (files in name order, stable timestamps)."""
+    folder = Path(folder)
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()):
+            info = zipfile.ZipInfo(path.relative_to(folder).as_posix(), date_time=(2000, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with open(path, "rb") as source, archive.open(info, "w") as sink:
+                shutil.copyfileobj(source, sink, length=1024 * 1024)
+
+
+def unpack_folder(archive_path: Path, target: Path, *, max_bytes: int, max_entries: int = 100_000) -> None:
+    """A zip made a folder by the bounded reader (workers/runtime/archive.py): refused, before anything is written,
+    past `max_bytes` in all or with an entry outside `target`; ArchiveError says why."""
+    target = Path(target).resolve()
+    with SafeZip(Path(archive_path), max_entries=max_entries, max_directory_bytes=16 * 1024**2) as archive:
+        if sum(member.size for member in archive.members) > max_bytes:
+            raise ArchiveError(f"it expands past {max_bytes / 1e6:.0f} MB")
+        for member in archive.members:
+            destination = (target / member.name).resolve()
+            if not destination.is_relative_to(target) or "\\" in member.name or destination == target:
+                raise ArchiveError(f"the entry {member.name[:80]!r} points outside its folder")
+        for member in archive.members:
+            destination = (target / member.name).resolve()
+            if member.is_dir:
+                destination.mkdir(parents=True, exist_ok=True)
+                continue
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            with open(destination, "xb") as sink:
+                for chunk in archive.open(member):
+                    sink.write(chunk)
 
 
 def run_program(*, program: Path, truth: Path, submission: Path, suffix: str, metrics: list[str],

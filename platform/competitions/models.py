@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from scoring import TASKS, ScoringOptions, TaskType, get_task
+from scoring.tasks import custom
 
 UPCOMING = "upcoming"
 ACTIVE = "active"
@@ -96,9 +97,53 @@ def task_name_validator(value: str) -> None:
 
 
 def metric_name_validator(value: str) -> None:
+    """A built-in task type's metric, or a name a competition scored by its program may declare (which of them
+    ranks a given competition is checked where its task and metrics are known)."""
     known = {metric for task in TASKS.values() for metric in task.rankable()}
-    if value and value not in known:
+    if value and value not in known and not custom.METRIC_NAME.match(value):
         raise ValidationError(f"{value!r} ranks no task type; known: {', '.join(sorted(known))}.", code="unknown-metric")
+
+
+def metrics_validator(value: object) -> None:
+    if value in (None, [], ""):
+        return
+    try:
+        custom.declared_metrics(value)
+    except ValueError as exc:
+        raise ValidationError(f"{exc}.", code="bad-metrics") from None
+
+
+def suffix_validator(value: str) -> None:
+    try:
+        if value:
+            custom.submission_suffix(value)
+    except ValueError as exc:
+        raise ValidationError(f"{exc}.", code="bad-suffix") from None
+
+
+def scoring_limits_problem(value: object) -> str | None:
+    """What is wrong with `scoring_limits` ({"wall_seconds", "memory_mb"}), or None; the operator caps both."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, dict):
+        return 'Use a mapping such as {"wall_seconds": 300, "memory_mb": 4096}.'
+    maxima = scoring_limit_maxima()
+    unknown = sorted(str(key)[:40] for key in value if key not in maxima)
+    if unknown:
+        return f"Unknown keys {', '.join(unknown[:5])}; the keys are {', '.join(maxima)}."
+    for name, most in maxima.items():
+        if name in value and (isinstance(value[name], bool) or not isinstance(value[name], int)
+                              or not 1 <= value[name] <= most):
+            return f"{name} must be a whole number from 1 to {most}."
+    return None
+
+
+def scoring_limit_maxima() -> dict[str, int]:
+    return {"wall_seconds": settings.PODIUM_MAX_SCORING_SECONDS, "memory_mb": settings.PODIUM_MAX_SCORING_MEMORY_MB}
+
+
+def program_upload_path(program: "ScoringProgram", filename: str) -> str:
+    return f"competitions/{program.competition.slug}/scoring/{program.version}.zip"
 
 
 def task_choices() -> list[tuple[str, str]]:
@@ -163,6 +208,16 @@ class Competition(models.Model):
         default=True, help_text="Teams see what their models printed and the full error messages. Only where the "
                                 "models read the public files: where they read hidden test inputs, teams never do.")
     truth_file = models.FileField(upload_to=truth_upload_path, blank=True, max_length=255, help_text="Hidden from participants.")
+    # Scored by the organizers' own program (task `custom`, SPEC section 9); the program's versions are ScoringProgram.
+    metrics = models.JSONField(
+        default=list, blank=True, validators=[metrics_validator],
+        help_text='Scored by a program: [{"name": "wer", "label": "WER", "higher_is_better": false}], the first '
+                  "ranking by default.")
+    submission_suffix = models.CharField(
+        max_length=24, blank=True, validators=[suffix_validator],
+        help_text="Scored by a program: the file participants upload, such as .json (empty: .csv).")
+    scoring_limits = models.JSONField(
+        default=dict, blank=True, help_text='Scored by a program: {"wall_seconds": 300, "memory_mb": 4096}.')
     organizers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="organized_competitions")
     published_at = models.DateTimeField(
         null=True, blank=True, editable=False,
@@ -191,7 +246,31 @@ class Competition(models.Model):
 
     @property
     def task_type(self) -> TaskType:
-        return get_task(self.task)
+        """The task type, with this competition's metrics and suffix where its own program scores it."""
+        task = get_task(self.task)
+        if not task.program:
+            return task
+        try:
+            metrics = custom.declared_metrics(self.metrics)
+        except ValueError:
+            metrics = ()  # the readiness check says so; nothing can be scored until it is declared
+        return task.for_competition(metrics, self.submission_suffix)
+
+    @property
+    def scored_by_program(self) -> bool:
+        return get_task(self.task).program
+
+    def scoring_limit(self, name: str) -> int:
+        """A scoring program's limit from `scoring_limits`, else SPEC's default, capped by the operator."""
+        defaults = {"wall_seconds": 300, "memory_mb": 4096}
+        value = (self.scoring_limits or {}).get(name, defaults[name])
+        try:
+            return max(1, min(int(value), scoring_limit_maxima()[name]))
+        except (TypeError, ValueError):
+            return min(defaults[name], scoring_limit_maxima()[name])
+
+    def current_program(self) -> "ScoringProgram | None":
+        return self.programs.order_by("-pk").first()
 
     @property
     def ranking_metric(self) -> str:
@@ -320,6 +399,29 @@ class Phase(models.Model):
     @property
     def kinds(self) -> list[str]:
         return list(self.submission_kinds or self.competition.submission_kinds)
+
+
+class ScoringProgram(models.Model):
+    """One version of a competition's scoring program (SPEC section 9): its folder as a zip, the hash of its files,
+    who saved it and when, and its dry runs. The newest is the one that scores; each score names its version."""
+
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="programs")
+    version = models.CharField(max_length=16, help_text="The hash of the program's files (names and contents).")
+    file = models.FileField(upload_to=program_upload_path, max_length=255, help_text="score.py and its helpers, zipped.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The dry runs of saving it: {"sample": {...}, "empty": {...}}, each {"status", "scores" | "error_code",
+    # "message", "log", "seconds"} (competitions/programs.py).
+    dry_runs = models.JSONField(default=dict, blank=True)
+    faulted_at = models.DateTimeField(null=True, blank=True, editable=False,
+                                      help_text="When a submission first found this version at fault (organizers told).")
+
+    class Meta:
+        ordering = ["-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.competition.slug} scoring program {self.version}"
 
 
 def phase_at(competition: Competition, now: datetime | None = None, phases: list[Phase] | None = None) -> Phase | None:

@@ -56,7 +56,7 @@ def competition_readiness(*, competition: "Competition") -> list[str]:
     missing = []
     if not competition.truth_file:
         missing.append("a ground-truth file (Ground truth)")
-    else:
+    elif not competition.scored_by_program:  # a program's hidden files are read by its dry runs, on a worker
         try:
             load_truth(competition)
         except (ScoringError, ValueError, OSError) as exc:
@@ -73,6 +73,8 @@ def competition_readiness(*, competition: "Competition") -> list[str]:
         missing.append("a reveal at or after the end")
     if competition.merger_deadline and competition.merger_deadline > competition.end_at:
         missing.append("a merger deadline at or before the end")
+    if competition.scored_by_program:
+        missing.extend(_program_readiness(competition))
     for phase in competition.phases.all():
         if not phase.truth_file:
             missing.append(f"a ground-truth file for the {phase.name} phase")
@@ -95,3 +97,19 @@ def competition_publish(*, competition: "Competition") -> "Competition":
     competition.published_at = timezone.now()
     competition.save(update_fields=["published_at", "updated_at"])
     return competition
+
+
+def _program_readiness(competition: "Competition") -> list[str]:
+    """A competition scored by its own program: declared metrics, and a program whose dry runs passed (the sample
+    scored, an empty file failed cleanly)."""
+    from competitions.programs import dry_run_problems
+    from scoring.tasks import custom
+
+    missing = []
+    try:
+        custom.declared_metrics(competition.metrics)
+    except ValueError as exc:
+        missing.append(f"declared metrics (Metrics: {exc})")
+    if competition.metric and competition.metric not in competition.task_type.rankable():
+        missing.append(f"a ranking metric among the declared ones ({competition.metric} is not declared)")
+    return missing + dry_run_problems(competition.current_program())

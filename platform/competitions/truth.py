@@ -17,7 +17,12 @@ _MAX_ENTRIES = 8
 
 
 def load_truth(competition: Competition, phase: Phase | None = None) -> Any:
-    """The parsed truth of the competition, or of one of its phases (each phase has its own)."""
+    """The parsed truth of the competition, or of one of its phases (each phase has its own); where the organizers'
+    program scores, the folder of hidden files it reads."""
+    if competition.scored_by_program:
+        from competitions.programs import truth_folder
+
+        return competition.task_type.load_truth(truth_folder(competition, phase), competition.scoring_options())
     truth_file = phase.truth_file if phase is not None else competition.truth_file
     storage, name = truth_file.storage, stored_name(truth_file)
     options = competition.scoring_options()

@@ -13,6 +13,7 @@ SUBMISSION_SCORED = "submission-scored"
 SUBMISSION_FAILED = "submission-failed"
 ENDING = "ending"
 PLATFORM_FAILURE = "platform-error"
+PROGRAM_FAILURE = "scoring-program-error"
 READY = "competition-ready"
 DAILY_SUMMARY = "daily-summary"
 KINDS = {
@@ -24,6 +25,7 @@ KINDS = {
 # What organizers hear about the competitions they organize (in the inbox, by email if chosen, and by webhook).
 ORGANIZER_KINDS = {
     PLATFORM_FAILURE: "A submission failed with a platform error (organizers)",
+    PROGRAM_FAILURE: "A version of my scoring program failed on a submission (organizers)",
     READY: "A draft I organize became ready to publish (organizers)",
     DAILY_SUMMARY: "A daily summary of each competition I organize (organizers)",
 }

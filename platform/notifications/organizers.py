@@ -1,6 +1,7 @@
 """What organizers hear about the competitions they organize: a submission that failed with a platform error, a
-draft that became ready to publish, a daily summary. Each goes to every organizer's inbox (and by email for the
-kinds they chose) and, as signed JSON, to the competition's webhooks, retried with backoff until they answer 2xx.
+version of their scoring program that failed, a draft that became ready to publish, a daily summary. Each goes to
+every organizer's inbox (and by email for the kinds they chose) and, as signed JSON, to the competition's webhooks,
+retried with backoff until they answer 2xx.
 
 Webhook URLs are the organizers' own: every delivery goes out through `core.outbound`, which refuses loopback,
 private, link-local and reserved addresses (this machine's Redis, a cloud's metadata service) on the socket it
@@ -21,9 +22,10 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from competitions.models import Competition
+from competitions.models import Competition, ScoringProgram
 from submissions.models import Submission
-from notifications.models import DAILY_SUMMARY, PLATFORM_FAILURE, READY, Notification, WebhookDelivery
+from notifications.models import (DAILY_SUMMARY, PLATFORM_FAILURE, PROGRAM_FAILURE, READY, Notification,
+                                  WebhookDelivery)
 from notifications.inbox import notify
 from core import outbound
 from workers import names
@@ -68,6 +70,25 @@ def notify_platform_failure(*, submission: Submission) -> int:
         url=reverse("admin:submissions_submission_change", args=[submission.pk]),
         data={"submission": submission.pk, "error_code": submission.error_code,
               "error_message": submission.error_message[:500]})
+
+
+def notify_program_failure(*, submission: Submission) -> int:
+    """The organizers' scoring program failed on a submission: each organizer hears it once per version (its
+    first fault), with the program's log (the last 64 KB), which no participant ever sees; the admin counts the
+    rest."""
+    competition = submission.competition
+    first = ScoringProgram.objects.filter(competition=competition, version=submission.program_version,
+                                          faulted_at__isnull=True).update(faulted_at=timezone.now())
+    if not first:
+        return 0
+    why = submission.scoring_log.split("\n", 1)[0].removeprefix("[podium] ")[:160]
+    return organizers_notify(
+        competition=competition, kind=PROGRAM_FAILURE, submission=submission,
+        message=f"Your scoring program (version {submission.program_version}) failed on submission #{submission.pk} "
+                f"to {competition.title}: {why}"[:300],
+        url=reverse("admin:submissions_submission_change", args=[submission.pk]),
+        data={"submission": submission.pk, "error_code": submission.error_code,
+              "program_version": submission.program_version, "log": submission.scoring_log})
 
 
 def notify_if_ready(*, competition: Competition) -> int:

@@ -16,13 +16,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from competitions.models import Competition
-from notifications.models import (ENDING, INVITE, KINDS, PLATFORM_FAILURE, SUBMISSION_FAILED, SUBMISSION_SCORED,
+from notifications.models import (ENDING, INVITE, KINDS, PLATFORM_FAILURE, PROGRAM_FAILURE, SUBMISSION_FAILED,
+                                  SUBMISSION_SCORED,
                                   Notification, NotificationSettings)
 from submissions import states
 from submissions.models import Submission
 from teams.models import Invite, Membership
 from notifications.inbox import email_kinds_of, notify
-from notifications.organizers import notify_platform_failure
+from notifications.organizers import notify_platform_failure, notify_program_failure
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ def notify_submission_done(*, submission_id: int) -> Notification | None:
         return None
     if submission.error_code == PLATFORM_FAILURE:  # the organizers hear it too
         notify_platform_failure(submission=submission)
+    elif submission.error_code == PROGRAM_FAILURE:  # their program's fault: they hear it, once per version
+        notify_program_failure(submission=submission)
     if submission.submitted_by_id is None:
         return None
     title = submission.competition.title
@@ -102,7 +105,11 @@ def notification_email_send(*, notification_id: int) -> bool:
     if not address or notification.kind not in email_kinds_of(user_id=notification.user_id):
         return False
     link = settings.PODIUM_SITE_URL.rstrip("/") + notification.url if notification.url else settings.PODIUM_SITE_URL
-    body = (f"{notification.message}\n\n{link}\n\n"
+    log = ""
+    if notification.kind == PROGRAM_FAILURE and notification.submission_id:  # organizers only: the program's log
+        log = Submission.objects.filter(pk=notification.submission_id).values_list("scoring_log", flat=True).first() or ""
+        log = f"What the program printed (the last 64 KB):\n\n{log}\n\n" if log else ""
+    body = (f"{notification.message}\n\n{link}\n\n{log}"
             f"You get this email because you chose it on your profile: {settings.PODIUM_SITE_URL.rstrip('/')}"
             f"{reverse('profile')}")
     try:

@@ -17,10 +17,11 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
 from core.cache import cache_get, cache_set
+from workers import names
 from workers.gate import sandbox_reports
 from workers.heartbeat import last_heartbeats
 
-QUEUES = ("scoring", "inference")
+QUEUES = (names.SCORING, names.INFERENCE, names.PROGRAMS)
 CACHE_SECONDS = 5
 
 
@@ -67,10 +68,37 @@ def _broker_and_workers() -> dict[str, Any]:
             seen = last_heartbeats(client)
             sandboxes = sandbox_reports(client)
     except Exception as exc:  # noqa: BLE001 - reported, not raised
-        return {"broker": {"ok": False, "error": type(exc).__name__}, "queues": {}, "workers": {}, "models": {}}
+        return {"broker": {"ok": False, "error": type(exc).__name__}, "queues": {}, "workers": {}, "models": {},
+                "programs": {}}
     # Seconds since each worker's last heartbeat (workers beat every few seconds).
     workers = {name: seen.get(name, {}) for name in QUEUES}
-    return {"broker": {"ok": True}, "queues": queues, "workers": workers, "models": _models(sandboxes)}
+    return {"broker": {"ok": True}, "queues": queues, "workers": workers,
+            "models": _models(_serving(sandboxes, names.INFERENCE)),
+            "programs": _programs(_serving(sandboxes, names.PROGRAMS))}
+
+
+def _serving(sandboxes: dict[str, dict[str, Any]], queue: str) -> dict[str, dict[str, Any]]:
+    """The workers started for `queue`, each report's `ok` saying whether it serves it."""
+    chosen = {}
+    for name, report in sandboxes.items():
+        queues = report.get("queues") or {names.INFERENCE: report.get("ok")}
+        if queue in queues:
+            chosen[name] = {**report, "ok": bool(queues[queue])}
+    return chosen
+
+
+def _programs(sandboxes: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Can organizers' scoring programs run? Each `programs` worker's sandbox, and a plain verdict; built-in
+    scoring does not depend on it."""
+    runnable = [name for name, report in sandboxes.items() if report.get("ok")]  # never unsandboxed (workers/gate.py)
+    if runnable:
+        status = "ok"
+    elif sandboxes:
+        status = ("waiting: no programs worker can build the sandbox, so submissions to competitions scored by their "
+                  "own program wait in the queue (built-in scoring goes on)")
+    else:
+        status = "waiting: no worker serves the programs queue, so submissions scored by a program wait in the queue"
+    return {"status": status, "sandboxes": sandboxes}
 
 
 def _models(sandboxes: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -195,6 +195,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("PODIUM_TASK_SOFT_TIME_LIMIT", 300, minimu
 CELERY_TASK_TIME_LIMIT = env_int("PODIUM_TASK_TIME_LIMIT", 360, minimum=1)
 # The longest a model may run, whatever a competition asks for.
 PODIUM_MAX_MODEL_SECONDS = env_int("PODIUM_MAX_MODEL_SECONDS", 1800, minimum=1)
+# The most an organizers' scoring program may ask for (`scoring_limits`, SPEC section 9), whatever a competition says.
+PODIUM_MAX_SCORING_SECONDS = env_int("PODIUM_MAX_SCORING_SECONDS", 900, minimum=1)
+PODIUM_MAX_SCORING_MEMORY_MB = env_int("PODIUM_MAX_SCORING_MEMORY_MB", 8192, minimum=64)
 # Run models without the bubblewrap sandbox: for a developer's own laptop only. Off by
 # default; when on, every model run and /health/ say so (docs/security.md).
 PODIUM_UNSANDBOXED_MODELS = env_bool("PODIUM_UNSANDBOXED_MODELS", False)

@@ -13,6 +13,7 @@ from collections.abc import Collection
 from typing import Any, Protocol
 
 from core.errors import PodiumError
+from workers.programs import PROGRAM_ERROR
 from workers.runtime import ModelFailure
 
 
@@ -33,7 +34,9 @@ PLATFORM_MESSAGES = {
     ModelFailure.ERROR: "The model failed on the hidden test inputs. What it printed is kept for the organizers.",
 }
 # Codes whose message the platform writes before any model runs (the package check) or about itself.
-OWN_MESSAGES = {ModelFailure.UNSUPPORTED, PodiumError.PLATFORM_ERROR}
+OWN_MESSAGES = {ModelFailure.UNSUPPORTED, PodiumError.PLATFORM_ERROR, PROGRAM_ERROR}
+# Never shown to a participant, whatever the competition: what the organizers' scoring program printed
+# (`Submission.scoring_log`), which may quote the hidden files; the admin shows it to the organizers.
 
 
 def inputs_hidden(submission: Submission) -> bool:

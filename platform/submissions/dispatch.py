@@ -49,23 +49,34 @@ def submission_enqueue(*, submission_id: int) -> None:
             app.send_task(INFERENCE_TASK, args=[job], queue=names.INFERENCE, retry_policy={"max_retries": 2},
                           soft_time_limit=limit, time_limit=limit + 30)
         else:
-            _send_scoring(submission_id)
+            _send_scoring(submission_id, scoring_queue(submission.competition))
     except Exception:  # noqa: BLE001 - the database, not the broker, records what must be done
         logger.exception("could not enqueue submission %s; the sweep will retry", submission_id)
 
 
-def _send_scoring(submission_id: int) -> None:
+def scoring_queue(competition: Competition) -> str:
+    """`programs` where the organizers' own program scores (only workers that can sandbox it serve that queue),
+    `scoring` for the built-in task types."""
+    return names.PROGRAMS if competition.scored_by_program else names.SCORING
+
+
+def _send_scoring(submission_id: int, queue: str) -> None:
     from workers.app import app
 
     leases.mark_queued(submission_id, "scoring")
-    app.send_task(SCORE_TASK, args=[submission_id], queue=names.SCORING, retry_policy={"max_retries": 2})
+    limits: dict[str, int] = {}
+    if queue == names.PROGRAMS:  # a program may run up to the operator's cap, past the built-in scoring's limit
+        most = settings.PODIUM_MAX_SCORING_SECONDS + 120
+        limits = {"soft_time_limit": most, "time_limit": most + 30}
+    app.send_task(SCORE_TASK, args=[submission_id], queue=queue, retry_policy={"max_retries": 2}, **limits)
 
 
 def submission_enqueue_scoring(*, submission_id: int) -> None:
-    """Scoring only (a model's predictions already exist)."""
+    """Scoring only (a model's predictions already exist, or a rescore)."""
     Submission.objects.filter(pk=submission_id).update(enqueued_at=timezone.now())
     try:
-        _send_scoring(submission_id)
+        competition = Competition.objects.get(submissions__pk=submission_id)
+        _send_scoring(submission_id, scoring_queue(competition))
     except Exception:  # noqa: BLE001 - the sweep retries
         logger.exception("could not enqueue submission %s for rescoring", submission_id)
 

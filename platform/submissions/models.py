@@ -55,6 +55,10 @@ class Submission(models.Model):
                                       help_text="Per-class numbers on the public subset, shown to the team only.")
     error_code = models.CharField(max_length=40, blank=True)
     error_message = models.TextField(blank=True)
+    # Where the organizers' own program scores it (task `custom`): the version that did, and what it printed
+    # (the last 64 KB), for the organizers only: never shown to a participant (submissions/disclosure.py).
+    program_version = models.CharField(max_length=16, blank=True)
+    scoring_log = models.TextField(blank=True, help_text="What the scoring program printed; organizers only.")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -125,10 +129,12 @@ class Rescore(models.Model):
     old_public_score = models.FloatField(null=True)
     old_private_score = models.FloatField(null=True)
     old_error_code = models.CharField(max_length=40, blank=True)
+    old_program_version = models.CharField(max_length=16, blank=True)
     new_status = models.CharField(max_length=10, blank=True)
     new_public_score = models.FloatField(null=True)
     new_private_score = models.FloatField(null=True)
     new_error_code = models.CharField(max_length=40, blank=True)
+    new_program_version = models.CharField(max_length=16, blank=True)
     finished_at = models.DateTimeField(null=True)
 
     class Meta:

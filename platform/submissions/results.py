@@ -16,6 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from competitions.models import MODEL
+from competitions.programs import ProgramFault, ProgramRunner, program_runner, scoring_options
 from competitions.truth import load_truth
 from core.errors import PodiumError
 from core.storage import local_path, stored_name
@@ -28,6 +29,7 @@ from submissions.dispatch import models_dispatch_after
 from submissions.models import Rescore, Submission
 from submissions.transitions import submission_transition
 from teams.models import Team
+from workers.programs import PROGRAM_ERROR
 from workers.runtime import ModelFailure
 
 logger = logging.getLogger(__name__)
@@ -36,6 +38,7 @@ MODEL_ERROR_CODES = ModelFailure.CODES
 MODEL_LOG_CHARS = 70_000  # the worker keeps 64 KB; a little room for its note of what it dropped
 MESSAGE_CHARS = 1000  # any stored error message: formats quote little, this bounds the rest
 PLATFORM_ERROR = PodiumError.PLATFORM_ERROR
+LOG_CHARS = 64 * 1024  # the scoring program's log kept for its organizers
 
 
 def submission_claim(*, submission_id: int, task_id: str, worker: str = "", now: datetime | None = None) -> Submission | None:
@@ -80,14 +83,22 @@ def submission_score(*, submission_id: int, task_id: str, worker: str = "") -> s
     started = time.perf_counter()
     competition = submission.competition
     task_type = competition.task_type
+    runner: ProgramRunner | None = None
     try:
+        options = competition.scoring_options()
+        if competition.scored_by_program:  # the organizers' program, one version for this whole run
+            runner = program_runner(competition)
+            options = scoring_options(competition, runner)
         truth = load_truth(competition, submission.phase)
         predictions = submission.predictions_file if submission.kind == MODEL else submission.file
         with local_path(predictions.storage, stored_name(predictions)) as path:
-            check_size(path, competition.scoring_options().max_bytes)
-            scores = task_type.score(truth, path, competition.scoring_options())
+            check_size(path, options.max_bytes)
+            scores = task_type.score(truth, path, options)
+    except ProgramFault as exc:
+        submission_fail_program(submission=submission, started=started, fault=exc)
+        return states.FAILED
     except SubmissionError as exc:
-        submission_finish(submission=submission, started=started, error=exc)
+        submission_finish(submission=submission, started=started, error=exc, runner=runner)
         logger.info("failed: %s (attempt %d)", exc.code, submission.attempt)
         if submission.kind == MODEL:
             models_dispatch_after(submission_id=submission.pk)
@@ -101,7 +112,7 @@ def submission_score(*, submission_id: int, task_id: str, worker: str = "") -> s
         logger.warning("platform fault while scoring (attempt %d); released for a retry", submission.attempt)
         submission_release(submission=submission)
         raise
-    submission_finish(submission=submission, started=started, scores=scores)
+    submission_finish(submission=submission, started=started, scores=scores, runner=runner)
     if submission.kind == MODEL:  # no extra query on the hot path of prediction files
         models_dispatch_after(submission_id=submission.pk)
     metric = submission.competition.ranking_metric
@@ -116,9 +127,13 @@ def submission_finish(
     started: float,
     scores: dict[str, dict[str, float]] | None = None,
     error: SubmissionError | None = None,
+    runner: ProgramRunner | None = None,
+    fields: dict[str, object] | None = None,
 ) -> bool:
-    """Record the result if this worker still holds the latest claim."""
-    fields = _result_fields(submission, started, scores, error)
+    """Record the result if this worker still holds the latest claim (`fields`: a result already made)."""
+    fields = fields or _result_fields(submission, started, scores, error)
+    if runner is not None:  # which version of the organizers' program said so, and what it printed
+        fields.update(program_version=runner.version, scoring_log=runner.result.log[-LOG_CHARS:] if runner.result else "")
     condition = Q(status=states.RUNNING, attempt=submission.attempt)
     with transaction.atomic():
         # The team first (standings_refresh locks it too): one lock order with selections and merges.
@@ -130,7 +145,7 @@ def submission_finish(
         Rescore.objects.filter(submission_id=submission.pk, finished_at__isnull=True).update(
             new_status=fields["status"], new_public_score=fields.get("public_score"),
             new_private_score=fields.get("private_score"), new_error_code=fields.get("error_code", ""),
-            finished_at=fields["scored_at"],
+            new_program_version=fields.get("program_version", ""), finished_at=fields["scored_at"],
         )
         if fields["status"] == states.SCORED:
             standings_refresh_submission(submission_id=submission.pk)
@@ -150,6 +165,23 @@ def _result_fields(submission: Submission, started: float, scores: dict[str, dic
                   public_score=scores["public"][metric], private_score=scores["private"][metric],
                   public_details=scores.get(PER_CLASS, {}).get("public", {}), error_code="", error_message="")
     return fields
+
+
+def submission_fail_program(*, submission: Submission, started: float, fault: ProgramFault) -> bool:
+    """The organizers' program failed (SPEC section 9): `scoring-program-error`, never charged, not retried (the
+    same version would fail the same way); the organizers hear it with the program's log, no participant sees it."""
+    fields: dict[str, object] = {
+        "scored_at": timezone.now(), "duration_ms": int((time.perf_counter() - started) * 1000),
+        "status": states.FAILED, "error_code": PROGRAM_ERROR, "error_message": fault.result.error_message,
+        "program_version": fault.version, "scoring_log": _fault_log(fault),
+    }
+    logger.warning("the scoring program (version %s) failed: %s", fault.version, fault.result.fault)
+    return submission_finish(submission=submission, started=started, fields=fields)
+
+
+def _fault_log(fault: ProgramFault) -> str:
+    """The program's log for its organizers, with Podium's verdict first."""
+    return f"[podium] {fault.result.fault}\n{fault.result.log}"[-LOG_CHARS:]
 
 
 def submission_release(*, submission: Submission) -> None:

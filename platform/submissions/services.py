@@ -40,7 +40,7 @@ def submissions_rescore(*, submissions: QuerySet[Submission], requested_by: User
             Rescore.objects.create(
                 submission=submission, requested_by=requested_by, old_status=submission.status,
                 old_public_score=submission.public_score, old_private_score=submission.private_score,
-                old_error_code=submission.error_code,
+                old_error_code=submission.error_code, old_program_version=submission.program_version,
             )
             requeued = submission_transition(submission_id=submission.pk, condition=Q(status__in=states.FINAL),
                                    status=states.QUEUED, stage="", task_id="")

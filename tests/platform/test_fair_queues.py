@@ -142,7 +142,7 @@ def test_the_demo_runs_prediction_files_and_models_on_separate_workers(monkeypat
                                                                                "url": "redis://x", "socket_path": path})())
     monkeypatch.delenv("REDIS_URL", raising=False)
     runstack.Command().handle(bind="127.0.0.1:0", concurrency=2)
-    assert sorted(started) == ["inference", "scoring"]
+    assert sorted(started) == ["inference", "programs", "scoring"]
 
 
 def test_organizers_run_platform_errors_again_with_one_click(competition, alice, alice_joined, django_user_model,

@@ -14,10 +14,12 @@ from django.utils import timezone
 
 from competitions.bundles.spec import BundleError, BundleSpec, as_datetime, bundle_validate
 from competitions.bundles.unpack import bundle_folder
-from competitions.models import SUBMISSION_KINDS, Competition, CompetitionFile, Phase, public_storage
+from competitions.models import PREDICTIONS, SUBMISSION_KINDS, Competition, CompetitionFile, Phase, ScoringProgram, public_storage
+from competitions.programs import DRY_RUNS, program_dry_runs, program_save, zipped_folder
 from competitions.services import competition_publish
 from core.errors import PodiumError
 from core.storage import delete_folder
+from scoring import get_task
 
 
 def competition_import_bundle(*, path: Path, publish: bool = False) -> tuple[Competition, bool]:
@@ -31,6 +33,9 @@ def competition_import_bundle(*, path: Path, publish: bool = False) -> tuple[Com
         with transaction.atomic():
             competition, created = _apply(spec)
             if publish or spec.meta.get("published"):
+                program = competition.current_program()
+                if program is not None and not dry_run_done(program):
+                    program_dry_runs(program=program)  # here and now: publishing needs its results
                 try:
                     competition_publish(competition=competition)
                 except PodiumError as exc:
@@ -38,15 +43,29 @@ def competition_import_bundle(*, path: Path, publish: bool = False) -> tuple[Com
         return competition, created
 
 
+def dry_run_done(program: ScoringProgram) -> bool:
+    return all(name in (program.dry_runs or {}) for name in DRY_RUNS)
+
+
 def _apply(spec: BundleSpec) -> tuple[Competition, bool]:
     with transaction.atomic():
         competition, created = Competition.objects.update_or_create(slug=spec.meta["slug"], defaults=_values(spec))
-        with open(spec.truth_path, "rb") as truth:
-            competition.truth_file.save(spec.truth_path.name, File(truth), save=True)
+        _store_truth(competition.truth_file, spec.truth_path)
         _store_public_files(competition, spec)
         _store_model_inputs(competition, spec.folder / "test_inputs", spec)
         _store_phases(competition, spec.phases)
+        if spec.program_dir is not None:  # a new version only if its files changed; its dry runs go to a worker
+            program_save(competition=competition, folder=spec.program_dir)
     return competition, created
+
+
+def _store_truth(field: Any, path: Path) -> None:
+    """A truth file as it is; a folder of hidden files (truth/ of a program-scored competition) as one zip."""
+    if path.is_dir():
+        field.save("truth.zip", zipped_folder(path), save=True)
+        return
+    with open(path, "rb") as truth:
+        field.save(path.name, File(truth), save=True)
 
 
 def _values(spec: BundleSpec) -> dict[str, Any]:
@@ -66,10 +85,14 @@ def _values(spec: BundleSpec) -> dict[str, Any]:
         "daily_submission_limit": meta.get("daily_submission_limit", 5),
         "max_team_size": meta.get("max_team_size", 5),
         "final_selection_limit": meta.get("final_selection_limit", 2),
-        "submission_kinds": meta.get("submission_kinds", list(SUBMISSION_KINDS)),
+        "submission_kinds": meta.get("submission_kinds", list(SUBMISSION_KINDS) if get_task(meta["task"]).accepts_models
+                                     else [PREDICTIONS]),
         "classes": meta.get("classes", []),
         "model_limits": meta.get("model_limits", {}),
-        "max_submission_mb": meta.get("max_submission_mb", 50),
+        "max_submission_mb": meta.get("max_submission_mb", (meta.get("submission") or {}).get("max_mb", 50)),
+        "metrics": meta.get("metrics", []),
+        "submission_suffix": (meta.get("submission") or {}).get("suffix", ""),
+        "scoring_limits": meta.get("scoring_limits", {}),
         "max_model_mb": meta.get("max_model_mb", 2048),
         "has_model_inputs": (folder / "test_inputs").is_dir(),
         "late_submissions": meta.get("late_submissions", True),
@@ -110,8 +133,7 @@ def _store_phases(competition: Competition, phases: list[dict[str, Any]]) -> Non
             "daily_submission_limit": entry.get("daily_submission_limit"),
             "submission_kinds": entry.get("submission_kinds", []), "carry_selected": entry.get("carry_selected", False),
         })
-        with open(entry["truth"], "rb") as truth:
-            phase.truth_file.save(Path(entry["truth"]).name, File(truth), save=True)
+        _store_truth(phase.truth_file, Path(entry["truth"]))
 
 
 @contextmanager

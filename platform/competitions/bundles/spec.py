@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from competitions.models import SUBMISSION_KINDS
-from scoring import TASKS, ScoringError, ScoringOptions, get_task
+from scoring import TASKS, Metric, ScoringError, ScoringOptions, TaskType, get_task
+from scoring.tasks import custom
 
 FIELDS: dict[str, type | tuple[type, ...]] = {
     "slug": str, "title": str, "task": str, "subtitle": str,
@@ -22,7 +23,11 @@ FIELDS: dict[str, type | tuple[type, ...]] = {
     "submission_kinds": list, "classes": list, "model_limits": dict, "max_submission_mb": int, "max_model_mb": int,
     "late_submissions": bool, "max_pending_submissions": int, "published": bool, "metric": str, "phases": list,
     "show_model_logs": bool, "daily_upload_mb": int,
+    # Scored by the organizers' own program (task `custom`, SPEC section 9).
+    "metrics": list, "submission": dict, "scoring_limits": dict,
 }
+PROGRAM_FIELDS = ("metrics", "submission", "scoring_limits")
+SUBMISSION_FIELDS = {"suffix", "max_mb"}
 
 
 # Each entry of `phases:` (all but daily_submission_limit, submission_kinds and carry_selected required).
@@ -51,6 +56,7 @@ class BundleSpec:
     # Files stored with other content than the bundle's: test.csv with image names made relative to its folder.
     rewrites: dict[Path, bytes] = field(default_factory=dict)
     phases: list[dict[str, Any]] = field(default_factory=list)  # each with its truth's path checked
+    program_dir: Path | None = None  # scoring/: the organizers' program, where it scores (task `custom`)
 
 
 def bundle_validate(folder: Path) -> BundleSpec:
@@ -65,6 +71,12 @@ def bundle_validate(folder: Path) -> BundleSpec:
     if "model" in (meta.get("submission_kinds") or []) and not task.accepts_models:
         problems.append(f"competition.yaml: {task_name} competitions take predictions files only; "
                         'use submission_kinds: ["predictions"]')
+    program_dir = None
+    if task.program:
+        task, program_dir = _check_program(folder, meta, task, problems)
+    else:
+        problems.extend(f"competition.yaml: {name} is for competitions scored by their own program (task: custom)"
+                        for name in PROGRAM_FIELDS if name in meta)
     metric = meta.get("metric")
     if isinstance(metric, str) and metric not in task.rankable():
         problems.append(f"competition.yaml: metric {metric[:40]!r} does not rank {task_name} competitions; "
@@ -75,8 +87,8 @@ def bundle_validate(folder: Path) -> BundleSpec:
     if not public_files:
         problems.append("public/ is missing or empty: participants need at least the test inputs")
     truth = None
-    if not truth_path.is_file():
-        problems.append(f"{task.truth_filename} is missing")
+    if not (truth_path.is_dir() if task.program else truth_path.is_file()):
+        problems.append(f"{task.truth_filename}{'/' if task.program else ''} is missing")
     else:
         try:
             truth = task.load_truth(truth_path, ScoringOptions(classes=tuple(meta.get("classes") or ()),
@@ -84,13 +96,47 @@ def bundle_validate(folder: Path) -> BundleSpec:
         except ScoringError as exc:
             problems.append(f"{task.truth_filename}: {exc.code}: {exc.message}")
     rewrites: dict[Path, bytes] = {}
-    if truth is not None:
+    if truth is not None and not task.program:  # a program's sample is checked by its dry run, in the sandbox
         _check_against_truth(task.name, truth, public_dir, problems, rewrites)
     phases = _check_phases(folder, meta, task, problems)
     if problems:
         raise BundleError(problems)
     return BundleSpec(folder=folder, meta=meta, truth_path=truth_path, public_files=public_files, rewrites=rewrites,
-                      phases=phases)
+                      phases=phases, program_dir=program_dir)
+
+
+def _check_program(folder: Path, meta: dict[str, Any], task: TaskType,
+                   problems: list[str]) -> tuple[TaskType, Path | None]:
+    """scoring/, metrics: and submission: of a competition scored by its own program (SPEC section 9); returns the
+    task type with the bundle's metrics and suffix, and the program's folder."""
+    from competitions.models import scoring_limits_problem
+    from workers.programs import program_problem
+
+    metrics: tuple[Metric, ...] = ()
+    try:
+        metrics = custom.declared_metrics(meta.get("metrics"))
+    except ValueError as exc:
+        problems.append(f"competition.yaml: {exc}")
+    submission = meta.get("submission") or {}
+    suffix = task.submission_suffix
+    if not isinstance(submission, dict) or set(submission) - SUBMISSION_FIELDS:
+        problems.append("competition.yaml: submission must be a mapping of suffix and max_mb")
+    else:
+        try:
+            suffix = custom.submission_suffix(submission.get("suffix", suffix))
+        except ValueError as exc:
+            problems.append(f"competition.yaml: {exc}")
+        max_mb = submission.get("max_mb", 50)
+        if isinstance(max_mb, bool) or not isinstance(max_mb, int) or not 1 <= max_mb <= 10_240:
+            problems.append("competition.yaml: submission max_mb must be a whole number of megabytes from 1 to 10240")
+    limits = scoring_limits_problem(meta.get("scoring_limits"))
+    if limits:
+        problems.append(f"competition.yaml: scoring_limits: {limits}")
+    program_dir = folder / "scoring"
+    problem = program_problem(program_dir) if program_dir.is_dir() else "scoring/ is missing"
+    if problem:
+        problems.append(f"scoring/: {problem}" if program_dir.is_dir() else problem)
+    return task.for_competition(metrics, suffix), (None if problem else program_dir)
 
 
 def _check_phases(folder: Path, meta: dict[str, Any], task: Any, problems: list[str]) -> list[dict[str, Any]]:
@@ -116,8 +162,10 @@ def _check_phases(folder: Path, meta: dict[str, Any], task: Any, problems: list[
             problems.append(f"{where}: start and end must be dates (YYYY-MM-DD or ISO 8601), the end after the start")
             continue
         truth_path = (folder / entry["truth"]).resolve()
-        if not truth_path.is_relative_to(folder.resolve()) or not truth_path.is_file():
-            problems.append(f"{where}: truth {entry['truth'][:80]!r} is not a file inside the bundle")
+        kind = "folder" if task.program else "file"  # a program's phases each have their own truth/ folder
+        if not truth_path.is_relative_to(folder.resolve()) or not (truth_path.is_dir() if task.program
+                                                                    else truth_path.is_file()):
+            problems.append(f"{where}: truth {entry['truth'][:80]!r} is not a {kind} inside the bundle")
             continue
         try:
             task.load_truth(truth_path, ScoringOptions(classes=tuple(meta.get("classes") or ()),

@@ -28,10 +28,12 @@ class Command(BaseCommand):
             self.stdout.write(f"Redis: embedded at {embedded.socket_path}")
         else:
             self.stdout.write(f"Redis: {os.environ['REDIS_URL']}")
-        # Two workers: prediction files never wait behind models (a model may hold its worker for
-        # minutes), and models run one at a time, as on a GPU machine.
+        # Three workers: prediction files never wait behind models (a model may hold its worker for
+        # minutes) or organizers' scoring programs (which may take minutes too); models run one at a
+        # time, as on a GPU machine.
         children = [
             start_worker(queues="scoring", concurrency=concurrency, beat=True, env=env),
+            start_worker(queues="programs", concurrency=1, env=env),
             start_worker(queues="inference", concurrency=1, env=env),
             start_web(bind=bind, env=env),
         ]

@@ -1,0 +1,168 @@
+"""Competitions scored by the organizers' own program (SPEC section 9), end to end: a bundle imported with its
+dry runs, uploads through the API, a real `programs` worker running the program in the sandbox, the board, the
+participant's mistakes, the organizers' faults, versions and rescoring."""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rest_framework.test import APIClient
+
+from competitions.bundles import competition_import_bundle
+from competitions.models import Competition
+from competitions.programs import program_save
+from leaderboards.selectors import leaderboard_rows
+from notifications.models import PROGRAM_FAILURE, Notification, WebhookDelivery
+from submissions import states
+from submissions.models import Rescore, Submission
+from submissions.selectors import quota_for_team
+from submissions.services import competition_rescore
+from teams.services import membership_join
+from tests.conftest import wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parents[2]
+WER_BUNDLE = ROOT / "examples" / "scoring_programs" / "wer"
+
+
+def edit_distance(a: list[str], b: list[str]) -> int:
+    """An independent reference: the full Levenshtein matrix in numpy."""
+    table = np.zeros((len(a) + 1, len(b) + 1), dtype=int)
+    table[:, 0], table[0, :] = np.arange(len(a) + 1), np.arange(len(b) + 1)
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            table[i, j] = min(table[i - 1, j] + 1, table[i, j - 1] + 1, table[i - 1, j - 1] + (a[i - 1] != b[j - 1]))
+    return int(table[-1, -1])
+
+
+def reference_wer(truth: list[dict[str, str]], given: dict[str, str]) -> dict[str, dict[str, float]]:
+    import re
+
+    def words(text: str) -> str:
+        return " ".join(re.sub(r"[^\w\s']", " ", text.lower()).split())
+
+    scores = {}
+    for subset in ("Public", "Private"):
+        rows = [row for row in truth if row["Usage"] == subset]
+        word_edits = sum(edit_distance(words(r["text"]).split(), words(given[r["id"]]).split()) for r in rows)
+        char_edits = sum(edit_distance(list(words(r["text"])), list(words(given[r["id"]]))) for r in rows)
+        scores[subset.lower()] = {"wer": word_edits / sum(len(words(r["text"]).split()) for r in rows),
+                                  "cer": char_edits / sum(len(words(r["text"])) for r in rows)}
+    return scores
+
+
+@pytest.fixture
+def wer(organizer, tmp_path: Path) -> Competition:
+    competition, created = competition_import_bundle(path=WER_BUNDLE, publish=True)
+    assert created and not competition.is_draft
+    competition.organizers.add(organizer)
+    return competition
+
+
+def truth_rows() -> list[dict[str, str]]:
+    with open(WER_BUNDLE / "truth" / "transcripts.csv", newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def submit(api: APIClient, path: Path) -> Submission:
+    with open(path, "rb") as handle:
+        response = api.post("/api/v1/competitions/voice-notes-wer/submissions/", {"file": handle}, format="multipart")
+    assert response.status_code == 201, response.content
+    return wait_for(lambda: Submission.objects.filter(pk=response.json()["id"], status__in=states.FINAL).first(),
+                    timeout=120)
+
+
+@pytest.fixture
+def alice_api(alice, wer) -> APIClient:
+    membership_join(competition=wer, user=alice, accept_rules=True)
+    api = APIClient()
+    api.force_authenticate(alice)
+    return api
+
+
+def test_the_bundle_imports_with_its_dry_runs_and_a_file_scores_as_the_reference_says(
+        programs_worker, wer, alice_api, alice, tmp_path: Path) -> None:
+    program = wer.current_program()
+    assert program is not None and len(program.version) == 16
+    assert program.dry_runs["sample"]["status"] == "scored"  # every transcript empty: every word deleted
+    assert program.dry_runs["sample"]["scores"]["public"]["wer"] == 1.0
+    assert (program.dry_runs["empty"]["status"], program.dry_runs["empty"]["error_code"]) == ("failed", "bad-json")
+    assert [m.name for m in wer.task_type.declared_metrics] == ["wer", "cer"] and not wer.higher_is_better
+
+    truth = truth_rows()
+    given = {row["id"]: row["text"] for row in truth}
+    given["utt-001"] = "our team is in the kitchen now"
+    given["utt-002"] = "my flight late today"
+    path = tmp_path / "transcripts.json"
+    path.write_text(json.dumps(given))
+    submission = submit(alice_api, path)
+    assert submission.status == states.SCORED, (submission.error_code, submission.error_message)
+    expected = reference_wer(truth, given)
+    assert submission.public_scores == pytest.approx(expected["public"], abs=1e-12)
+    assert submission.private_scores == pytest.approx(expected["private"], abs=1e-12)
+    assert submission.public_score == pytest.approx(expected["public"]["wer"], abs=1e-12)
+    assert submission.program_version == program.version
+    rows = leaderboard_rows(competition=wer)
+    assert [row.score for row in rows] == [pytest.approx(expected["public"]["wer"])]
+    page = alice_api.get(f"/api/v1/submissions/{submission.pk}/").json()
+    assert "scoring_log" not in json.dumps(page) and "program_version" not in page
+
+    # A participant's mistake: the program's own code and words, not charged.
+    del given["utt-003"]
+    path.write_text(json.dumps(given))
+    failed = submit(alice_api, path)
+    assert (failed.status, failed.error_code) == (states.FAILED, "missing-ids")
+    assert "utt-003" in failed.error_message and failed.program_version == program.version
+    detail = alice_api.get(f"/api/v1/submissions/{failed.pk}/").json()
+    assert detail["error"] == {"code": "missing-ids", "message": failed.error_message}
+    team = alice.memberships.get(competition=wer).team
+    assert quota_for_team(competition=wer, team=team).used == 1
+
+
+def test_a_broken_program_is_the_organizers_fault_told_once_and_a_fixed_version_rescored(
+        programs_worker, wer, alice_api, organizer, tmp_path: Path) -> None:
+    working = wer.current_program()
+    broken_dir = tmp_path / "broken"
+    shutil.copytree(WER_BUNDLE / "scoring", broken_dir)
+    (broken_dir / "score.py").write_text("import sys\nprint('secret-looking line: ' + open('/input/truth/transcripts.csv')"
+                                         ".read()[:40])\nraise SystemExit(3)\n")
+    wer.webhooks.create(url="https://hooks.example.org/podium", secret="s" * 32, events=[PROGRAM_FAILURE])
+    broken = program_save(competition=wer, folder=broken_dir, user=organizer)
+    assert broken.version != working.version and wer.current_program() == broken
+
+    given = {row["id"]: row["text"] for row in truth_rows()}
+    path = tmp_path / "perfect.json"
+    path.write_text(json.dumps(given))
+    first, second = submit(alice_api, path), submit(alice_api, path)
+    for submission in (first, second):
+        assert (submission.status, submission.error_code) == (states.FAILED, "scoring-program-error")
+        assert submission.program_version == broken.version
+        assert "exited with status 3" in submission.scoring_log and "secret-looking line" in submission.scoring_log
+        shown = json.dumps(alice_api.get(f"/api/v1/submissions/{submission.pk}/").json())
+        assert "secret-looking" not in shown and "not a fault of your submission" in shown
+    page = alice_api.get(f"/submissions/{first.pk}/")
+    assert b"secret-looking" not in page.content
+    team = first.team
+    assert quota_for_team(competition=wer, team=team).used == 0  # never charged
+    # Every organizer once for this version, however many submissions it failed; the webhook carries the log.
+    told = Notification.objects.filter(kind=PROGRAM_FAILURE, competition=wer)
+    assert list(told.values_list("user_id", flat=True)) == [organizer.pk]
+    delivery = WebhookDelivery.objects.get(event=PROGRAM_FAILURE)
+    assert delivery.payload["data"]["program_version"] == broken.version
+    assert "secret-looking line" in delivery.payload["data"]["log"]
+
+    fixed = program_save(competition=wer, folder=WER_BUNDLE / "scoring", user=organizer)
+    assert fixed.version == working.version and fixed.pk != working.pk  # the same files again: a new version row
+    assert competition_rescore(competition=wer, requested_by=organizer) == 2
+    for submission in (first, second):
+        rescored = wait_for(lambda s=submission: Submission.objects.filter(pk=s.pk, status=states.SCORED).first(),
+                            timeout=120)
+        assert rescored.public_score == 0.0 and rescored.program_version == fixed.version
+        audit = Rescore.objects.get(submission=submission)
+        assert (audit.old_error_code, audit.old_program_version) == ("scoring-program-error", broken.version)
+        assert (audit.new_status, audit.new_program_version) == (states.SCORED, fixed.version)
