@@ -23,12 +23,14 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from competitions.admin_fields import ModelLimitsField
+from competitions.admin_programs import program_trial_view, program_upload_field, unpacked_program, versions_table
 from core.admin_fields import KeptFileInput, LinesField, UsernamesField
 from competitions.bundles import BundleError, competition_import_bundle
 from competitions.demo_data import example_bundle_zip, example_tasks
 from competitions.exports import leaderboard_csv, submissions_csv
 from competitions.models import (Competition, CompetitionFile, Phase, metric_choices, model_limits_problem,
-                                 task_choices)
+                                 scoring_limits_problem, task_choices)
+from competitions.programs import program_save
 from competitions.selectors import competitions_managed_by
 from competitions.services import (competition_publish, competition_readiness, competition_write_sample_submission,
                                    truth_validate)
@@ -36,7 +38,8 @@ from notifications.admin import WebhookInline
 from core.errors import PodiumError
 from core.users import account_of
 from core.templatetags.podium_tags import markdown
-from scoring import TASKS, TruthError, get_task
+from scoring import TASKS, Metric, TaskType, TruthError, get_task
+from scoring.tasks import custom
 from submissions.services import competition_rescore
 
 
@@ -53,11 +56,18 @@ class CompetitionForm(forms.ModelForm):
                                    "(empty: the truth's labels, sorted).")
     model_limits = ModelLimitsField(label="Model limits and settings",
                                     help_text="Empty boxes keep the platform's defaults.")
+    scoring_program = program_upload_field()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.program_folder: tempfile.TemporaryDirectory[str] | None = None
         if "truth_file" in self.fields:
             self.fields["truth_file"].help_text = truth_formats_help()
+        declared = self.instance.metrics if self.instance.pk and self.instance.scored_by_program else []
+        if "metric" in self.fields and isinstance(declared, list):  # a program's metrics may rank too
+            names = [entry["name"] for entry in declared if isinstance(entry, dict) and isinstance(entry.get("name"), str)]
+            field = self.fields["metric"]
+            field.choices = [*metric_choices(), *((name, f"{name} (declared)") for name in names)]  # type: ignore[attr-defined]  # a ChoiceField
 
     class Meta:
         model = Competition
@@ -77,9 +87,12 @@ class CompetitionForm(forms.ModelForm):
         elif "model" in kinds and cleaned.get("task") in TASKS and not get_task(cleaned["task"]).accepts_models:
             self.add_error("submission_kinds", f"{cleaned['task']} competitions take predictions files only.")
         metric, task = cleaned.get("metric"), cleaned.get("task")
-        if metric and task and metric not in get_task(task).rankable():
+        task_type = get_task(task) if task in TASKS else None
+        if task_type is not None and task_type.program:
+            task_type = self._clean_program(task_type)
+        if metric and task_type is not None and metric not in task_type.rankable():
             self.add_error("metric", f"{metric} does not rank {task} competitions; choose among "
-                                     f"{', '.join(get_task(task).rankable())} (or leave it empty for the primary).")
+                                     f"{', '.join(task_type.rankable())} (or leave it empty for the primary).")
         problem = model_limits_problem(cleaned.get("model_limits"))
         if problem:
             self.add_error("model_limits", problem)
@@ -90,6 +103,28 @@ class CompetitionForm(forms.ModelForm):
             except TruthError as exc:
                 self.add_error("truth_file", f"{exc.code}: {exc.message}")
         return cleaned
+
+    def _clean_program(self, task_type: TaskType) -> TaskType:
+        """Metrics, suffix, limits and the uploaded program of a competition scored by its own program."""
+        cleaned = self.cleaned_data
+        metrics: tuple[Metric, ...] = ()
+        try:
+            metrics = custom.declared_metrics(cleaned.get("metrics"))
+        except ValueError as exc:
+            self.add_error("metrics", f"{exc}.")
+        problem = scoring_limits_problem(cleaned.get("scoring_limits"))
+        if problem:
+            self.add_error("scoring_limits", problem)
+        if "model" in (cleaned.get("submission_kinds") or []):
+            self.add_error("submission_kinds", "A competition scored by its own program takes predictions files only.")
+        upload = cleaned.get("scoring_program")
+        if upload:
+            self.program_folder, problem = unpacked_program(upload)
+            if problem:
+                self.add_error("scoring_program", problem)
+        elif not (self.instance.pk and self.instance.programs.exists()):
+            self.add_error("scoring_program", "Upload the scoring program (score.py and its helpers, zipped).")
+        return task_type.for_competition(metrics, cleaned.get("submission_suffix") or "")
 
 
 def truth_formats_help() -> str:
@@ -176,7 +211,7 @@ class CompetitionAdmin(admin.ModelAdmin):
     formfield_overrides = KEEP_UPLOADS
     change_list_template = "admin/competitions/competition/change_list.html"
     actions = ["publish", "generate_sample_submission", "rescore_all_submissions", "export_leaderboards", "export_submissions"]
-    readonly_fields = ["publication", "evaluation_preview"]
+    readonly_fields = ["publication", "evaluation_preview", "program_versions"]
     list_display = ["title", "slug", "task", "start_at", "end_at", "published_label", "state_label", "submission_count"]
     list_filter = ["task"]
     search_fields = ["title", "slug"]
@@ -206,7 +241,24 @@ class CompetitionAdmin(admin.ModelAdmin):
             },
         ),
         ("Ground truth", {"fields": ["truth_file"]}),
+        ("Scoring program (task custom: SPEC section 9)", {
+            "classes": ["scoring-program"],
+            "fields": ["metrics", "submission_suffix", "scoring_limits", "scoring_program", "program_versions"],
+        }),
     ]
+
+    @admin.display(description="Scoring program versions")
+    def program_versions(self, competition: Competition) -> str:
+        return versions_table(competition)
+
+    def save_model(self, request: HttpRequest, obj: Competition, form: forms.ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        folder = getattr(form, "program_folder", None)
+        if folder is not None:
+            with folder:
+                program = program_save(competition=obj, folder=Path(folder.name), user=account_of(request))
+            self.message_user(request, f"Scoring program version {program.version}: its dry runs go to a programs "
+                                       "worker; their results appear under Scoring program versions.", messages.INFO)
 
     @admin.display(description="Published", boolean=True)
     def published_label(self, competition: Competition) -> bool:
@@ -303,8 +355,14 @@ class CompetitionAdmin(admin.ModelAdmin):
             path("import/", self.admin_site.admin_view(self.import_bundle), name="competitions_competition_import"),
             path("preview-markdown/", self.admin_site.admin_view(self.preview_markdown), name="competitions_competition_preview"),
             path("example-bundle/<str:task>.zip", self.admin_site.admin_view(self.example_bundle), name="competitions_competition_example"),
+            path("<int:competition_id>/program-trial/", self.admin_site.admin_view(self.program_trial),
+                 name="competitions_competition_program_trial"),
         ]
         return extra + super().get_urls()
+
+    def program_trial(self, request: HttpRequest, competition_id: int) -> HttpResponse:
+        """Run the current scoring program on an organizer's file, without a submission (admin_programs.py)."""
+        return program_trial_view(request, competition_id, self.get_queryset(request))
 
     def preview_markdown(self, request: HttpRequest) -> HttpResponse:
         """Organizer Markdown rendered and sanitized as the public pages render it (POST text, at most 200 KB)."""

@@ -9,6 +9,7 @@ server: saving a program sends its dry runs there (`program_dry_run_later`).
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 import threading
 from collections import OrderedDict
@@ -113,7 +114,7 @@ def unpacked(file: FieldFile, max_bytes: int) -> Path:
     with _UNPACKED_LOCK:
         if key in _UNPACKED:
             _UNPACKED.move_to_end(key)
-            return Path(_UNPACKED[key].name)
+            return contents(Path(_UNPACKED[key].name))
     folder = tempfile.TemporaryDirectory(prefix="podium-unpacked-")
     try:
         with local_path(storage, name) as path:
@@ -125,7 +126,14 @@ def unpacked(file: FieldFile, max_bytes: int) -> Path:
         _UNPACKED[key] = folder
         while len(_UNPACKED) > _UNPACKED_ENTRIES:
             _UNPACKED.popitem(last=False)[1].cleanup()
-    return Path(folder.name)
+    return contents(Path(folder.name))
+
+
+def contents(root: Path) -> Path:
+    """The folder a zip's files are in: the zip's own top, or its one folder where it is a zip of a folder (truth/,
+    program/); macOS's __MACOSX folder is left out."""
+    entries = [p for p in root.iterdir() if p.name != "__MACOSX"]
+    return entries[0] if len(entries) == 1 and entries[0].is_dir() else root
 
 
 def truth_folder(competition: Competition, phase: Phase | None = None) -> Path:
@@ -153,11 +161,12 @@ def unzip_upload(upload: Any, target: Path, max_bytes: int) -> None:
             unpack_folder(Path(copy.name), target, max_bytes=max_bytes)
         except (ArchiveError, OSError) as exc:
             raise PodiumError(BAD_PROGRAM, f"The zip cannot be read: {exc}") from None
-    entries = [p for p in target.iterdir() if not p.name.startswith("__MACOSX")]
-    if len(entries) == 1 and entries[0].is_dir():  # a zip of the folder itself
-        for path in list(entries[0].iterdir()):
+    inner = contents(target)
+    if inner != target:  # a zip of the folder itself: its files at the top
+        for path in list(inner.iterdir()):
             path.rename(target / path.name)
-        entries[0].rmdir()
+        inner.rmdir()
+    shutil.rmtree(target / "__MACOSX", ignore_errors=True)
 
 
 def program_save(*, competition: Competition, folder: Path, user: Any = None) -> ScoringProgram:

@@ -14,7 +14,10 @@ if TYPE_CHECKING:  # the models import this module's callers; annotations only
 
 
 def truth_validate(*, task: TaskType, file: IO[bytes], classes: list[str] | None = None) -> object:
-    """Parse an uploaded truth file as the scorer will; raise `TruthError` if it is wrong."""
+    """Parse an uploaded truth file as the scorer will; raise `TruthError` if it is wrong. Where the organizers'
+    program scores, the upload is a zip of the hidden files' folder (truth/)."""
+    if task.program:
+        return _truth_folder_validate(task=task, file=file)
     suffix = Path(getattr(file, "name", "") or "truth").suffix
     with tempfile.NamedTemporaryFile(suffix=suffix) as copy:
         file.seek(0)
@@ -27,6 +30,24 @@ def truth_validate(*, task: TaskType, file: IO[bytes], classes: list[str] | None
             raise
         except (ValueError, OSError) as exc:
             raise TruthError(BAD_TRUTH, f"The truth file cannot be read: {exc}") from None
+
+
+def _truth_folder_validate(*, task: TaskType, file: IO[bytes]) -> object:
+    from django.core.files.base import File
+
+    from competitions.programs import MAX_TRUTH_BYTES, unzip_upload
+    from core.errors import PodiumError
+
+    upload = file if hasattr(file, "chunks") else File(file)
+    file.seek(0)
+    with tempfile.TemporaryDirectory(prefix="podium-truth-upload-") as folder:
+        try:
+            unzip_upload(upload, Path(folder), MAX_TRUTH_BYTES)
+        except PodiumError as exc:
+            raise TruthError(BAD_TRUTH, f"Upload the hidden files as a .zip of the truth/ folder: {exc.message}") from None
+        finally:
+            file.seek(0)
+        return task.load_truth(Path(folder), ScoringOptions())
 
 
 def competition_write_sample_submission(*, competition: "Competition") -> "CompetitionFile":

@@ -51,6 +51,8 @@ class SubmissionAdmin(OrganizerScopedAdmin):
         "private_scores",
         "error_code",
         "error_message",
+        "program_version",
+        "scoring_log",
         "created_at",
         "enqueued_at",
         "started_at",
@@ -124,9 +126,11 @@ class RescoreAdmin(OrganizerScopedAdmin):
         "old_status",
         "old_public",
         "old_private",
+        "old_program_version",
         "new_status",
         "new_public",
         "new_private",
+        "new_program_version",
         "finished_at",
     ]
     list_filter = [("submission__competition", admin.RelatedOnlyFieldListFilter)]
