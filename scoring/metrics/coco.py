@@ -34,7 +34,8 @@ METRICS = ("map", "map_50", "map_75", "map_small", "map_medium", "map_large",
 class _Matching:
     """Detections (kept, in group-and-rank order) with their match flags per area range and threshold."""
 
-    def __init__(self, truth: CocoTruth, dets: Detections) -> None:
+    def __init__(self, truth: CocoTruth, dets: Detections, thresholds: np.ndarray = IOU_THRESHOLDS) -> None:
+        self.thresholds = np.asarray(thresholds, dtype=float)
         n_categories = len(truth.category_ids)
         group = dets.image * n_categories + dets.category
         order = np.lexsort((np.arange(group.size), -dets.scores, group))
@@ -72,14 +73,14 @@ class _Matching:
         pair_gt = gt_order[np.repeat(low, counts) + offsets]
         iou = bbox_iou(self.boxes[pair_det], truth.boxes[pair_gt], truth.crowd[pair_gt])
         # A pair below the lowest threshold can never match at any threshold.
-        useful = iou >= min(IOU_THRESHOLDS[0], 1 - 1e-10)
+        useful = iou >= min(self.thresholds.min(), 1 - 1e-10)
         return pair_det[useful], pair_gt[useful], iou[useful]
 
     def _match(
         self, truth: CocoTruth, pair_det: np.ndarray, pair_gt: np.ndarray, pair_iou: np.ndarray, gt_ignored: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        thresholds = np.minimum(IOU_THRESHOLDS, 1 - 1e-10)[:, None]
-        n_t, n_dets = len(IOU_THRESHOLDS), self.group.size
+        thresholds = np.minimum(self.thresholds, 1 - 1e-10)[:, None]
+        n_t, n_dets = len(self.thresholds), self.group.size
         det_matched = np.zeros((n_t, n_dets), bool)
         det_ignored = np.zeros((n_t, n_dets), bool)
         gt_taken = np.zeros((n_t, len(truth.crowd)), bool)
@@ -125,8 +126,23 @@ def evaluate(truth: CocoTruth, dets: Detections, subsets: dict[str, np.ndarray])
     return {name: summarize(*_accumulate(truth, matching, images)) for name, images in subsets.items()}
 
 
+def evaluate_at(truth: CocoTruth, dets: Detections, subsets: dict[str, np.ndarray],
+                iou: float) -> dict[str, dict[str, float]]:
+    """AP and AR (all areas, 100 detections) at one IoU threshold for each subset: pycocotools' `COCOeval` with
+    `params.iouThrs = [iou]`, its `stats[0]` and `stats[8]`. For scoring programs that rank by a threshold other
+    than COCO's (examples/scoring_programs/coco_iou30)."""
+    matching = _Matching(truth, dets, np.array([iou]))
+    scores = {}
+    for name, images in subsets.items():
+        precision, recall = _accumulate(truth, matching, images)
+        ap, ar = precision[:, :, :, 0, 2], recall[:, :, 0, 2]
+        scores[name] = {"ap": float(np.mean(ap[ap > -1])) if (ap > -1).any() else -1.0,
+                        "ar": float(np.mean(ar[ar > -1])) if (ar > -1).any() else -1.0}
+    return scores
+
+
 def _accumulate(truth: CocoTruth, matching: _Matching, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    n_t, n_r, n_k, n_a, n_m = len(IOU_THRESHOLDS), len(RECALL_THRESHOLDS), len(truth.category_ids), len(AREA_RANGES), len(MAX_DETS)
+    n_t, n_r, n_k, n_a, n_m = len(matching.thresholds), len(RECALL_THRESHOLDS), len(truth.category_ids), len(AREA_RANGES), len(MAX_DETS)
     precision = -np.ones((n_t, n_r, n_k, n_a, n_m))
     recall = -np.ones((n_t, n_k, n_a, n_m))
     gt_in = images[truth.ann_image]

@@ -166,3 +166,86 @@ def test_a_broken_program_is_the_organizers_fault_told_once_and_a_fixed_version_
         audit = Rescore.objects.get(submission=submission)
         assert (audit.old_error_code, audit.old_program_version) == ("scoring-program-error", broken.version)
         assert (audit.new_status, audit.new_program_version) == (states.SCORED, fixed.version)
+
+
+EXAMPLES = ROOT / "examples" / "scoring_programs"
+
+
+def map_reference(folder: Path, submission: Path) -> dict[str, dict[str, float]]:
+    """MAP@10 and recall@10 written another way: numpy over a hit matrix."""
+    with open(folder / "truth" / "purchases.csv", newline="") as handle:
+        truth = list(csv.DictReader(handle))
+    with open(submission, newline="") as handle:
+        given = {row["user_id"]: row["items"].split() for row in csv.DictReader(handle)}
+    scores = {}
+    for subset in ("Public", "Private"):
+        aps, recalls = [], []
+        for row in (r for r in truth if r["Usage"] == subset):
+            bought = set(row["items"].split())
+            hits = np.array([item in bought for item in given[row["user_id"]][:10]], dtype=float)
+            precision_at = np.cumsum(hits) / np.arange(1, hits.size + 1)
+            aps.append(float((precision_at * hits).sum() / min(10, len(bought))))
+            recalls.append(hits.sum() / len(bought))
+        scores[subset.lower()] = {"map_at_10": float(np.mean(aps)), "recall_at_10": float(np.mean(recalls))}
+    return scores
+
+
+def map_submission(folder: Path, target: Path) -> Path:
+    with open(folder / "truth" / "purchases.csv", newline="") as handle:
+        truth = list(csv.DictReader(handle))
+    rng = np.random.default_rng(3)
+    with open(target, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["user_id", "items"])
+        for row in truth:
+            bought = row["items"].split()
+            guesses = [f"i{n:03d}" for n in rng.choice(np.arange(1, 121), 10, replace=False)]
+            ranked = list(dict.fromkeys(rng.permutation(bought[: rng.integers(0, len(bought) + 1)]).tolist() + guesses))
+            writer.writerow([row["user_id"], " ".join(ranked[:10])])
+    return target
+
+
+def coco_submission(folder: Path, target: Path) -> Path:
+    truth = json.loads((folder / "truth" / "instances.json").read_text())
+    rng = np.random.default_rng(5)
+    detections = [{"image_id": a["image_id"], "category_id": a["category_id"], "score": float(rng.uniform(0.3, 1)),
+                   "bbox": [float(v + rng.normal(0, 4)) for v in a["bbox"][:2]] + [float(v) for v in a["bbox"][2:]]}
+                  for a in truth["annotations"] if rng.random() < 0.85]
+    target.write_text(json.dumps(detections))
+    return target
+
+
+def coco_reference(folder: Path, submission: Path) -> dict[str, dict[str, float]]:
+    from tests.scoring.test_detection import pycocotools_at
+
+    truth = json.loads((folder / "truth" / "instances.json").read_text())
+    at = pycocotools_at(truth, json.loads(submission.read_text()), 0.3)
+    return {board: {"ap_30": ap, "ar_30": ar} for board, (ap, ar) in at.items()}
+
+
+@pytest.mark.parametrize("example, build, reference", [
+    ("map_at_k", map_submission, map_reference),
+    ("coco_iou30", coco_submission, coco_reference),
+])
+def test_each_example_bundle_scores_through_a_worker_as_its_reference_says(
+        programs_worker, alice, example: str, build, reference, tmp_path: Path) -> None:
+    folder = EXAMPLES / example
+    competition, _ = competition_import_bundle(path=folder, publish=True)
+    program = competition.current_program()
+    assert program.dry_runs["sample"]["status"] == "scored", program.dry_runs["sample"]
+    assert program.dry_runs["empty"]["status"] == "failed", program.dry_runs["empty"]
+    membership_join(competition=competition, user=alice, accept_rules=True)
+    api = APIClient()
+    api.force_authenticate(alice)
+    path = build(folder, tmp_path / f"submission{competition.task_type.submission_suffix}")
+    with open(path, "rb") as handle:
+        response = api.post(f"/api/v1/competitions/{competition.slug}/submissions/", {"file": handle},
+                            format="multipart")
+    assert response.status_code == 201, response.content
+    submission = wait_for(lambda: Submission.objects.filter(pk=response.json()["id"], status__in=states.FINAL).first(),
+                          timeout=120)
+    assert submission.status == states.SCORED, (submission.error_code, submission.error_message, submission.scoring_log)
+    expected = reference(folder, path)
+    assert submission.public_scores == pytest.approx(expected["public"], abs=1e-9)
+    assert submission.private_scores == pytest.approx(expected["private"], abs=1e-9)
+    assert 0 < submission.public_score < 1 and submission.program_version == program.version

@@ -224,3 +224,40 @@ def test_truth_files_are_validated(tmp_path: Path, change, code: str) -> None:
     with pytest.raises(TruthError) as caught:
         TASK.load_truth(tmp_path / "truth.json", ScoringOptions())
     assert caught.value.code == code
+
+
+def pycocotools_at(truth: dict, detections: list[dict], iou: float) -> dict[str, tuple[float, float]]:
+    """COCOeval with params.iouThrs = [iou]: its AP (stats[0]) and AR@100 (stats[8]) on each subset."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt = COCO()
+        gt.dataset = copy.deepcopy(truth)
+        gt.createIndex()
+        dt = gt.loadRes(copy.deepcopy(detections))
+        result = {}
+        for board, usage in (("public", "Public"), ("private", "Private")):
+            evaluator = COCOeval(gt, dt, "bbox")
+            evaluator.params.imgIds = [im["id"] for im in truth["images"] if im["usage"] == usage]
+            evaluator.params.iouThrs = np.array([iou])
+            evaluator.evaluate()
+            evaluator.accumulate()
+            evaluator.summarize()
+            result[board] = (evaluator.stats[0], evaluator.stats[8])
+    return result
+
+
+@pytest.mark.parametrize("iou", [0.3, 0.6, 0.85])
+def test_one_other_threshold_matches_pycocotools_with_that_threshold(tmp_path: Path, iou: float) -> None:
+    """`evaluate_at`, what a scoring program reuses for another IoU (examples/scoring_programs/coco_iou30)."""
+    from scoring.formats import coco
+    from scoring.metrics.coco import evaluate_at
+
+    truth = coco_truth(n_images=200, n_categories=6, n_boxes=1500, seed=4, crowd_fraction=0.05)
+    detections = coco_detections(truth, n_detections=9000, seed=5)
+    (tmp_path / "truth.json").write_text(json.dumps(truth))
+    (tmp_path / "results.json").write_text(json.dumps(detections))
+    loaded = coco.read_truth(tmp_path / "truth.json")
+    ours_at = evaluate_at(loaded, coco.read_detections(tmp_path / "results.json", loaded),
+                          {"public": loaded.image_public, "private": ~loaded.image_public}, iou=iou)
+    reference = pycocotools_at(truth, detections, iou)
+    for board in ("public", "private"):
+        np.testing.assert_allclose([ours_at[board]["ap"], ours_at[board]["ar"]], reference[board], rtol=0, atol=1e-9)

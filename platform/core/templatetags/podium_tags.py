@@ -42,6 +42,15 @@ def when(value: datetime | None) -> SafeString | str:
 
 
 @register.filter
+def metric_title(competition: object, name: str) -> str:
+    """A metric's label as its task type or its competition's `metrics:` declares it ("WER"), else its name."""
+    try:
+        return str(competition.task_type.metric(name).title)  # type: ignore[attr-defined]  # a Competition
+    except (AttributeError, KeyError):
+        return name
+
+
+@register.filter
 def get_item(mapping: dict | None, key: str) -> object:
     return (mapping or {}).get(key)
 
