@@ -19,9 +19,9 @@ from workers.inference_settings import InferenceSettingsError, inference_setting
 from workers.config import worker_config
 from workers.names import INFERENCE, PROGRAMS, SANDBOXED
 from workers.sandbox import SandboxStatus, sandbox_check
+from workers.sandbox.contract import PROGRAM_LAYOUT
 
 KEY = "podium:sandbox"
-BUBBLEWRAP = "bubblewrap"
 TTL_SECONDS = 60
 
 logger = logging.getLogger(__name__)
@@ -44,6 +44,16 @@ def worker_sandbox() -> SandboxStatus:
     return status
 
 
+@lru_cache(maxsize=1)
+def program_sandbox() -> SandboxStatus:
+    """Whether this process can run organizers' scoring programs: the sandbox with their own uid pool, never
+    unsandboxed (their contract, /scoring, /input and /output, exists only in the sandbox)."""
+    status = sandbox_check(hidden=hidden_paths(), layout=PROGRAM_LAYOUT)
+    if not status.ok:
+        logger.error("this worker cannot sandbox scoring programs and will run none: %s", status.detail)
+    return status
+
+
 class SandboxGate(bootsteps.StartStopStep):
     """A consumer step after the task consumer starts and before the event loop takes a message."""
 
@@ -61,16 +71,14 @@ class SandboxGate(bootsteps.StartStopStep):
                 # Every model would fail, charged to its team: refuse to start instead, saying what to fix.
                 logger.critical("this inference worker will not start: %s", exc)
                 raise SystemExit(f"podium inference worker: {exc}") from None
-        status = worker_sandbox()
+        statuses = {name: worker_sandbox() if name == INFERENCE else program_sandbox() for name in gated}
+        status = statuses.get(INFERENCE) or statuses[PROGRAMS]
         consumer.app.podium_sandbox = status
-        # Models may run unsandboxed on a developer's laptop (PODIUM_UNSANDBOXED_MODELS); scoring programs never
-        # do: their contract (/scoring, /input, /output) exists only in the sandbox.
-        verdicts = {name: status.ok and (name != PROGRAMS or status.mode == BUBBLEWRAP) for name in gated}
+        verdicts = {name: checked.ok for name, checked in statuses.items()}
         consumer.app.podium_sandboxed_queues = verdicts
-        for name, can in verdicts.items():
-            if not can:
-                logger.error("this worker will not serve the %s queue: %s", name,
-                             status.detail if not status.ok else "scoring programs run only in the sandbox")
+        for name, checked in statuses.items():
+            if not checked.ok:
+                logger.error("this worker will not serve the %s queue: %s", name, checked.detail)
                 consumer.cancel_task_queue(name)
         if verdicts.get(INFERENCE):
             consumer.app.podium_runtime = worker_runtime()

@@ -249,3 +249,59 @@ def test_each_example_bundle_scores_through_a_worker_as_its_reference_says(
     assert submission.public_scores == pytest.approx(expected["public"], abs=1e-9)
     assert submission.private_scores == pytest.approx(expected["private"], abs=1e-9)
     assert 0 < submission.public_score < 1 and submission.program_version == program.version
+
+
+def _programs_health() -> dict:
+    from django.contrib.auth import get_user_model
+    from django.core.cache import cache
+    from django.test import Client
+
+    cache.clear()
+    staff = Client()
+    staff.force_login(get_user_model().objects.get_or_create(username="health-staff", defaults={"is_staff": True})[0])
+    return staff.get("/health/").json().get("programs", {})
+
+
+def test_a_worker_that_cannot_sandbox_programs_runs_none_while_built_in_scoring_goes_on(
+        redis_url: str, alice, alice_joined, text_bundle, tmp_path: Path, tmp_path_factory) -> None:
+    """Fail closed: the programs queue is given up before any message is taken, /health/ says why, a built-in
+    competition's file is scored meanwhile, and a worker that can sandbox scores the waiting one."""
+    from tests.conftest import _database_url, _worker, _worker_env, private_broker
+
+    with private_broker(tmp_path / "redis.sock", redis_url) as broker:
+        wer_competition, _ = competition_import_bundle(path=WER_BUNDLE)  # a draft: no dry runs needed here
+        wer_competition.published_at = wer_competition.created_at
+        wer_competition.save()
+        membership_join(competition=wer_competition, user=alice, accept_rules=True)
+        env = _worker_env(broker, _database_url(), tmp_path_factory)
+        broken = {**env, "PODIUM_SCORING_UID_BASE": "61010"}  # overlaps the models' pool: refused
+        api = APIClient()
+        api.force_authenticate(alice)
+        given = {row["id"]: row["text"] for row in truth_rows()}
+        path = tmp_path / "perfect.json"
+        path.write_text(json.dumps(given))
+        with _worker("scoring", env, tmp_path / "scoring.log"), _worker("programs", broken, tmp_path / "broken.log"):
+            with open(path, "rb") as handle:
+                waiting_id = api.post("/api/v1/competitions/voice-notes-wer/submissions/", {"file": handle},
+                                      format="multipart").json()["id"]
+            wait_for(lambda: "Canceling queue programs" in (tmp_path / "broken.log").read_text(), timeout=30)
+            with open(text_bundle.baselines["Keyword Voters"], "rb") as handle:
+                built_in_id = api.post("/api/v1/competitions/topic/submissions/", {"file": handle},
+                                       format="multipart").json()["id"]
+            built_in = wait_for(lambda: Submission.objects.filter(pk=built_in_id, status__in=states.FINAL).first(),
+                                timeout=60)
+            health = wait_for(lambda: (lambda h: h if "can build the sandbox" in str(h.get("status", "")) else None)(
+                _programs_health()), timeout=30)  # once its heartbeat has said why
+            waiting = Submission.objects.get(pk=waiting_id)
+            assert (waiting.status, waiting.attempt) == (states.QUEUED, 0)  # not run, not failed
+        assert built_in.status == states.SCORED
+        log = (tmp_path / "broken.log").read_text()
+        assert "cannot sandbox scoring programs and will run none" in log and "PODIUM_SCORING_UID_BASE" in log
+        assert "built-in scoring goes on" in health["status"]
+        (report,) = health["sandboxes"].values()
+        assert not report["ok"] and "PODIUM_SCORING_UID_BASE" in report["detail"]
+        with _worker("programs", env, tmp_path / "good.log"):
+            scored = wait_for(lambda: Submission.objects.filter(pk=waiting_id, status__in=states.FINAL).first(),
+                              timeout=120)
+            assert wait_for(lambda: _programs_health().get("status") == "ok", timeout=30)
+    assert scored.status == states.SCORED and scored.public_score == 0.0, (scored.error_code, scored.scoring_log)

@@ -64,7 +64,8 @@ def test_the_health_endpoint_reports_database_broker_queues_and_workers(celery_w
     client.force_login(admin_user)
     report = client.get("/health/").json()
     assert report["status"] == "ok" and report["database"]["ok"] and report["broker"]["ok"]
-    assert set(report["queues"]) == {"scoring", "inference"}
+    assert set(report["queues"]) == {"scoring", "inference", "programs"}
+    assert set(report["programs"]) == {"status", "sandboxes"}  # whether scoring programs can run (workers/gate.py)
     beats = report["workers"]["scoring"]
     assert beats and min(beats.values()) < 30  # the live worker's recent heartbeat
 
