@@ -100,17 +100,17 @@ def _world(var: Path) -> tuple[str, list[Path]]:
     return token_issue(user=user, name="bench")[1], files
 
 
-def _run(base: str, token: str, files: list[Path]) -> list[float]:
+def _run(base: str, token: str, files: list[Path], slug: str = "bench", count: int = N_SUBMISSIONS) -> list[float]:
     import requests
 
     session = requests.Session()
     session.headers["Authorization"] = f"Token {token}"
     latencies = []
-    for index in range(N_SUBMISSIONS):
+    for index in range(count):
         path = files[index % len(files)]
         start = time.perf_counter()
         with open(path, "rb") as handle:
-            response = session.post(f"{base}/api/v1/competitions/bench/submissions/", files={"file": handle})
+            response = session.post(f"{base}/api/v1/competitions/{slug}/submissions/", files={"file": handle})
         response.raise_for_status()
         url = f"{base}/api/v1/submissions/{response.json()['id']}/"
         while True:

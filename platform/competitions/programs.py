@@ -73,6 +73,9 @@ class ProgramRunner:
         result = run_program(program=unpacked(self.program.file, MAX_PROGRAM_BYTES), truth=truth,
                              submission=submission, suffix=self.suffix, metrics=self.metrics, limits=self.limits,
                              hidden=hidden_paths())
+        if result.items is not None:  # per-item numbers: not kept until the boards show intervals (SPEC 10)
+            result.items.unlink(missing_ok=True)
+            result.items = None
         self.result = result
         if result.scores is not None:
             return {subset: dict(values) for subset, values in result.scores.items()}

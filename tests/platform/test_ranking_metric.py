@@ -63,12 +63,12 @@ def test_scoring_the_page_and_the_api_follow_the_chosen_metric(client: Client, c
     assert api.get("/api/v1/competitions/").json()[0]["metric"] == "weighted_f1"
     client.force_login(alice)
     page = client.get("/c/topic/leaderboard/").content.decode()
-    for column in ("weighted_f1", "accuracy", "macro_f1", "micro_f1"):
-        assert f">{column}</th>" in page
+    for column in ("weighted_f1", "accuracy", "macro_f1", "micro_f1"):  # each metric's label, its name beside it
+        assert f'title="{column}">{competition.task_type.metric(column).title}</th>' in page
     assert "Submissions are ranked by **weighted-F1**" not in page  # rendered as Markdown, not raw
     assert "weighted-F1" in client.get("/c/topic/evaluation/").content.decode()
     mine = client.get("/c/topic/submissions/").content.decode()
-    assert "Public weighted_f1</th>" in mine and "Public accuracy</th>" in mine
+    assert 'title="weighted_f1">Public Weighted-F1</th>' in mine and 'title="accuracy">Public Accuracy</th>' in mine
     detail = client.get(f"/submissions/{submission.pk}/").content.decode()
     assert "Per class" in detail and "(public part only)" in detail
     assert all(f"<td>{name}</td>" in detail for name in competition.classes)
