@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -305,3 +306,43 @@ def test_a_worker_that_cannot_sandbox_programs_runs_none_while_built_in_scoring_
                               timeout=120)
             assert wait_for(lambda: _programs_health().get("status") == "ok", timeout=30)
     assert scored.status == states.SCORED and scored.public_score == 0.0, (scored.error_code, scored.scoring_log)
+
+
+def test_each_phase_is_scored_on_its_own_truth_folder(programs_worker, alice, tmp_path: Path) -> None:
+    """`phases:` of a program-scored competition each name a truth/ folder; a submission is scored on its phase's."""
+    import yaml
+    from django.utils import timezone
+
+    bundle = tmp_path / "phased"
+    shutil.copytree(WER_BUNDLE, bundle)
+    truth = truth_rows()
+    final = bundle / "phases" / "final" / "truth"
+    final.mkdir(parents=True)
+    with open(final / "transcripts.csv", "w", newline="", encoding="utf-8") as handle:  # other words, same ids
+        writer = csv.DictWriter(handle, fieldnames=["id", "text", "Usage"])
+        writer.writeheader()
+        writer.writerows({**row, "text": "final " + row["text"]} for row in truth)
+    meta = yaml.safe_load((bundle / "competition.yaml").read_text())
+    now = timezone.now()
+    meta.update(slug="voice-notes-phased", phases=[
+        {"name": "Validation", "slug": "validation", "start": (now - timedelta(days=9)).isoformat(),
+         "end": (now - timedelta(days=1)).isoformat(), "truth": "truth"},
+        {"name": "Final", "slug": "final", "start": (now - timedelta(days=1)).isoformat(),
+         "end": (now + timedelta(days=9)).isoformat(), "truth": "phases/final/truth"}])
+    (bundle / "competition.yaml").write_text(yaml.safe_dump(meta))
+    competition, _ = competition_import_bundle(path=bundle, publish=True)
+    membership_join(competition=competition, user=alice, accept_rules=True)
+    api = APIClient()
+    api.force_authenticate(alice)
+    given = {row["id"]: row["text"] for row in truth}  # right for the validation phase, one word short for the final
+    path = tmp_path / "transcripts.json"
+    path.write_text(json.dumps(given))
+    with open(path, "rb") as handle:
+        response = api.post("/api/v1/competitions/voice-notes-phased/submissions/", {"file": handle},
+                            format="multipart")
+    submission = wait_for(lambda: Submission.objects.filter(pk=response.json()["id"], status__in=states.FINAL).first(),
+                          timeout=120)
+    assert submission.status == states.SCORED and submission.phase.slug == "final"
+    final_truth = [{**row, "text": "final " + row["text"]} for row in truth]
+    assert submission.public_scores == pytest.approx(reference_wer(final_truth, given)["public"], abs=1e-12)
+    assert submission.public_score > 0

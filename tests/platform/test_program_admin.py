@@ -134,3 +134,19 @@ def test_without_its_dry_runs_a_program_scored_competition_is_not_ready(admin_cl
     assert admin_client.post("/admin/competitions/competition/add/", custom_form()).status_code == 302
     competition = Competition.objects.get(slug="exact")
     assert any("waiting for a programs worker" in need for need in competition_readiness(competition=competition))
+
+
+def test_a_program_scored_competition_exports_to_a_bundle_that_imports_back(tmp_path, monkeypatch) -> None:
+    from competitions.bundles import competition_export_bundle, competition_import_bundle
+    from tests.integration.test_scoring_programs import WER_BUNDLE
+
+    monkeypatch.setattr(programs, "program_dry_run_later", lambda **kwargs: None)
+    competition, _ = competition_import_bundle(path=WER_BUNDLE)
+    version = competition.current_program().version
+    folder = competition_export_bundle(competition=competition, path=tmp_path / "out")
+    assert (folder / "scoring" / "score.py").read_bytes() == (WER_BUNDLE / "scoring" / "score.py").read_bytes()
+    assert (folder / "truth" / "transcripts.csv").read_bytes() == (WER_BUNDLE / "truth" / "transcripts.csv").read_bytes()
+    again, created = competition_import_bundle(path=folder)
+    assert not created and again.pk == competition.pk
+    assert again.current_program().version == version and again.programs.count() == 1  # the same files: no version
+    assert again.metrics == competition.metrics and again.task_type.submission_suffix == ".json"

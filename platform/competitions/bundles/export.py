@@ -1,14 +1,17 @@
 """Writing a competition back as a bundle that imports again to the same competition: a folder, or a .zip."""
 from __future__ import annotations
 
+import shutil
 import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import yaml
+from django.db.models.fields.files import FieldFile
 
 from competitions.models import Competition, competition_model_inputs_dir, public_storage
+from competitions.programs import MAX_PROGRAM_BYTES, MAX_TRUTH_BYTES, unpacked
 from core.storage import copy_folder_out
 
 
@@ -62,6 +65,11 @@ def _meta(competition: Competition) -> dict[str, Any]:
         meta["classes"] = list(competition.classes)
     if competition.model_limits:
         meta["model_limits"] = dict(competition.model_limits)
+    if competition.scored_by_program:
+        meta["metrics"] = list(competition.metrics)
+        meta["submission"] = {"suffix": competition.task_type.submission_suffix, "max_mb": competition.max_submission_mb}
+        if competition.scoring_limits:
+            meta["scoring_limits"] = dict(competition.scoring_limits)
     return meta
 
 
@@ -71,8 +79,7 @@ def _write_phases(competition: Competition, folder: Path) -> list[dict[str, Any]
     for phase in competition.phases.all():
         truth = f"phases/{phase.slug}/{competition.task_type.truth_filename}"
         (folder / truth).parent.mkdir(parents=True, exist_ok=True)
-        with phase.truth_file.open("rb") as source:
-            (folder / truth).write_bytes(source.read())
+        _write_truth(competition, phase.truth_file, folder / truth)
         entry = {"name": phase.name, "slug": phase.slug, "start": phase.start_at.isoformat(),
                  "end": phase.end_at.isoformat(), "truth": truth, "carry_selected": phase.carry_selected}
         if phase.daily_submission_limit is not None:
@@ -86,8 +93,10 @@ def _write_phases(competition: Competition, folder: Path) -> list[dict[str, Any]
 def _write_files(competition: Competition, folder: Path) -> None:
     """The truth, public/ and test_inputs/."""
     if competition.truth_file:
-        with competition.truth_file.open("rb") as source:
-            (folder / competition.task_type.truth_filename).write_bytes(source.read())
+        _write_truth(competition, competition.truth_file, folder / competition.task_type.truth_filename)
+    program = competition.current_program()
+    if competition.scored_by_program and program is not None:  # the current version as scoring/
+        shutil.copytree(unpacked(program.file, MAX_PROGRAM_BYTES), folder / "scoring")
     for item in competition.files.all():
         target = folder / "public" / item.name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -95,3 +104,12 @@ def _write_files(competition: Competition, folder: Path) -> None:
             target.write_bytes(source.read())
     if competition.has_model_inputs:
         copy_folder_out(public_storage(), competition_model_inputs_dir(competition), folder / "test_inputs")
+
+
+def _write_truth(competition: Competition, field: FieldFile, target: Path) -> None:
+    """A truth file as stored; a program's hidden files (stored as one zip) as the folder truth/ again."""
+    if competition.scored_by_program:
+        shutil.copytree(unpacked(field, MAX_TRUTH_BYTES), target)
+        return
+    with field.open("rb") as source:
+        target.write_bytes(source.read())
