@@ -111,3 +111,30 @@ def test_a_late_submission_goes_to_the_programs_queue(speech, alice, monkeypatch
     dispatch.submission_enqueue(submission_id=submission.pk)
     assert sent[-1] == (submission.pk, "programs")
     assert submission.created_at > speech.end_at
+
+
+def test_organizers_hear_of_a_program_fault_once_per_version_with_the_log_by_email(speech, alice, organizer,
+                                                                                   mailoutbox) -> None:
+    from competitions.models import ScoringProgram
+    from notifications.models import PROGRAM_FAILURE, Notification
+    from notifications.services import notification_email_send, notification_settings_update
+    from submissions.transitions import submission_transition
+    from django.db.models import Q
+
+    organizer.email = "organizer@example.org"
+    organizer.save()
+    notification_settings_update(user=organizer, email_kinds=[PROGRAM_FAILURE])
+    ScoringProgram.objects.create(competition=speech, version="0123456789abcdef", file="x.zip")
+    team = membership_join(competition=speech, user=alice, accept_rules=True).team
+    for _ in range(3):
+        submission = Submission.objects.create(competition=speech, team=team, submitted_by=alice, kind="predictions",
+                                               status=states.RUNNING, program_version="0123456789abcdef",
+                                               scoring_log="[podium] the program exited with status 3\nTraceback: x")
+        submission_transition(submission_id=submission.pk, condition=Q(status=states.RUNNING), status=states.FAILED,
+                              error_code="scoring-program-error", error_message="not your fault")
+    (told,) = Notification.objects.filter(kind=PROGRAM_FAILURE)  # three faults of one version: told once
+    assert told.user_id == organizer.pk and "the program exited with status 3" in told.message
+    assert notification_email_send(notification_id=told.pk)
+    (email,) = mailoutbox
+    assert email.to == ["organizer@example.org"] and "Traceback: x" in email.body
+    assert not Notification.objects.filter(user=alice, kind=PROGRAM_FAILURE).exists()
