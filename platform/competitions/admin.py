@@ -23,9 +23,10 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from competitions.admin_fields import ModelLimitsField
+from competitions.admin_scope import OrganizerInline, OrganizerScopedAdmin, organizes_any
 from competitions.admin_programs import program_trial_view, program_upload_field, unpacked_program, versions_table
 from core.admin_fields import KeptFileInput, LinesField, UsernamesField
-from competitions.bundles import BundleError, competition_import_bundle
+from competitions.bundles import BundleError, competition_export_bundle, competition_import_bundle
 from competitions.demo_data import example_bundle_zip, example_tasks
 from competitions.exports import leaderboard_csv, submissions_csv
 from competitions.models import (Competition, CompetitionFile, Phase, metric_choices, model_limits_problem,
@@ -183,7 +184,7 @@ class PhaseForm(forms.ModelForm):
         return cleaned
 
 
-class PhaseInline(admin.StackedInline):
+class PhaseInline(OrganizerInline, admin.StackedInline):
     """Phases (optional): none means Kaggle's single stage, the competition's own dates and truth."""
 
     model = Phase
@@ -193,7 +194,7 @@ class PhaseInline(admin.StackedInline):
     verbose_name_plural = "phases (optional: leave empty for a single stage)"
 
 
-class CompetitionFileInline(admin.TabularInline):
+class CompetitionFileInline(OrganizerInline, admin.TabularInline):
     formfield_overrides = KEEP_UPLOADS
     model = CompetitionFile
     extra = 1
@@ -206,11 +207,13 @@ class BundleUploadForm(forms.Form):
 
 
 @admin.register(Competition)
-class CompetitionAdmin(admin.ModelAdmin):
+class CompetitionAdmin(OrganizerScopedAdmin):
+    competition_path = "pk"  # the competition itself
     form = CompetitionForm
     formfield_overrides = KEEP_UPLOADS
     change_list_template = "admin/competitions/competition/change_list.html"
-    actions = ["publish", "generate_sample_submission", "rescore_all_submissions", "export_leaderboards", "export_submissions"]
+    actions = ["publish", "generate_sample_submission", "rescore_all_submissions", "export_bundle", "export_leaderboards",
+               "export_submissions"]
     readonly_fields = ["publication", "evaluation_preview", "program_versions"]
     list_display = ["title", "slug", "task", "start_at", "end_at", "published_label", "state_label", "submission_count"]
     list_filter = ["task"]
@@ -304,7 +307,15 @@ class CompetitionAdmin(admin.ModelAdmin):
         return competition.submissions.count()
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Competition]:
-        return super().get_queryset(request).filter(pk__in=competitions_managed_by(user=request.user))
+        return admin.ModelAdmin.get_queryset(self, request).filter(pk__in=competitions_managed_by(user=request.user))
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        return admin.ModelAdmin.formfield_for_foreignkey(self, db_field, request, **kwargs)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if not change:  # whoever creates a competition organizes it, whatever the Organizers field said
+            form.instance.organizers.add(request.user)
 
     @admin.display(description="Evaluation page")
     def evaluation_preview(self, competition: Competition) -> str:
@@ -333,6 +344,18 @@ class CompetitionAdmin(admin.ModelAdmin):
                 f"{competition.slug}: {count} submissions re-enqueued; old and new scores are kept under Submissions › Rescores.",
                 messages.SUCCESS,
             )
+
+    @admin.action(description="Export as a bundle (.zip: competition.yaml, truth, public files; imports back)")
+    def export_bundle(self, request: HttpRequest, queryset: QuerySet[Competition]) -> HttpResponse | None:
+        if queryset.count() != 1:
+            self.message_user(request, "Choose one competition to export as a bundle.", messages.ERROR)
+            return None
+        competition = queryset.get()
+        with tempfile.TemporaryDirectory() as folder:
+            content = competition_export_bundle(competition=competition, path=Path(folder) / "bundle.zip").read_bytes()
+        response = HttpResponse(content, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{competition.slug}.zip"'
+        return response
 
     @admin.action(description="Export leaderboards (public and private) as CSV")
     def export_leaderboards(self, request: HttpRequest, queryset: QuerySet[Competition]) -> HttpResponse:
@@ -382,8 +405,10 @@ class CompetitionAdmin(admin.ModelAdmin):
 
     def import_bundle(self, request: HttpRequest) -> HttpResponse:
         """Upload a bundle .zip: validated whole, then imported (or nothing changes and every problem is listed)."""
-        if not request.user.is_superuser:
-            raise PermissionDenied("Only administrators import bundles.")
+        if not (request.user.is_superuser or organizes_any(request)):
+            raise PermissionDenied("Only administrators and organizers import bundles.")
+        managed = set(competitions_managed_by(user=request.user).values_list("slug", flat=True))
+        may_import = None if request.user.is_superuser else managed.__contains__  # organizers: their own slugs
         form = BundleUploadForm(request.POST or None, request.FILES or None)
         problems: list[str] = []
         if request.method == "POST" and form.is_valid():
@@ -392,11 +417,11 @@ class CompetitionAdmin(admin.ModelAdmin):
                     copy.write(chunk)
                 copy.flush()
                 try:
-                    competition, created = competition_import_bundle(path=Path(copy.name))
+                    competition, created = competition_import_bundle(path=Path(copy.name), organizer=account_of(request),
+                                                                     may_import=may_import)
                 except BundleError as exc:
                     problems = exc.problems
                 else:
-                    competition.organizers.add(request.user)
                     self.message_user(request, f"{'Created' if created else 'Updated'} {competition.slug}.", messages.SUCCESS)
                     return redirect("admin:competitions_competition_change", competition.pk)
         context = {

@@ -5,7 +5,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
-from competitions.admin_scope import OrganizerScopedAdmin
+from competitions.admin_scope import OrganizerInline, OrganizerScopedAdmin
 from notifications.models import ORGANIZER_KINDS, Webhook, WebhookDelivery
 
 
@@ -19,7 +19,7 @@ class WebhookForm(forms.ModelForm):
         fields = ["url", "events", "active", "secret"]
 
 
-class WebhookInline(admin.StackedInline):
+class WebhookInline(OrganizerInline, admin.StackedInline):
     model = Webhook
     form = WebhookForm
     extra = 0

@@ -124,7 +124,7 @@ def submission_detail(request: SignedInRequest, submission_id: int) -> HttpRespo
         has_overlay=overlay_shown(submission, IMAGE_TASKS),
         private_visible=private_scores_visible(competition=competition, user=request.user),
         metrics=competition.task_type.metrics,
-        state=submission_state(submission),
+        submission_state=submission_state(submission),  # the competition's `state` stays the badge's
         per_class=sorted((submission.public_details or {}).items()),
         per_class_columns=list(next(iter((submission.public_details or {}).values()), {})),
     )

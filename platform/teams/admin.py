@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import format_html
 
-from competitions.admin_scope import OrganizerScopedAdmin
+from competitions.admin_scope import OrganizerInline, OrganizerScopedAdmin
 from core.admin_fields import UsernameField
 from core.errors import PodiumError
 from core.users import account_of
@@ -38,7 +38,7 @@ class MembershipForm(forms.ModelForm):
         fields = ["user", "rules_accepted_at"]
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(OrganizerInline, admin.TabularInline):
     model = Membership
     form = MembershipForm
     extra = 0
@@ -46,7 +46,7 @@ class MembershipInline(admin.TabularInline):
     readonly_fields = ["joined_at"]
 
 
-class SubmissionHistoryInline(admin.TabularInline):
+class SubmissionHistoryInline(OrganizerInline, admin.TabularInline):
     """The team's submissions, newest first: read-only here; each links to its own page."""
 
     model = Submission
@@ -64,7 +64,7 @@ class SubmissionHistoryInline(admin.TabularInline):
         return False
 
 
-class ModerationEntryInline(admin.TabularInline):
+class ModerationEntryInline(OrganizerInline, admin.TabularInline):
     model = ModerationEntry
     extra = 0
     can_delete = False

@@ -104,6 +104,7 @@ def test_final_selection_and_the_private_board_after_the_reveal(
         wait_for(lambda i=submission_id: Submission.objects.filter(pk=i, status="scored").exists(), timeout=30)
     log_in(page, live_server, "alice", "alice-pass-1")
     page.goto(f"{live_server.url}/submissions/{ids[1]}/")
+    assert page.inner_text(".badge[class*=state-]") == "Active"  # the competition's state, not the submission's
     page.click("text=Select for final ranking")
     page.wait_for_selector("text=Unselect for final ranking")
     shot(page, "submission")
@@ -115,6 +116,10 @@ def test_final_selection_and_the_private_board_after_the_reveal(
     competition.start_at, competition.end_at = timezone.now() - timedelta(days=10), timezone.now() - timedelta(minutes=5)
     competition.reveal_at = timezone.now() - timedelta(minutes=1)
     competition.save()
+    page.goto(f"{live_server.url}/submissions/{ids[0]}/")
+    assert page.inner_text(".badge[class*=state-]") == "Ended"
+    assert page.locator("text=Select for final ranking").count() == 0  # closed: no button to be refused by
+    assert "Final selections closed" in page.inner_text("main")
     page.goto(f"{live_server.url}/c/topic/leaderboard/?board=private")
     selected = Submission.objects.get(pk=ids[1])
     assert f"{selected.private_score:.5f}" in page.inner_text(".leaderboard")  # the selected one counts

@@ -5,8 +5,10 @@ from __future__ import annotations
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Iterator
 
+import yaml
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -22,16 +24,28 @@ from core.storage import delete_folder
 from scoring import get_task
 
 
-def competition_import_bundle(*, path: Path, publish: bool = False) -> tuple[Competition, bool]:
+def competition_import_bundle(*, path: Path, publish: bool = False, organizer: Any = None,
+                              may_import: Callable[[str], bool] | None = None) -> tuple[Competition, bool]:
     """Create or update (by slug) the competition a bundle describes; returns it and whether it is new.
 
     A new competition is a draft unless the bundle says `published: true` or `publish` is set; then it
-    is published after the readiness check, and if that fails nothing is imported.
+    is published after the readiness check, and if that fails nothing is imported. `organizer` (an account)
+    becomes one of its organizers; `may_import(slug)` refuses a bundle for a competition its importer may not
+    change.
     """
     with bundle_folder(path) as folder:
+        slug = _declared_slug(folder)
+        if may_import is not None and slug is not None and not may_import(slug):  # before anything else is read
+            raise BundleError([f"competition.yaml: slug {slug[:80]!r} is a competition you do not organize: import "
+                               "bundles for your own competitions, or ask an administrator"])
         spec = bundle_validate(folder)
+        if may_import is not None and not may_import(spec.meta["slug"]):
+            raise BundleError([f"competition.yaml: slug {spec.meta['slug'][:80]!r} is a competition you do not "
+                               "organize: import bundles for your own competitions, or ask an administrator"])
         with transaction.atomic():
             competition, created = _apply(spec)
+            if organizer is not None:
+                competition.organizers.add(organizer)
             if publish or spec.meta.get("published"):
                 program = competition.current_program()
                 if program is not None and not dry_run_done(program):
@@ -159,3 +173,13 @@ def _store_model_inputs(competition: Competition, source: Path, spec: BundleSpec
 
 def _read_text(path: Path) -> str:
     return path.read_text(encoding="utf-8") if path.is_file() else ""
+
+
+def _declared_slug(folder: Path) -> str | None:
+    """The slug competition.yaml names, if it can be read at all (the checks come after, with their messages)."""
+    try:
+        meta = yaml.safe_load((folder / "competition.yaml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+        return None
+    slug = meta.get("slug") if isinstance(meta, dict) else None
+    return slug if isinstance(slug, str) else None

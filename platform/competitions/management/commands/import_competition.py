@@ -16,12 +16,25 @@ class Command(BaseCommand):
         parser.add_argument("path", type=Path)
         parser.add_argument("--publish", action="store_true",
                             help="Publish it after the readiness check (else a new competition is a draft).")
+        parser.add_argument("--organizer", action="append", default=[], metavar="USERNAME",
+                            help="Make this account one of its organizers (repeat for several): they manage it in "
+                                 "the admin and hear of it.")
 
-    def handle(self, *args: Any, path: Path, publish: bool = False, **options: Any) -> None:
+    def handle(self, *args: Any, path: Path, publish: bool = False, organizer: list[str] | None = None,
+               **options: Any) -> None:
+        from django.contrib.auth import get_user_model
+
         if not path.exists():
             raise CommandError(f"{path} does not exist")
+        accounts = []
+        for name in organizer or []:
+            account = get_user_model().objects.filter(username=name).first()
+            if account is None:
+                raise CommandError(f"No account is named {name!r}; nothing was imported.")
+            accounts.append(account)
         try:
             competition, created = competition_import_bundle(path=path, publish=publish)
+            competition.organizers.add(*accounts)
         except BundleError as exc:
             raise CommandError(
                 "The bundle was not imported; nothing changed. Problems:\n" + "\n".join(f"  - {p}" for p in exc.problems)
