@@ -78,3 +78,26 @@ def describe_values(values: Iterable[object], total: int, limit: int = 5) -> str
     if total > len(shown):
         text += f" and {total - len(shown)} more"
     return text
+
+
+# The first bytes of files participants upload as predictions by mistake: what they are, and what to do.
+_BINARY_KINDS = (
+    (b"PK\x03\x04", "a zip archive (a TorchScript model or a zipped model package)", True),
+    (b"\x89PNG", "a PNG image", False),
+    (b"\xff\xd8\xff", "a JPEG image", False),
+    (b"\x80\x02", "a pickle (a PyTorch checkpoint, for one)", True),
+)
+
+
+def binary_hint(head: bytes) -> str:
+    """A sentence for a predictions file that is not text: what it seems to be (a model, an image), and the fix."""
+    for magic, kind, model in _BINARY_KINDS:
+        if head.startswith(magic):
+            fix = ("If it is your model, submit it as a Model (Submit page: Model; CLI: --model) where the competition "
+                   "takes models. " if model else "")
+            return f" This file looks like {kind}, not a predictions file. {fix}Predictions are the text file the " \
+                   "Evaluation page describes."
+    if head[:1] == b"\x08" and b"\x12" in head[:16]:  # protobuf: ONNX's ir_version, then its producer
+        return (" This file looks like an ONNX model, not a predictions file. If it is your model, submit it as a "
+                "Model (Submit page: Model; CLI: --model) where the competition takes models.")
+    return ""

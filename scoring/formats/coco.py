@@ -28,6 +28,7 @@ from scoring.errors import (
     ScoringError,
     SubmissionError,
     TruthError,
+    binary_hint,
     quote,
 )
 from scoring.formats.usage import parse_usage, require_both_subsets
@@ -64,7 +65,7 @@ def load_json(path: Path, error: type[ScoringError]) -> Any:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise error(BAD_JSON, f"The file is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
-                              f"{_csv_hint(data)}") from None
+                              f"{binary_hint(data[:64]) or _csv_hint(data)}") from None
 
 
 def _csv_hint(data: bytes) -> str:

@@ -12,7 +12,8 @@ import io
 from collections.abc import Iterator
 from pathlib import Path
 
-from scoring.errors import BAD_HEADER, BAD_ROW, EMPTY_FILE, NOT_UTF8, ScoringError, SubmissionError, quote
+from scoring.errors import (BAD_HEADER, BAD_ROW, EMPTY_FILE, NOT_UTF8, ScoringError, SubmissionError, binary_hint,
+                            quote)
 
 # Any single field longer than this is not an id, label or RLE we can use.
 csv.field_size_limit(64 * 1024 * 1024)
@@ -50,10 +51,12 @@ class CsvRows:
                     yield row
             except UnicodeDecodeError:
                 line, column, byte = locate_bad_utf8(self.path)
+                with open(self.path, "rb") as head:
+                    hint = binary_hint(head.read(64))
                 raise self.error(
                     NOT_UTF8,
                     f"Line {line}, column {column}: byte 0x{byte:02x} is not valid UTF-8. "
-                    "Save the file as UTF-8 (a byte-order mark is fine).",
+                    + (hint.strip() if hint else "Save the file as UTF-8 (a byte-order mark is fine)."),
                 ) from None
             except csv.Error as exc:
                 raise self.error(

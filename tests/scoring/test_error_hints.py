@@ -63,3 +63,30 @@ def test_an_image_file_name_for_image_id_points_at_test_json(tmp_path: Path) -> 
     assert error.code == "unknown-image" and "file name" in error.message and "test.json" in error.message
     other = _detection_error(tmp_path, json.dumps([{**item, "image_id": "one"}]))
     assert other.code == "unknown-image" and "file name" not in other.message
+
+
+@pytest.mark.parametrize("head, said", [
+    (b"PK\x03\x04" + bytes(200), "submit it as a Model"),
+    (b"\x89PNG\r\n\x1a\n" + bytes(200), "a PNG image"),
+    (b"\x08\x07\x12\x07pytorch" + bytes(200), "an ONNX model"),
+])
+def test_a_model_or_an_image_uploaded_as_predictions_is_named_with_the_fix(tmp_path, head: bytes, said: str) -> None:
+    from scoring import SubmissionError, get_task
+    from scoring.tasktype import ScoringOptions
+
+    path = tmp_path / "upload.csv"
+    path.write_bytes(head + b"\xbf\xff" * 50)
+    truth = tmp_path / "truth.csv"
+    truth.write_text("id,label,Usage\n1,a,Public\n2,b,Private\n")
+    task = get_task("text-classification")
+    with pytest.raises(SubmissionError) as caught:
+        task.score(task.load_truth(truth, ScoringOptions()), path, ScoringOptions())
+    assert caught.value.code == "not-utf8" and said in caught.value.message
+    detection = get_task("detection")
+    coco_truth = tmp_path / "truth.json"
+    coco_truth.write_text('{"images": [{"id": 1, "file_name": "a.png", "width": 9, "height": 9, "usage": "Public"},'
+                          ' {"id": 2, "file_name": "b.png", "width": 9, "height": 9, "usage": "Private"}],'
+                          ' "annotations": [], "categories": [{"id": 1, "name": "x"}]}')
+    with pytest.raises(SubmissionError) as caught:
+        detection.score(detection.load_truth(coco_truth, ScoringOptions()), path, ScoringOptions())
+    assert caught.value.code == "bad-json" and said in caught.value.message
