@@ -22,15 +22,15 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from competitions.admin_fields import ModelLimitsField
+from competitions.admin_fields import MetricSelect, ModelLimitsField
 from competitions.admin_scope import OrganizerInline, OrganizerScopedAdmin, organizes_any
 from competitions.admin_programs import program_trial_view, program_upload_field, unpacked_program, versions_table
 from core.admin_fields import KeptFileInput, LinesField, UsernamesField
 from competitions.bundles import BundleError, competition_export_bundle, competition_import_bundle
 from competitions.demo_data import example_bundle_zip, example_tasks
 from competitions.exports import leaderboard_csv, submissions_csv
-from competitions.models import (Competition, CompetitionFile, Phase, metric_choices, model_limits_problem,
-                                 scoring_limits_problem, task_choices)
+from competitions.models import (Competition, CompetitionFile, Phase, metric_choices, metric_tasks,
+                                 model_limits_problem, scoring_limits_problem, task_choices)
 from competitions.programs import program_save
 from competitions.selectors import competitions_managed_by
 from competitions.services import (competition_publish, competition_readiness, competition_write_sample_submission,
@@ -47,7 +47,7 @@ from submissions.services import competition_rescore
 class CompetitionForm(forms.ModelForm):
     organizers = UsernamesField(required=False)
     task = forms.ChoiceField(choices=task_choices, help_text="The task type (each one is a plug-in: docs/extending.md).")
-    metric = forms.ChoiceField(choices=metric_choices, required=False,
+    metric = forms.ChoiceField(choices=metric_choices, required=False, widget=MetricSelect(metric_tasks()),
                                help_text=Competition._meta.get_field("metric").help_text)
     submission_kinds = forms.MultipleChoiceField(
         choices=[("predictions", "Predictions files"), ("model", "Models (run in the sandbox)")],

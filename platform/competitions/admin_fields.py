@@ -56,3 +56,20 @@ class ModelLimitsField(forms.MultiValueField):
 
     def compress(self, data_list: list[Any]) -> dict[str, Any]:
         return {key: value for (key, _, _), value in zip(MODEL_LIMIT_FIELDS, data_list or []) if value is not None}
+
+
+class MetricSelect(forms.Select):
+    """The ranking metric, each option marked with the task types it ranks (`data-tasks`): the admin's script
+    shows only the chosen task's (a text competition is never offered Dice); the declared metrics of a
+    competition scored by its own program are marked `custom`."""
+
+    def __init__(self, tasks_of: dict[str, list[str]], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.tasks_of = tasks_of
+
+    def create_option(self, name: str, value: Any, label: Any, selected: Any, index: int, subindex: int | None = None,
+                      attrs: dict[str, Any] | None = None) -> dict[str, Any]:
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if value:
+            option["attrs"]["data-tasks"] = " ".join(self.tasks_of.get(str(value), ["custom"]))
+        return option

@@ -152,9 +152,19 @@ def task_choices() -> list[tuple[str, str]]:
 
 
 def metric_choices() -> list[tuple[str, str]]:
-    """Every metric some task type ranks by, for forms (which of them ranks a given task is checked on save)."""
+    """Every metric some task type ranks by, once each, for forms (which of them ranks a given task is checked on
+    save; the admin shows only the chosen task's, `metric_tasks`)."""
     return [("", "(the task's primary metric)"),
-            *sorted({(m, f"{m} ({task.name})") for task in TASKS.values() for m in task.rankable()})]
+            *((name, f"{name} ({', '.join(tasks)})") for name, tasks in sorted(metric_tasks().items()))]
+
+
+def metric_tasks() -> dict[str, list[str]]:
+    """{metric: the task types it may rank}."""
+    ranked: dict[str, list[str]] = {}
+    for task in TASKS.values():
+        for name in task.rankable():
+            ranked.setdefault(name, []).append(task.name)
+    return ranked
 
 
 class Competition(models.Model):

@@ -28,6 +28,22 @@ def test_the_markdown_preview_follows_the_organizers_typing(live_server, page, c
     assert page.get_by_label("Wall-clock seconds").count() == 1
 
 
+def test_the_metric_list_offers_only_the_chosen_tasks_metrics(live_server, page, competition, django_user_model) -> None:
+    django_user_model.objects.create_superuser("root", "root@example.com", "root-pass-1")
+    log_in(page, live_server.url, "root", "root-pass-1")
+    page.goto(f"{live_server.url}/admin/competitions/competition/{competition.pk}/change/")
+
+    def offered() -> set[str]:
+        return set(page.eval_on_selector_all("#id_metric option", "options => options.filter(o => !o.hidden)"
+                                                                  ".map(o => o.value)"))
+
+    assert offered() == {"", "accuracy", "macro_f1", "micro_f1", "weighted_f1"}  # no Dice for a text competition
+    page.select_option("#id_metric", "macro_f1")
+    page.select_option("#id_task", "segmentation")
+    assert "dice" in offered() and "macro_f1" not in offered()
+    assert page.eval_on_selector("#id_metric", "select => select.value") == ""  # a metric that no longer ranks it
+
+
 def test_an_invitation_is_accepted_from_the_inbox(live_server, page, competition, alice, bob) -> None:
     alices = membership_join(competition=competition, user=alice, accept_rules=True)
     invite_create(membership=alices, username="bob")

@@ -26,11 +26,21 @@
     render();
   }
 
-  // Beside the truth field: the format of the task chosen above, open; the others folded.
+  // Beside the truth field: the format of the task chosen above, open; the others folded. The ranking metric
+  // offers only the chosen task's metrics (a chosen one that does not rank it goes back to the primary).
   function followTask(select) {
     function update() {
       document.querySelectorAll(".truth-formats details[data-task]").forEach(function (details) {
         details.open = details.getAttribute("data-task") === select.value;
+      });
+      var metric = document.getElementById("id_metric");
+      if (!metric) return;
+      Array.prototype.forEach.call(metric.options, function (option) {
+        var tasks = option.getAttribute("data-tasks");
+        var ranks = !tasks || tasks.split(" ").indexOf(select.value) >= 0;
+        option.hidden = !ranks;
+        option.disabled = !ranks;
+        if (!ranks && option.selected) metric.value = "";
       });
     }
     select.addEventListener("change", update);
