@@ -41,6 +41,7 @@ def competition_context(request: HttpRequest, competition: Competition, tab: str
         "has_access": membership_has_access(competition=competition, membership=membership),
         "can_submit": (state == ACTIVE or (state == ENDED and competition.late_submissions))
         and not (membership and membership.team.moderation == DISQUALIFIED),
+        "disqualified": bool(membership and membership.team.moderation == DISQUALIFIED),
         "quota": quota_for_team(competition=competition, team=membership.team, phase=phase) if membership else None,
         # Only organizers reach a draft's pages: they see what publishing still needs.
         "readiness": competition_readiness(competition=competition) if competition.is_draft else [],

@@ -12,6 +12,7 @@ INVITE = "invite"
 SUBMISSION_SCORED = "submission-scored"
 SUBMISSION_FAILED = "submission-failed"
 ENDING = "ending"
+TEAM_MODERATED = "team-moderated"
 PLATFORM_FAILURE = "platform-error"
 PROGRAM_FAILURE = "scoring-program-error"
 READY = "competition-ready"
@@ -21,6 +22,7 @@ KINDS = {
     SUBMISSION_SCORED: "A submission was scored",
     SUBMISSION_FAILED: "A submission failed",
     ENDING: "A competition I joined ends within 24 hours",
+    TEAM_MODERATED: "My team was disqualified or reinstated",
 }
 # What organizers hear about the competitions they organize (in the inbox, by email if chosen, and by webhook).
 ORGANIZER_KINDS = {

@@ -17,11 +17,11 @@ from django.utils import timezone
 
 from competitions.models import Competition
 from notifications.models import (ENDING, INVITE, KINDS, PLATFORM_FAILURE, PROGRAM_FAILURE, SUBMISSION_FAILED,
-                                  SUBMISSION_SCORED,
+                                  SUBMISSION_SCORED, TEAM_MODERATED,
                                   Notification, NotificationSettings)
 from submissions import states
 from submissions.models import Submission
-from teams.models import Invite, Membership
+from teams.models import Invite, Membership, Team
 from notifications.inbox import email_kinds_of, notify
 from notifications.organizers import notify_platform_failure, notify_program_failure
 
@@ -68,6 +68,18 @@ def notify_submission_done(*, submission_id: int) -> Notification | None:
     return notify(user_id=submission.submitted_by_id, kind=kind, submission=submission,
                   competition=submission.competition, message=message,
                   url=reverse("submission-detail", kwargs={"submission_id": submission.pk}))
+
+
+def notify_team_moderated(*, team: Team, disqualified: bool, reason: str) -> int:
+    """Tell every member that the organizers disqualified their team (with the reason) or reinstated it."""
+    title = team.competition.title
+    message = (f"The organizers of {title} disqualified your team {team.name}: {reason}" if disqualified else
+               f"The organizers of {title} reinstated your team {team.name}: {reason}")
+    told = 0
+    for user_id in team.memberships.values_list("user_id", flat=True):
+        told += notify(user_id=user_id, kind=TEAM_MODERATED, competition=team.competition, message=message[:300],
+                       url=reverse("team", kwargs={"slug": team.competition.slug})) is not None
+    return told
 
 
 def notify_ending_soon(*, now: datetime | None = None) -> int:

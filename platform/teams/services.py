@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from competitions.models import ENDED, Competition
 from leaderboards.standings import standings_refresh
-from notifications.services import notify_invite
+from notifications.services import notify_invite, notify_team_moderated
 from core.errors import PodiumError
 from submissions import states
 from teams.models import (ACCEPTED, DECLINED, DISQUALIFIED, HIDDEN, MERGED, WITHDRAWN, Invite, Membership,
@@ -194,8 +194,11 @@ def team_moderate(*, team: Team, moderation: str, reason: str, by: User | None) 
         raise PodiumError(PodiumError.INVALID, "Give a reason: it is kept in the audit trail (and shown to a disqualified team).")
     with transaction.atomic():
         locked = Team.objects.select_for_update().get(pk=team.pk)
+        was = locked.moderation
         locked.moderation, locked.moderation_reason = moderation, reason
         locked.save(update_fields=["moderation", "moderation_reason", "updated_at"])
         ModerationEntry.objects.create(team=locked, moderation=moderation, reason=reason, by=by)
         standings_refresh(competition=locked.competition, team_ids=[locked.pk])
+        if DISQUALIFIED in (was, moderation) and was != moderation:  # the team hears it (hiding a baseline: no)
+            notify_team_moderated(team=locked, disqualified=moderation == DISQUALIFIED, reason=reason)
     return locked

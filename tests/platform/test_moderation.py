@@ -80,6 +80,16 @@ def test_a_disqualified_team_may_not_submit_merge_or_leave_and_sees_why(client, 
     page = client.get("/c/topic/").content.decode()
     assert "Your team was disqualified by the organizers:" in page and "Hand-labelled the test set." in page
     assert 'href="/c/topic/submit/"' not in page.split("comp-actions")[1].split("</div>")[0]
+    submit = client.get("/c/topic/submit/").content.decode()
+    assert "The organizers disqualified your team: Hand-labelled the test set." in submit
+    assert "has ended" not in submit  # it has not: the page says what is true
+    from notifications.models import TEAM_MODERATED, Notification
+
+    (told,) = Notification.objects.filter(kind=TEAM_MODERATED, user=alice)
+    assert "disqualified your team alice: Hand-labelled the test set." in told.message
+    team_moderate(team=alice_team, moderation="", reason="Labels were their own after all.", by=organizer)
+    assert Notification.objects.filter(kind=TEAM_MODERATED, user=alice, message__contains="reinstated").count() == 1
+    assert "The organizers disqualified" not in client.get("/c/topic/submit/").content.decode()
 
 
 def test_the_admin_asks_why_then_moderates_and_keeps_the_history(competition, world, organizer_admin) -> None:
