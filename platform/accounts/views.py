@@ -42,8 +42,11 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome to Podium, {user.get_username()}: your account is ready.")
         return redirect(safe_next(request, request.GET.get("next"), reverse("competition-list")))
-    return render(request, "registration/signup.html", {"form": form})
+    # Where the visitor was going (a competition's page, an invitation): kept through sign-up and the log-in link.
+    next_url = safe_next(request, request.GET.get("next"), "")
+    return render(request, "registration/signup.html", {"form": form, "next": next_url})
 
 
 class EmailForm(forms.Form):

@@ -77,6 +77,21 @@ def test_sign_up_join_download_submit_and_watch_scores_arrive_live(
     shot(page, "leaderboard")
 
 
+def test_signing_up_from_a_competition_comes_back_to_it_with_a_welcome(live_server, page, competition) -> None:
+    page.goto(f"{live_server.url}/c/topic/")
+    page.click("text=Log in to join")
+    page.click("text=Create an account")
+    page.fill("input[name=username]", "erin")
+    page.fill("input[name=password1]", "a-long-pass-123")
+    page.fill("input[name=password2]", "a-long-pass-123")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/c/topic/")
+    assert "Welcome to Podium, erin" in page.inner_text(".messages")
+    page.context.clear_cookies()  # logged out: the Rules tab's sign-up link keeps the way back too
+    page.goto(f"{live_server.url}/c/topic/rules/")
+    assert page.get_attribute("main a:text-is(\"sign up\")", "href") == "/accounts/signup/?next=/c/topic/rules/"
+
+
 def test_the_daily_limit_is_shown_and_enforced(celery_worker, live_server, page, competition, alice, alice_joined, text_bundle) -> None:
     competition.daily_submission_limit = 1
     competition.save()
