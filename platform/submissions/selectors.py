@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone as dt_timezone
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
 from competitions.models import Competition, Phase
@@ -100,7 +100,9 @@ class QueuePlace:
 
     queue: str  # "scoring" (prediction files) or "inference" (models)
     position: int  # 1 = next
-    eta_seconds: int | None  # from the last ten minutes' throughput of that queue; None when nothing finished
+    # The runs ahead of it (and those running) at the last ten minutes' mean run time, spread over the runs going
+    # on now; 0 when nothing is ahead and nothing runs; None when nothing finished in the last ten minutes.
+    eta_seconds: int | None
 
     def as_dict(self) -> dict[str, object]:
         return {"queue": self.queue, "position": self.position, "eta_seconds": self.eta_seconds}
@@ -116,21 +118,28 @@ def queue_places(*, submissions: list[Submission], now: datetime | None = None) 
     if not queued:
         return {}
     now = now or timezone.now()
-    rates = {kind: _finished_per_second(kind=kind, now=now) for kind in {s.kind for s in queued}}
+    kinds = {s.kind for s in queued}
+    means = {kind: _mean_run_seconds(kind=kind, now=now) for kind in kinds}
+    running = {kind: Submission.objects.filter(kind=kind, status=states.RUNNING).count() for kind in kinds}
     places = {}
     for submission in queued:
         ahead = Submission.objects.filter(status=states.QUEUED, kind=submission.kind, created_at__lt=submission.created_at)
         if submission.kind != "model" or submission.stage != states.WAITING:
             ahead = ahead.exclude(stage=states.WAITING)
         position = ahead.count() + 1
-        rate = rates[submission.kind]
+        mean, busy = means[submission.kind], running[submission.kind]
+        waiting_for = position - 1 + busy  # the queued ones ahead, and the runs that hold the workers now
         places[submission.pk] = QueuePlace(
             queue="inference" if submission.kind == "model" else "scoring", position=position,
-            eta_seconds=round(position / rate) if rate else None,
+            eta_seconds=None if mean is None else round(waiting_for * mean / max(busy, 1)),
         )
     return places
 
 
-def _finished_per_second(*, kind: str, now: datetime) -> float:
-    finished = Submission.objects.filter(kind=kind, scored_at__gte=now - THROUGHPUT_WINDOW, scored_at__lte=now).count()
-    return finished / THROUGHPUT_WINDOW.total_seconds()
+def _mean_run_seconds(*, kind: str, now: datetime) -> float | None:
+    """How long a run of this kind took, on average, over the last ten minutes (scoring, and a model's inference)."""
+    recent = Submission.objects.filter(kind=kind, scored_at__gte=now - THROUGHPUT_WINDOW, scored_at__lte=now)
+    totals = recent.aggregate(runs=Count("pk"), scoring=Sum("duration_ms"), inference=Sum("inference_ms"))
+    if not totals["runs"]:
+        return None
+    return ((totals["scoring"] or 0) + (totals["inference"] or 0)) / 1000 / totals["runs"]

@@ -79,21 +79,26 @@ def test_a_queued_submission_shows_its_place_and_an_estimate(competition, alice,
     competition.daily_submission_limit = 20
     competition.save()
     now = timezone.now()
-    for k in range(6):  # six scored in the last ten minutes: 0.01 per second
+    for k in range(6):  # six scored in the last ten minutes, each in 40 s
         Submission.objects.create(competition=competition, team=alice_joined.team, status=states.SCORED,
-                                  scored_at=now - timedelta(minutes=k), file="x.csv")
+                                  scored_at=now - timedelta(minutes=k), file="x.csv", duration_ms=40_000)
     upload = lambda: submission_create(user=alice, competition=competition, kind="predictions",  # noqa: E731
                                        file=SimpleUploadedFile("p.csv", b"id,label\n1,food\n"))
     first, second = upload(), upload()
     api = APIClient()
     api.force_authenticate(alice)
     detail = api.get(f"/api/v1/submissions/{second.pk}/").json()
-    assert detail["queue"] == {"queue": "scoring", "position": 2, "eta_seconds": 200}
+    assert detail["queue"] == {"queue": "scoring", "position": 2, "eta_seconds": 40}  # one run ahead, none running
     listed = {item["id"]: item["queue"] for item in api.get("/api/v1/competitions/topic/submissions/").json()}
     assert listed[first.pk]["position"] == 1 and listed[second.pk]["position"] == 2
     pages = Client()
     pages.force_login(alice)
-    assert "#2 in the scoring queue, starts in about 3 min" in pages.get(f"/submissions/{second.pk}/").content.decode()
+    assert "#2 in the scoring queue, starts in about 40 s" in pages.get(f"/submissions/{second.pk}/").content.decode()
+    # Nothing ahead and an idle worker: it starts now, however few finished lately (not "in about 10 min").
+    assert "#1 in the scoring queue, starting now" in pages.get(f"/submissions/{first.pk}/").content.decode()
+    Submission.objects.filter(pk=first.pk).update(status=states.RUNNING)  # one worker busy on the first
+    assert api.get(f"/api/v1/submissions/{second.pk}/").json()["queue"]["eta_seconds"] == 40
+    Submission.objects.filter(pk=first.pk).update(status=states.QUEUED)
     assert "#1 in the scoring queue" in pages.get("/c/topic/submissions/table/").content.decode()
     Submission.objects.filter(status=states.SCORED).delete()
     assert "no scoring finished in the last 10 minutes" in pages.get(f"/submissions/{second.pk}/").content.decode()
