@@ -126,7 +126,9 @@ class ErrorSerializer(serializers.Serializer):
 class QueuePlaceSerializer(serializers.Serializer):
     queue = serializers.ChoiceField(choices=["scoring", "inference"])
     position = serializers.IntegerField(help_text="1: the next to start")
-    eta_seconds = serializers.IntegerField(allow_null=True, help_text="The runs ahead and running, at the last ten minutes' mean run time; 0: starting now; null if none finished")
+    eta_seconds = serializers.IntegerField(
+        allow_null=True, help_text="The runs ahead and running, at the last ten minutes' mean run time; 0: starting now; "
+                                   "null if none finished")
 
 
 class SubmissionSerializer(serializers.ModelSerializer):
