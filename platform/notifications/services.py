@@ -65,6 +65,12 @@ def notify_submission_done(*, submission_id: int) -> Notification | None:
     else:
         kind = SUBMISSION_FAILED
         message = f"Submission #{submission.pk} to {title} failed ({submission.error_code or 'error'})."
+    told = Notification.objects.filter(user_id=submission.submitted_by_id, submission=submission,
+                                       kind__in=[SUBMISSION_SCORED, SUBMISSION_FAILED]).first()
+    if told is not None:  # a rescore: the one notice says the new outcome (unread again if it changed), no email
+        if (told.kind, told.message) != (kind, message[:300]):
+            Notification.objects.filter(pk=told.pk).update(kind=kind, message=message[:300], read_at=None)
+        return None
     return notify(user_id=submission.submitted_by_id, kind=kind, submission=submission,
                   competition=submission.competition, message=message,
                   url=reverse("submission-detail", kwargs={"submission_id": submission.pk}))

@@ -99,6 +99,19 @@ def test_the_submitter_hears_once_that_a_submission_was_scored_or_failed(
     competition_rescore(competition=competition, requested_by=None)
     submission_score(submission_id=good.pk, task_id="t3")
     assert Notification.objects.filter(kind=SUBMISSION_SCORED).count() == 1  # a re-score does not tell again
+    # ... but when it changes the score, the one notice says the new one, unread again.
+    Notification.objects.filter(kind=SUBMISSION_SCORED).update(read_at=timezone.now())
+    from django.core.files.base import ContentFile
+
+    lines = (text_bundle.path / "truth.csv").read_text().splitlines()
+    flipped = [lines[0]] + [",".join([row.split(",")[0], "food" if row.split(",")[1] != "food" else "sports",
+                                       row.split(",")[2]]) for row in lines[1:]]
+    competition.truth_file.save("truth.csv", ContentFile("\n".join(flipped) + "\n"), save=True)
+    competition_rescore(competition=competition, requested_by=None)
+    submission_score(submission_id=good.pk, task_id="t4")
+    good.refresh_from_db()
+    (renewed,) = Notification.objects.filter(submission=good)
+    assert f"public score {good.public_score:.4g}" in renewed.message and renewed.read_at is None
 
 
 def test_members_hear_once_that_a_competition_ends_within_a_day(competition, alice_joined, bob, bob_joined, django_user_model) -> None:
