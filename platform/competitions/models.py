@@ -410,6 +410,11 @@ class Phase(models.Model):
     def kinds(self) -> list[str]:
         return list(self.submission_kinds or self.competition.submission_kinds)
 
+    def state(self, now: datetime | None = None) -> str:
+        """upcoming, active or ended, as a competition's."""
+        now = now or timezone.now()
+        return UPCOMING if now < self.start_at else ACTIVE if now < self.end_at else ENDED
+
 
 class ScoringProgram(models.Model):
     """One version of a competition's scoring program (SPEC section 9): its folder as a zip, the hash of its files,

@@ -55,7 +55,9 @@ def competition_list(request: HttpRequest) -> HttpResponse:
 
 def competition_detail(request: HttpRequest, slug: str) -> HttpResponse:
     competition = competition_or_404(slug=slug, user=request.user)
-    return render(request, "competitions/overview.html", competition_context(request, competition, "overview"))
+    context = competition_context(request, competition, "overview")
+    context["phases"] = list(competition.phases.all())  # the schedule, where it has phases
+    return render(request, "competitions/overview.html", context)
 
 
 def competition_data(request: HttpRequest, slug: str) -> HttpResponse:

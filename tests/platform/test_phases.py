@@ -155,6 +155,17 @@ def test_the_leaderboard_page_has_a_tab_per_phase(client, competition, phased, a
     assert "Phase <strong>Validation</strong>" in client.get("/c/topic/").content.decode()
 
 
+def test_the_schedule_is_on_the_overview_and_a_phase_to_come_says_when_it_starts(client, competition, phased) -> None:
+    overview = client.get("/c/topic/").content.decode()
+    schedule = overview.split('id="schedule-heading"')[1].split("</section>")[0]
+    assert schedule.index("Validation") < schedule.index("Final")
+    assert 'aria-current="step"><strong>Validation</strong>' in schedule and ">Now<" in schedule
+    assert ">Upcoming<" in schedule and "2 submissions a day" in schedule
+    board = client.get("/c/topic/leaderboard/?phase=final").content.decode()
+    assert "The Final phase starts" in board and "Be the first" not in board
+    assert "Be the first" in client.get("/c/topic/leaderboard/?phase=validation").content.decode()
+
+
 def test_bundles_carry_phases_both_ways(tmp_path: Path) -> None:
     bundle = text_classification_bundle(tmp_path / "topic", n_train=20, n_test=30)
     meta_path = bundle.path / "competition.yaml"
