@@ -92,10 +92,13 @@ def notify_program_failure(*, submission: Submission) -> int:
 
 
 def notify_if_ready(*, competition: Competition) -> int:
-    """A draft that now passes the readiness check: its organizers hear it once."""
+    """A draft that now passes the readiness check: its organizers and its webhooks hear it once (a webhook too
+    where nobody organizes it yet: its delivery is the record)."""
     from competitions.services import competition_readiness
 
-    if not competition.is_draft or Notification.objects.filter(kind=READY, competition=competition).exists():
+    told = (Notification.objects.filter(kind=READY, competition=competition).exists()
+            or WebhookDelivery.objects.filter(event=READY, webhook__competition=competition).exists())
+    if not competition.is_draft or told:
         return 0
     if competition_readiness(competition=competition):
         return 0

@@ -131,6 +131,22 @@ def test_a_draft_that_becomes_ready_is_announced_once(competition, organizer, dj
     assert note.user == organizer and "ready to publish" in note.message
 
 
+def test_a_webhook_hears_a_draft_is_ready_once_even_where_nobody_organizes_it(
+        competition, organizer, django_capture_on_commit_callbacks, monkeypatch) -> None:
+    from notifications import organizers
+
+    monkeypatch.setattr(organizers, "_deliver_later", lambda delivery_id: None)
+    competition.organizers.clear()
+    competition.webhooks.create(url="https://hooks.example.org/podium", events=[READY])
+    competition.published_at, competition.overview = None, "Sort texts by topic."
+    with django_capture_on_commit_callbacks(execute=True):  # the competition and a file saved in one request
+        competition.save()
+        competition.files.first().save()
+    with django_capture_on_commit_callbacks(execute=True):
+        competition.save()
+    assert WebhookDelivery.objects.filter(event=READY).count() == 1
+
+
 def test_the_daily_summary_counts_the_last_day_once(competition, organizer, alice, alice_joined, text_bundle) -> None:
     submission_create(user=alice, competition=competition, kind="predictions",
                       file=upload(text_bundle.baselines["Keyword Voters"]))
