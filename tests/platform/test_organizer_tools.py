@@ -41,6 +41,7 @@ def admin_client(django_user_model) -> Client:
 
 def test_an_exported_bundle_imports_back_to_the_same_competition(text_bundle, tmp_path: Path) -> None:
     original, _ = competition_import_bundle(path=text_bundle.path)
+    original.files.filter(name="train.csv").update(description="Labelled texts to learn from.")  # set in the admin
     folder = competition_export_bundle(competition=original, path=tmp_path / "exported")
     archive = competition_export_bundle(competition=original, path=tmp_path / "exported.zip")
     assert zipfile.is_zipfile(archive)
@@ -52,6 +53,7 @@ def test_an_exported_bundle_imports_back_to_the_same_competition(text_bundle, tm
     assert created and again.slug == original.slug and again.title == original.title
     assert again.classes == original.classes and again.end_at == original.end_at
     assert sorted(again.files.values_list("name", flat=True)) == names
+    assert again.files.get(name="train.csv").description == "Labelled texts to learn from."  # descriptions kept
 
 
 def test_the_export_command_writes_a_bundle(text_bundle, tmp_path: Path) -> None:

@@ -65,6 +65,9 @@ def _meta(competition: Competition) -> dict[str, Any]:
         meta["classes"] = list(competition.classes)
     if competition.model_limits:
         meta["model_limits"] = dict(competition.model_limits)
+    described = {item.name: item.description for item in competition.files.all() if item.description}
+    if described:
+        meta["file_descriptions"] = described
     if competition.scored_by_program:
         meta["metrics"] = list(competition.metrics)
         meta["submission"] = {"suffix": competition.task_type.submission_suffix, "max_mb": competition.max_submission_mb}

@@ -125,10 +125,11 @@ def _store_public_files(competition: Competition, spec: BundleSpec) -> None:
         old.file.delete(save=False)
         old.delete()
     public_dir = spec.folder / "public"
+    described = spec.meta.get("file_descriptions") or {}
     for path in spec.public_files:
         name = path.relative_to(public_dir).as_posix()
         with _stored_content(spec, path) as handle:
-            item = CompetitionFile(competition=competition, name=name)
+            item = CompetitionFile(competition=competition, name=name, description=described.get(name, ""))
             item.file.save(name, handle, save=False)
             item.save()
 

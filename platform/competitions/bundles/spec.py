@@ -25,6 +25,7 @@ FIELDS: dict[str, type | tuple[type, ...]] = {
     "show_model_logs": bool, "daily_upload_mb": int,
     # Scored by the organizers' own program (task `custom`, SPEC section 9).
     "metrics": list, "submission": dict, "scoring_limits": dict,
+    "file_descriptions": dict,  # {public file name: what it holds}, shown on the Data tab
 }
 PROGRAM_FIELDS = ("metrics", "submission", "scoring_limits")
 SUBMISSION_FIELDS = {"suffix", "max_mb"}
@@ -206,6 +207,11 @@ def _read_meta(folder: Path, problems: list[str]) -> dict[str, Any]:
         if isinstance(meta.get(name), str) and _parse_moment(meta[name]) is None:
             problems.append(f"competition.yaml: {name} {meta[name][:40]!r} is not a date (YYYY-MM-DD, midnight UTC) "
                             "or an ISO 8601 date-time (2026-11-29T12:00:00Z)")
+    described = meta.get("file_descriptions")
+    if isinstance(described, dict) and not all(isinstance(k, str) and isinstance(v, str) and len(v) <= 300
+                                                for k, v in described.items()):
+        problems.append("competition.yaml: file_descriptions maps a public file's name to a text of at most 300 "
+                        "characters")
     kinds = meta.get("submission_kinds")
     if isinstance(kinds, list) and (not kinds or any(k not in SUBMISSION_KINDS for k in kinds)):
         problems.append(f"competition.yaml: submission_kinds must be a non-empty list drawn from {SUBMISSION_KINDS}")
