@@ -17,9 +17,11 @@ import csv
 import getpass
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +96,18 @@ def _cell(value: Any) -> str:
         return f"{value:.5f}"
     if isinstance(value, dict):
         return value.get("code", "") if "code" in value else json.dumps(value)
+    if isinstance(value, str) and ISO_MOMENT.match(value):  # the API's ISO 8601, read as a person reads a time
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:
+            return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        return moment.strftime("%Y-%m-%d %H:%M")
     return str(value)
+
+
+ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
 def emit(args: argparse.Namespace, data: Any, columns: list[str]) -> None:
