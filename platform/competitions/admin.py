@@ -212,8 +212,8 @@ class CompetitionAdmin(OrganizerScopedAdmin):
     form = CompetitionForm
     formfield_overrides = KEEP_UPLOADS
     change_list_template = "admin/competitions/competition/change_list.html"
-    actions = ["publish", "generate_sample_submission", "rescore_all_submissions", "export_bundle", "export_leaderboards",
-               "export_submissions"]
+    actions = ["publish", "generate_sample_submission", "rescore_all_submissions", "export_bundle", "test_webhooks",
+               "export_leaderboards", "export_submissions"]
     readonly_fields = ["publication", "evaluation_preview", "program_versions"]
     list_display = ["title", "slug", "task", "start_at", "end_at", "published_label", "state_label", "submission_count"]
     list_filter = ["task"]
@@ -356,6 +356,17 @@ class CompetitionAdmin(OrganizerScopedAdmin):
         response = HttpResponse(content, content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="{competition.slug}.zip"'
         return response
+
+    @admin.action(description="Send a test event to its webhooks")
+    def test_webhooks(self, request: HttpRequest, queryset: QuerySet[Competition]) -> None:
+        from notifications.organizers import webhooks_test
+
+        for competition in queryset:
+            sent = webhooks_test(competition=competition)
+            self.message_user(request, f"{competition.slug}: a test event sent to {sent} webhooks; see Webhook "
+                                       "deliveries for what each answered." if sent else
+                                       f"{competition.slug} has no active webhook.",
+                              messages.SUCCESS if sent else messages.WARNING)
 
     @admin.action(description="Export leaderboards (public and private) as CSV")
     def export_leaderboards(self, request: HttpRequest, queryset: QuerySet[Competition]) -> HttpResponse:

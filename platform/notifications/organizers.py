@@ -55,6 +55,24 @@ def organizers_notify(*, competition: Competition, kind: str, message: str, url:
     return told
 
 
+WEBHOOK_TEST = "webhook-test"
+
+
+def webhooks_test(*, competition: Competition) -> int:
+    """Send every active webhook of the competition a test event, signed and retried as any other, whatever
+    events it chose; its outcome shows under Webhook deliveries. Returns how many were sent."""
+    payload = {"event": WEBHOOK_TEST, "competition": competition.slug,
+               "message": f"A test event from Podium for {competition.title}.",
+               "url": settings.PODIUM_SITE_URL.rstrip("/") + competition.get_absolute_url(),
+               "at": timezone.now().isoformat(), "data": {"test": True}}
+    sent = 0
+    for webhook in competition.webhooks.filter(active=True):
+        delivery = WebhookDelivery.objects.create(webhook=webhook, event=WEBHOOK_TEST, payload=payload)
+        transaction.on_commit(partial(_deliver_later, delivery.pk))
+        sent += 1
+    return sent
+
+
 def _deliver_later(delivery_id: int) -> None:
     from workers.app import app
 

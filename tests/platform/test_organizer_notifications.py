@@ -154,3 +154,24 @@ def test_the_daily_summary_counts_the_last_day_once(competition, organizer, alic
     note = Notification.objects.get(kind=DAILY_SUMMARY)
     assert "1 submissions (0 scored, 0 failed, 0 platform errors), 1 new teams" in note.message
     assert daily_summaries() == 0  # once a day
+
+
+def test_organizers_send_their_webhooks_a_test_event_from_the_admin(competition, organizer, monkeypatch,
+                                                                   django_capture_on_commit_callbacks) -> None:
+    from django.test import Client
+
+    from notifications import organizers
+
+    sent: list[int] = []
+    monkeypatch.setattr(organizers, "_deliver_later", sent.append)
+    hook = competition.webhooks.create(url="https://hooks.example.org/podium", events=[READY])  # not a test's kind
+    competition.webhooks.create(url="https://hooks.example.org/off", active=False)
+    client = Client()
+    client.force_login(organizer)
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post("/admin/competitions/competition/", {"action": "test_webhooks",
+                                                                  "_selected_action": [competition.pk]}, follow=True)
+    assert "a test event sent to 1 webhooks" in answer.content.decode()
+    (delivery,) = WebhookDelivery.objects.all()
+    assert delivery.webhook == hook and delivery.event == "webhook-test" and sent == [delivery.pk]
+    assert delivery.payload["data"] == {"test": True} and delivery.payload["competition"] == "topic"
