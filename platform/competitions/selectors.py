@@ -1,8 +1,14 @@
 """Reads about competitions."""
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils import timezone
 
 from competitions.models import Competition, CompetitionFile
 from core.users import Viewer, signed_in
@@ -15,6 +21,58 @@ def competitions_visible(*, user: Viewer | None = None) -> QuerySet[Competition]
     if not signed_in(user):
         return published
     return Competition.objects.filter(Q(published_at__isnull=False) | Q(pk__in=competitions_managed_by(user=user).values("pk")))
+
+
+@dataclass(frozen=True)
+class CompetitionList:
+    """The competitions page: drafts (for their organizers), active, upcoming and ended apart, after the filters."""
+
+    drafts: Sequence[Competition]
+    active: Sequence[Competition]
+    upcoming: Sequence[Competition]
+    ended: Sequence[Competition]
+    task: str
+    query: str
+
+    @property
+    def count(self) -> int:
+        return len(self.drafts) + len(self.active) + len(self.upcoming) + len(self.ended)
+
+
+def competition_list(*, user: Viewer | None, task: str = "", query: str = "",
+                     now: datetime | None = None) -> CompetitionList:
+    """What the competitions page lists, with each one's teams and submissions counted in the same query."""
+    now = now or timezone.now()
+    competitions = competitions_visible(user=user)
+    if task:
+        competitions = competitions.filter(task=task)
+    query = query.strip()[:100]
+    if query:
+        competitions = competitions.filter(Q(title__icontains=query) | Q(subtitle__icontains=query)
+                                           | Q(slug__icontains=query))
+    counted = competitions.annotate(team_count=_count("teams", "competition"),
+                                    submission_count=_count("submissions", "competition"))
+    drafts, active, upcoming, ended = [], [], [], []
+    for competition in counted.order_by("end_at", "slug"):
+        if competition.is_draft:
+            drafts.append(competition)
+        elif competition.start_at > now:
+            upcoming.append(competition)
+        elif competition.end_at > now:
+            active.append(competition)  # soonest to end first
+        else:
+            ended.append(competition)
+    upcoming.sort(key=lambda c: c.start_at)
+    ended.reverse()  # the most recently ended first
+    return CompetitionList(drafts=drafts, active=active, upcoming=upcoming, ended=ended, task=task, query=query)
+
+
+def _count(relation: str, back: str) -> Coalesce:
+    """How many rows of a reverse relation a competition has, as a subquery (no join that multiplies rows)."""
+    model = Competition._meta.get_field(relation).related_model
+    assert model is not None and not isinstance(model, str)  # a reverse relation names its model
+    rows = model._default_manager.filter(**{back: OuterRef("pk")}).order_by().values(back)
+    return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")[:1]), 0)
 
 
 def competition_visible(*, slug: str, user: Viewer | None) -> Competition | None:

@@ -15,12 +15,14 @@ from competitions.data_files import data_entries, data_zip_response
 from competitions.evaluation import default_evaluation
 from competitions.services import competition_readiness
 from competitions.images import IMAGE_TASKS, test_image_files, thumbnail_png
-from competitions.models import ACTIVE, ENDED, Competition, phase_at
+from competitions.models import ACTIVE, ENDED, Competition, phase_at, task_choices
 from teams.models import DISQUALIFIED
-from competitions.selectors import competition_files, competition_or_404, competitions_visible
+from competitions.selectors import competition_files, competition_or_404
+from competitions.selectors import competition_list as competition_list_of
 from core.errors import PodiumError
 from core.redirects import safe_next
 from core.users import SignedInRequest
+from scoring import TASKS
 from submissions.selectors import quota_for_team
 from teams.selectors import membership_get, membership_has_access
 from teams.services import membership_join
@@ -49,8 +51,13 @@ def competition_context(request: HttpRequest, competition: Competition, tab: str
 
 
 def competition_list(request: HttpRequest) -> HttpResponse:
-    competitions = list(competitions_visible(user=request.user))
-    return render(request, "competitions/list.html", {"competitions": competitions})
+    task = request.GET.get("task", "")
+    listing = competition_list_of(user=request.user, task=task if task in TASKS else "", query=request.GET.get("q", ""))
+    return render(request, "competitions/list.html", {"listing": listing, "tasks": task_choices(),
+                                                      "sections": [("Your drafts", listing.drafts),
+                                                                   ("Active", listing.active),
+                                                                   ("Upcoming", listing.upcoming),
+                                                                   ("Ended", listing.ended)]})
 
 
 def competition_detail(request: HttpRequest, slug: str) -> HttpResponse:
