@@ -13,24 +13,21 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from competitions.admin_fields import MetricSelect, ModelLimitsField
-from competitions.admin_scope import OrganizerInline, OrganizerScopedAdmin, organizes_any
-from competitions.admin_programs import program_trial_view, program_upload_field, unpacked_program, versions_table
+from competitions.admin_scope import OrganizerInline, OrganizerScopedAdmin
+from competitions.admin_bundles import bundle_download, bundle_import_view, example_bundle_download
+from competitions.admin_programs import clean_program, program_trial_view, program_upload_field, versions_table
 from core.admin_fields import KeptFileInput, LinesField, UsernamesField
-from competitions.bundles import BundleError, competition_export_bundle, competition_import_bundle
-from competitions.demo_data import example_bundle_zip, example_tasks
 from competitions.exports import leaderboard_csv, submissions_csv
-from competitions.models import (Competition, CompetitionFile, Phase, metric_choices, metric_tasks,
-                                 model_limits_problem, scoring_limits_problem, task_choices)
+from competitions.limits import model_limits_problem
+from competitions.models import Competition, CompetitionFile, Phase, metric_choices, metric_tasks, task_choices
 from competitions.programs import program_save
 from competitions.selectors import competitions_managed_by
 from competitions.services import (competition_publish, competition_readiness, competition_write_sample_submission,
@@ -39,8 +36,7 @@ from notifications.admin import WebhookInline
 from core.errors import PodiumError
 from core.users import account_of
 from core.templatetags.podium_tags import markdown
-from scoring import TASKS, Metric, TaskType, TruthError, get_task
-from scoring.tasks import custom
+from scoring import TASKS, TruthError, get_task
 from submissions.services import competition_rescore
 
 
@@ -90,7 +86,7 @@ class CompetitionForm(forms.ModelForm):
         metric, task = cleaned.get("metric"), cleaned.get("task")
         task_type = get_task(task) if task in TASKS else None
         if task_type is not None and task_type.program:
-            task_type = self._clean_program(task_type)
+            task_type = clean_program(self, task_type)
         if metric and task_type is not None and metric not in task_type.rankable():
             self.add_error("metric", f"{metric} does not rank {task} competitions; choose among "
                                      f"{', '.join(task_type.rankable())} (or leave it empty for the primary).")
@@ -104,28 +100,6 @@ class CompetitionForm(forms.ModelForm):
             except TruthError as exc:
                 self.add_error("truth_file", f"{exc.code}: {exc.message}")
         return cleaned
-
-    def _clean_program(self, task_type: TaskType) -> TaskType:
-        """Metrics, suffix, limits and the uploaded program of a competition scored by its own program."""
-        cleaned = self.cleaned_data
-        metrics: tuple[Metric, ...] = ()
-        try:
-            metrics = custom.declared_metrics(cleaned.get("metrics"))
-        except ValueError as exc:
-            self.add_error("metrics", f"{exc}.")
-        problem = scoring_limits_problem(cleaned.get("scoring_limits"))
-        if problem:
-            self.add_error("scoring_limits", problem)
-        if "model" in (cleaned.get("submission_kinds") or []):
-            self.add_error("submission_kinds", "A competition scored by its own program takes predictions files only.")
-        upload = cleaned.get("scoring_program")
-        if upload:
-            self.program_folder, problem = unpacked_program(upload)
-            if problem:
-                self.add_error("scoring_program", problem)
-        elif not (self.instance.pk and self.instance.programs.exists()):
-            self.add_error("scoring_program", "Upload the scoring program (score.py and its helpers, zipped).")
-        return task_type.for_competition(metrics, cleaned.get("submission_suffix") or "")
 
 
 def truth_formats_help() -> str:
@@ -200,10 +174,6 @@ class CompetitionFileInline(OrganizerInline, admin.TabularInline):
     extra = 1
     fields = ["name", "file", "description", "size"]
     readonly_fields = ["size"]
-
-
-class BundleUploadForm(forms.Form):
-    bundle = forms.FileField(help_text="A .zip of a competition bundle: competition.yaml, truth, public/ …")
 
 
 @admin.register(Competition)
@@ -350,12 +320,7 @@ class CompetitionAdmin(OrganizerScopedAdmin):
         if queryset.count() != 1:
             self.message_user(request, "Choose one competition to export as a bundle.", messages.ERROR)
             return None
-        competition = queryset.get()
-        with tempfile.TemporaryDirectory() as folder:
-            content = competition_export_bundle(competition=competition, path=Path(folder) / "bundle.zip").read_bytes()
-        response = HttpResponse(content, content_type="application/zip")
-        response["Content-Disposition"] = f'attachment; filename="{competition.slug}.zip"'
-        return response
+        return bundle_download(queryset.get())
 
     @admin.action(description="Send a test event to its webhooks")
     def test_webhooks(self, request: HttpRequest, queryset: QuerySet[Competition]) -> None:
@@ -405,44 +370,10 @@ class CompetitionAdmin(OrganizerScopedAdmin):
         return HttpResponse(markdown(request.POST.get("text", "")[:200_000]), content_type="text/html; charset=utf-8")
 
     def example_bundle(self, request: HttpRequest, task: str) -> HttpResponse:
-        """A small valid bundle of this task type (a few hundred KB), generated now: a template to start from."""
-        if task not in example_tasks():
-            raise Http404("No such task type")
-        with tempfile.TemporaryDirectory() as folder:
-            content = example_bundle_zip(task, Path(folder) / "example.zip").read_bytes()
-        response = HttpResponse(content, content_type="application/zip")
-        response["Content-Disposition"] = f'attachment; filename="example-{task}.zip"'
-        return response
+        return example_bundle_download(task)
 
     def import_bundle(self, request: HttpRequest) -> HttpResponse:
-        """Upload a bundle .zip: validated whole, then imported (or nothing changes and every problem is listed)."""
-        if not (request.user.is_superuser or organizes_any(request)):
-            raise PermissionDenied("Only administrators and organizers import bundles.")
-        managed = set(competitions_managed_by(user=request.user).values_list("slug", flat=True))
-        may_import = None if request.user.is_superuser else managed.__contains__  # organizers: their own slugs
-        form = BundleUploadForm(request.POST or None, request.FILES or None)
-        problems: list[str] = []
-        if request.method == "POST" and form.is_valid():
-            with tempfile.NamedTemporaryFile(suffix=".zip") as copy:
-                for chunk in form.cleaned_data["bundle"].chunks():
-                    copy.write(chunk)
-                copy.flush()
-                try:
-                    competition, created = competition_import_bundle(path=Path(copy.name), organizer=account_of(request),
-                                                                     may_import=may_import)
-                except BundleError as exc:
-                    problems = exc.problems
-                else:
-                    self.message_user(request, f"{'Created' if created else 'Updated'} {competition.slug}.", messages.SUCCESS)
-                    return redirect("admin:competitions_competition_change", competition.pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "form": form,
-            "problems": problems,
-            "title": "Import a competition bundle",
-            "opts": self.model._meta,
-        }
-        return render(request, "admin/competitions/competition/import.html", context)
+        return bundle_import_view(request, self)
 
 
 def _csv_response(text: str, filename: str) -> HttpResponse:

@@ -20,9 +20,12 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from competitions.limits import scoring_limits_problem
 from competitions.models import Competition, ScoringProgram
 from competitions.programs import MAX_PROGRAM_BYTES, dry_run_problems, program_dry_run_later, unzip_upload
 from core.errors import PodiumError
+from scoring import Metric, TaskType
+from scoring.tasks import custom
 from workers.programs import program_problem
 
 PROGRAM_HELP = ("score.py and its helpers, zipped (at most 20 MB). Saving makes a new version if its files changed "
@@ -78,6 +81,30 @@ def _said(result: dict[str, Any]) -> str:
     if result.get("status") == "scored":
         return f"scored {result.get('scores')}"
     return f"{result.get('status')} {result.get('error_code', '')}: {str(result.get('message', ''))[:200]}"
+
+
+def clean_program(form: forms.ModelForm, task_type: TaskType) -> TaskType:
+    """The competition form's metrics, suffix, limits and uploaded program, where its own program scores it; the
+    program's folder, unpacked, is kept on the form (`program_folder`) for saving."""
+    cleaned = form.cleaned_data
+    metrics: tuple[Metric, ...] = ()
+    try:
+        metrics = custom.declared_metrics(cleaned.get("metrics"))
+    except ValueError as exc:
+        form.add_error("metrics", f"{exc}.")
+    problem = scoring_limits_problem(cleaned.get("scoring_limits"))
+    if problem:
+        form.add_error("scoring_limits", problem)
+    if "model" in (cleaned.get("submission_kinds") or []):
+        form.add_error("submission_kinds", "A competition scored by its own program takes predictions files only.")
+    upload = cleaned.get("scoring_program")
+    if upload:
+        form.program_folder, problem = unpacked_program(upload)  # type: ignore[attr-defined]  # CompetitionForm's
+        if problem:
+            form.add_error("scoring_program", problem)
+    elif not (form.instance.pk and form.instance.programs.exists()):
+        form.add_error("scoring_program", "Upload the scoring program (score.py and its helpers, zipped).")
+    return task_type.for_competition(metrics, cleaned.get("submission_suffix") or "")
 
 
 class TrialForm(forms.Form):

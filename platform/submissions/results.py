@@ -82,18 +82,11 @@ def submission_score(*, submission_id: int, task_id: str, worker: str = "") -> s
         return None
     started = time.perf_counter()
     competition = submission.competition
-    task_type = competition.task_type
     runner: ProgramRunner | None = None
     try:
-        options = competition.scoring_options()
-        if competition.scored_by_program:  # the organizers' program, one version for this whole run
-            runner = program_runner(competition)
-            options = scoring_options(competition, runner)
-        truth = load_truth(competition, submission.phase)
-        predictions = submission.predictions_file if submission.kind == MODEL else submission.file
-        with local_path(predictions.storage, stored_name(predictions)) as path:
-            check_size(path, options.max_bytes)
-            scores = task_type.score(truth, path, options)
+        # The organizers' program, where it scores: one version for this whole run.
+        runner = program_runner(competition) if competition.scored_by_program else None
+        scores = _scores_of(submission, runner)
     except ProgramFault as exc:
         submission_fail_program(submission=submission, started=started, fault=exc)
         return states.FAILED
@@ -119,6 +112,17 @@ def submission_score(*, submission_id: int, task_id: str, worker: str = "") -> s
     logger.info("scored %s=%.6g in %.3f s (attempt %d)", metric, scores["public"][metric],
                 time.perf_counter() - started, submission.attempt)
     return states.SCORED
+
+
+def _scores_of(submission: Submission, runner: ProgramRunner | None) -> dict[str, dict[str, float]]:
+    """The submission's file (a model's predictions) scored against its phase's truth."""
+    competition = submission.competition
+    options = scoring_options(competition, runner) if runner is not None else competition.scoring_options()
+    truth = load_truth(competition, submission.phase)
+    predictions = submission.predictions_file if submission.kind == MODEL else submission.file
+    with local_path(predictions.storage, stored_name(predictions)) as path:
+        check_size(path, options.max_bytes)
+        return competition.task_type.score(truth, path, options)
 
 
 def submission_finish(

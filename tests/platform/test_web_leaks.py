@@ -144,7 +144,7 @@ def test_every_page_sends_a_content_security_policy_and_friends(client, competit
 
 
 def test_model_limits_are_capped_by_platform_maxima(competition, settings) -> None:
-    from competitions.models import model_limits_problem
+    from competitions.limits import model_limits_problem
 
     assert "from 1 to 65536" in (model_limits_problem({"memory_mb": 10**9}) or "")
     competition.model_limits = {"memory_mb": 10**9, "wall_seconds": 10**9}

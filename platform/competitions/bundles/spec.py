@@ -110,7 +110,7 @@ def _check_program(folder: Path, meta: dict[str, Any], task: TaskType,
                    problems: list[str]) -> tuple[TaskType, Path | None]:
     """scoring/, metrics: and submission: of a competition scored by its own program (SPEC section 9); returns the
     task type with the bundle's metrics and suffix, and the program's folder."""
-    from competitions.models import scoring_limits_problem
+    from competitions.limits import scoring_limits_problem
     from workers.programs import program_problem
 
     metrics: tuple[Metric, ...] = ()
