@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from workers.runtime.archive import ArchiveError, SafeZip
+from workers.runtime.archive import ArchiveError, SafeZip, extract_all
 from workers.sandbox import Limits, Outcome, run_contained
 from workers.sandbox.contract import PROGRAM_LAYOUT
 
@@ -120,15 +120,7 @@ def unpack_folder(archive_path: Path, target: Path, *, max_bytes: int, max_entri
             destination = (target / member.name).resolve()
             if not destination.is_relative_to(target) or "\\" in member.name or destination == target:
                 raise ArchiveError(f"the entry {member.name[:80]!r} points outside its folder")
-        for member in archive.members:
-            destination = (target / member.name).resolve()
-            if member.is_dir:
-                destination.mkdir(parents=True, exist_ok=True)
-                continue
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            with open(destination, "xb") as sink:
-                for chunk in archive.open(member):
-                    sink.write(chunk)
+        extract_all(archive, target)
 
 
 def run_program(*, program: Path, truth: Path, submission: Path, suffix: str, metrics: list[str],

@@ -247,3 +247,17 @@ def _zip64_sizes(extra: bytes, size: int, compressed: int, offset: int) -> tuple
             return fields[0], fields[1], fields[2]
         at += 4 + length
     return size, compressed, offset
+
+
+def extract_all(archive: SafeZip, root: Path) -> None:
+    """Write every member of `archive` under `root`, inflated by the bounded reader; the caller has checked that
+    each name stays inside `root` and that the sizes are within its bounds."""
+    for member in archive.members:
+        target = (root / member.name).resolve()
+        if member.is_dir:
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "xb") as sink:
+            for chunk in archive.open(member):
+                sink.write(chunk)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Iterator
 
 from competitions.bundles.spec import BundleError
-from workers.runtime.archive import ArchiveError, Member, SafeZip, looks_like_zip
+from workers.runtime.archive import ArchiveError, Member, SafeZip, extract_all, looks_like_zip
 
 MAX_BUNDLE_BYTES = 2 * 1024**3
 MAX_BUNDLE_ENTRIES, MAX_BUNDLE_DIRECTORY = 110_000, 16 * 1024**2
@@ -37,7 +37,7 @@ def bundle_folder(path: Path) -> Iterator[Path]:
         try:
             with SafeZip(path, max_entries=MAX_BUNDLE_ENTRIES, max_directory_bytes=MAX_BUNDLE_DIRECTORY) as archive:
                 _check_zip_entries(archive.members, root)
-                _extract(archive, root)
+                extract_all(archive, root)
         except ArchiveError as exc:
             raise BundleError([f"the zip cannot be read: {exc}"]) from None
         except OSError as exc:
@@ -59,15 +59,3 @@ def _check_zip_entries(members: list[Member], root: Path) -> None:
         target = (root / member.name).resolve()
         if not target.is_relative_to(root) or "\\" in member.name:
             raise BundleError([f"the zip entry {member.name[:80]!r} points outside the bundle"])
-
-
-def _extract(archive: SafeZip, root: Path) -> None:
-    for member in archive.members:
-        target = (root / member.name).resolve()
-        if member.is_dir:
-            target.mkdir(parents=True, exist_ok=True)
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with open(target, "xb") as sink:
-            for chunk in archive.open(member):
-                sink.write(chunk)
