@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from api import views
+from api import discussions, views
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
@@ -17,4 +17,11 @@ urlpatterns = [
     path("competitions/<slug:slug>/leaderboard/", views.LeaderboardView.as_view(), name="api-leaderboard"),
     path("submissions/<int:submission_id>/", views.SubmissionDetailView.as_view(), name="api-submission"),
     path("submissions/<int:submission_id>/select/", views.SubmissionSelectView.as_view(), name="api-select"),
+    path("competitions/<slug:slug>/topics/", discussions.TopicListView.as_view(), name="api-topics"),
+    path("topics/<int:topic_id>/", discussions.TopicDetailView.as_view(), name="api-topic"),
+    path("topics/<int:topic_id>/posts/", discussions.PostListView.as_view(), name="api-posts"),
+    path("topics/<int:topic_id>/follow/", discussions.TopicFollowView.as_view(), name="api-topic-follow"),
+    path("topics/<int:topic_id>/moderate/", discussions.TopicModerateView.as_view(), name="api-topic-moderate"),
+    path("posts/<int:post_id>/", discussions.PostDetailView.as_view(), name="api-post"),
+    path("posts/<int:post_id>/report/", discussions.PostReportView.as_view(), name="api-post-report"),
 ]

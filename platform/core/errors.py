@@ -15,6 +15,7 @@ class PodiumError(Exception):
     COMPETITION_ENDED = "competition-ended"
     COMPETITION_NOT_STARTED = "competition-not-started"
     DAILY_LIMIT = "daily-limit"
+    EDIT_WINDOW_CLOSED = "edit-window-closed"
     EMPTY_FILE = scoring_errors.EMPTY_FILE  # an upload refused before scoring, as the scorer would
     INVALID = "invalid"
     INVALID_INVITE = "invalid-invite"
@@ -24,11 +25,14 @@ class PodiumError(Exception):
     MERGER_TOO_MANY_SUBMISSIONS = "merger-too-many-submissions"
     MODEL_FAILURE_LIMIT = "model-failure-limit"
     NAME_TAKEN = "name-taken"
+    NOT_AUTHOR = "not-author"
     NOT_FOUND = "not-found"
     NOT_JOINED = "not-joined"
+    NOT_ORGANIZER = "not-organizer"
     NOT_READY = "not-ready"
     NOT_REVEALED = "not-revealed"
     NOT_SCORED = "not-scored"
+    POSTING_TOO_FAST = "posting-too-fast"
     RULES_NOT_ACCEPTED = "rules-not-accepted"
     SELECTION_CLOSED = "selection-closed"
     SELECTION_LIMIT = "selection-limit"
@@ -36,6 +40,7 @@ class PodiumError(Exception):
     TEAM_FULL = "team-full"
     TOO_LARGE = scoring_errors.TOO_LARGE
     TOO_MANY_PENDING = "too-many-pending"
+    TOPIC_LOCKED = "topic-locked"
     UNKNOWN_USER = "unknown-user"
     UPLOAD_QUOTA = "upload-quota"
     # Answered by the web layer itself, without a PodiumError raised.

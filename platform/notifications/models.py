@@ -17,12 +17,17 @@ PLATFORM_FAILURE = "platform-error"
 PROGRAM_FAILURE = "scoring-program-error"
 READY = "competition-ready"
 DAILY_SUMMARY = "daily-summary"
+DISCUSSION_REPLY = "discussion-reply"
+ANNOUNCEMENT = "announcement"
+DISCUSSION_REPORT = "discussion-report"
 KINDS = {
     INVITE: "Team invitations",
     SUBMISSION_SCORED: "A submission was scored",
     SUBMISSION_FAILED: "A submission failed",
     ENDING: "A competition I joined ends within 24 hours",
     TEAM_MODERATED: "My team was disqualified or reinstated",
+    DISCUSSION_REPLY: "A reply in a discussion topic I follow",
+    ANNOUNCEMENT: "An organizers' announcement in a competition I joined",
 }
 # What organizers hear about the competitions they organize (in the inbox, by email if chosen, and by webhook).
 ORGANIZER_KINDS = {
@@ -30,6 +35,7 @@ ORGANIZER_KINDS = {
     PROGRAM_FAILURE: "A version of my scoring program failed on a submission (organizers)",
     READY: "A draft I organize became ready to publish (organizers)",
     DAILY_SUMMARY: "A daily summary of each competition I organize (organizers)",
+    DISCUSSION_REPORT: "A discussion post was reported in a competition I organize (organizers)",
 }
 KINDS.update(ORGANIZER_KINDS)
 

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "submissions",
     "leaderboards",
     "notifications",
+    "discussions",
     "api",
 ]
 
@@ -263,6 +264,10 @@ PODIUM_ENDING_SWEEP_INTERVAL = env_int("PODIUM_ENDING_SWEEP_INTERVAL", 600, mini
 # How often organizers get each competition's summary (Celery beat), in seconds.
 PODIUM_DAILY_SUMMARY_INTERVAL = env_int("PODIUM_DAILY_SUMMARY_INTERVAL", 86_400, minimum=60)
 # Webhooks may POST to loopback and private addresses (a receiver on the same network): off by default.
+# Discussions: how long an author may edit a post, and how fast one person may post (organizers are not limited).
+PODIUM_DISCUSSION_EDIT_MINUTES = env_int("PODIUM_DISCUSSION_EDIT_MINUTES", 30, minimum=0)
+PODIUM_DISCUSSION_POSTS_PER_MINUTE = env_int("PODIUM_DISCUSSION_POSTS_PER_MINUTE", 3, minimum=1)
+PODIUM_DISCUSSION_TOPICS_PER_DAY = env_int("PODIUM_DISCUSSION_TOPICS_PER_DAY", 10, minimum=1)
 PODIUM_WEBHOOK_ALLOW_PRIVATE = env_bool("PODIUM_WEBHOOK_ALLOW_PRIVATE", False)
 
 REST_FRAMEWORK = {

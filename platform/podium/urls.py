@@ -9,6 +9,7 @@ from accounts.ratelimit import limit_login_attempts
 from podium.health import health
 from accounts.views import profile, signup
 from competitions import views as competitions
+from discussions import views as discussions
 from leaderboards import views as leaderboards
 from notifications.views import inbox
 from submissions import views as submissions
@@ -26,6 +27,12 @@ urlpatterns = [
     path("c/<slug:slug>/leaderboard/", leaderboards.leaderboard, name="leaderboard"),
     path("c/<slug:slug>/leaderboard/table/", leaderboards.leaderboard_fragment, name="leaderboard-fragment"),
     path("c/<slug:slug>/leaderboard/events/", leaderboards.leaderboard_events, name="leaderboard-events"),
+    path("c/<slug:slug>/discussion/", discussions.discussion_list, name="discussion"),
+    path("c/<slug:slug>/discussion/new/", discussions.topic_new, name="discussion-new"),
+    path("c/<slug:slug>/discussion/<int:topic_id>/", discussions.topic_detail, name="discussion-topic"),
+    path("c/<slug:slug>/discussion/<int:topic_id>/action/", discussions.topic_action, name="discussion-topic-action"),
+    path("c/<slug:slug>/discussion/posts/<int:post_id>/action/", discussions.post_action, name="discussion-post-action"),
+    path("c/<slug:slug>/discussion/posts/<int:post_id>/edit/", discussions.post_edit, name="discussion-post-edit"),
     path("c/<slug:slug>/submit/", submissions.submission_new, name="submission-new"),
     path("c/<slug:slug>/team/", teams.team_page, name="team"),
     path("invites/<str:token>/", teams.invite_page, name="invite"),

@@ -14,7 +14,7 @@ from django.urls.resolvers import URLPattern, URLResolver
 pytestmark = pytest.mark.django_db
 
 DRAFT, MISSING = "topic", "tqpic"  # the same length: answers may quote the path
-SUBPATHS = {"name": "test.csv"}
+SUBPATHS = {"path:name": "test.csv", "int:topic_id": "1", "int:post_id": "1"}
 IGNORED_HEADERS = {"Date", "Set-Cookie"}
 # Django masks the CSRF token afresh in every response: the one part of a page that differs by design.
 CSRF = re.compile(rb'(csrfmiddlewaretoken" value="|csrf-token" content=")[^"]+')
@@ -31,7 +31,7 @@ def _slug_routes() -> list[str]:
                 walk(pattern.url_patterns, text)
             elif "<slug:slug>" in text:
                 for name, value in SUBPATHS.items():
-                    text = text.replace(f"<path:{name}>", value)
+                    text = text.replace(f"<{name}>", value)
                 assert "<" not in text.replace("<slug:slug>", ""), f"fill in the parts of {text}"
                 routes.append("/" + text.lstrip("^").rstrip("$"))
 

@@ -49,9 +49,15 @@ def pages(competition, alice, alice_joined) -> list[str]:
     scored = Submission.objects.create(competition=competition, team=alice_joined.team, file="x.csv", status="scored",
                                        public_score=0.5, public_scores={"accuracy": 0.5})
     token_issue(user=alice, name="crawl")  # the profile page then has a revoke form too
+    from discussions.services import post_create, topic_create
+
+    topic = topic_create(competition=competition, user=alice, title="A question", body="Is **this** allowed?")
+    reply = post_create(topic=topic, user=competition.organizers.get(), body="Yes.")
     return ["/", "/c/topic/", "/c/topic/data/", "/c/topic/evaluation/", "/c/topic/rules/", "/c/topic/leaderboard/",
             "/c/topic/submit/", "/c/topic/team/", "/c/topic/submissions/", f"/submissions/{scored.pk}/",
-            "/accounts/profile/", "/accounts/signup/", "/accounts/login/"]
+            "/accounts/profile/", "/accounts/signup/", "/accounts/login/", "/c/topic/discussion/",
+            "/c/topic/discussion/new/", topic.get_absolute_url(), f"{topic.get_absolute_url()}?quote={reply.pk}",
+            f"/c/topic/discussion/posts/{topic.posts.first().pk}/edit/"]
 
 
 def test_no_form_answers_500_to_malformed_values(pages: list[str], alice, monkeypatch: pytest.MonkeyPatch) -> None:
