@@ -53,7 +53,7 @@ class ParticipantPages:
 
 
 PUBLIC_PAGES = ["/", "/c/topic/", "/c/topic/data/", "/c/topic/evaluation/", "/c/topic/rules/", "/c/topic/leaderboard/",
-                "/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"]
+                "/c/topic/discussion/", "/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"]
 MEMBER_PAGES = ["/c/topic/submit/", "/c/topic/submissions/", "/c/topic/team/", "/accounts/profile/", "/accounts/password/",
                 "/inbox/"]
 
@@ -61,6 +61,7 @@ MEMBER_PAGES = ["/c/topic/submit/", "/c/topic/submissions/", "/c/topic/team/", "
 @pytest.fixture
 def participant_pages(competition, alice, bob) -> ParticipantPages:
     """A small world with something on every page (a long team name, a scored submission, invitations both ways)."""
+    from discussions.services import post_create, topic_create
     from submissions import states
     from submissions.models import Submission
     from teams.services import invite_create, membership_join
@@ -74,8 +75,13 @@ def participant_pages(competition, alice, bob) -> ParticipantPages:
                                            status=states.SCORED, public_score=0.123456789, private_score=0.5,
                                            public_scores={"accuracy": 0.123456789}, private_scores={"accuracy": 0.5})
     invite = invite_create(membership=team.memberships.first())
-    member = [*PUBLIC_PAGES[:6], *MEMBER_PAGES, f"/submissions/{submission.pk}/", f"/invites/{invite.token}/"]
-    return ParticipantPages(public=PUBLIC_PAGES, member=member)
+    topic = topic_create(competition=competition, user=bob, title="A question with a long title " * 6,
+                         body="Is `" + "a_long_identifier_" * 8 + "` allowed?\n\n```\n" + "code " * 60 + "\n```")
+    post_create(topic=topic, user=competition.organizers.get(), body="> quoted\n\nYes, **it is**.")
+    topic_page = topic.get_absolute_url()
+    member = [*PUBLIC_PAGES[:7], *MEMBER_PAGES, f"/submissions/{submission.pk}/", f"/invites/{invite.token}/",
+              topic_page, "/c/topic/discussion/new/"]
+    return ParticipantPages(public=[*PUBLIC_PAGES, topic_page], member=member)
 
 
 def log_in(page, base_url: str, username: str = "alice", password: str = "alice-pass-1") -> None:
