@@ -157,8 +157,8 @@ def _quoted(post: Post) -> str:
 def _keep_pace(user: User, *, topic: bool = False) -> None:
     """Refuse a post past PODIUM_DISCUSSION_POSTS_PER_MINUTE (or a topic past ..._TOPICS_PER_DAY), saying when to retry."""
     now = timezone.now()
-    checks: list[tuple[QuerySet[Any], timedelta, int, str]] = [(Post.objects.filter(author=user), timedelta(minutes=1), settings.PODIUM_DISCUSSION_POSTS_PER_MINUTE,
-               "posts a minute")]
+    checks: list[tuple[QuerySet[Any], timedelta, int, str]] = [
+        (Post.objects.filter(author=user), timedelta(minutes=1), settings.PODIUM_DISCUSSION_POSTS_PER_MINUTE, "posts a minute")]
     if topic:
         checks.append((Topic.objects.filter(author=user), timedelta(days=1), settings.PODIUM_DISCUSSION_TOPICS_PER_DAY,
                        "new topics a day"))
