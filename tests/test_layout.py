@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-APPS = {"accounts", "api", "competitions", "discussions", "leaderboards", "notifications", "submissions", "teams"}
+APPS = {"accounts", "api", "competitions", "discussions", "leaderboards", "notifications", "profiles", "submissions", "teams"}
 PLATFORM = APPS | {"core", "podium"}
 
 

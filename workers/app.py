@@ -11,6 +11,7 @@ Reliability settings, and why:
 """
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 from contextvars import Token
@@ -104,9 +105,29 @@ _log_tokens: dict[str, Token[int | None]] = {}
 
 @task_prerun.connect
 def _bind_submission(task_id: str, task: object, args: tuple = (), kwargs: dict | None = None, **_: object) -> None:
+    _log_tokens[task_id] = bind_submission(submission_of(task, args, kwargs or {}))
+
+
+def submission_of(task: object, args: tuple, kwargs: dict) -> int | None:
+    """The submission a task works on: its `submission_id` argument, or a job's; None for any other task
+    (a webhook delivery's or an email's id is not a submission's)."""
     first = args[0] if args else None
-    submission_id = first.get("submission_id") if isinstance(first, dict) else first
-    _log_tokens[task_id] = bind_submission(submission_id if isinstance(submission_id, int) else None)
+    if isinstance(first, dict):
+        found = first.get("submission_id")
+    elif "submission_id" in kwargs:
+        found = kwargs["submission_id"]
+    else:
+        found = first if _first_parameter(task) == "submission_id" else None
+    return found if isinstance(found, int) else None
+
+
+def _first_parameter(task: object) -> str | None:
+    run = getattr(task, "run", None)
+    try:
+        parameters = [name for name in inspect.signature(run).parameters if name != "self"] if run else []
+    except (TypeError, ValueError):
+        return None
+    return parameters[0] if parameters else None
 
 
 @task_postrun.connect

@@ -183,6 +183,8 @@ class LeaderboardEntrySerializer(serializers.Serializer):
     scores = serializers.DictField(child=serializers.FloatField(), help_text="Every metric of the deciding submission.")
     submission_count = serializers.IntegerField()
     last_submission_at = serializers.DateTimeField()
+    members = serializers.ListField(child=serializers.CharField(),
+                                    help_text="The team's usernames: each has a public profile at /u/<username>/.")
 
 
 class LeaderboardSerializer(serializers.Serializer):

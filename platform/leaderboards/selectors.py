@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from typing import Any
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.db import connection
@@ -19,6 +19,7 @@ from leaderboards.models import Standing
 from leaderboards.standings import BOARDS, PRIVATE, PUBLIC, board_version
 from submissions import states
 from submissions.models import Submission
+from teams.models import Membership
 
 __all__ = ["BOARDS", "PRIVATE", "PUBLIC", "LeaderboardEntry", "BoardPage", "board_page", "leaderboard_rows",
            "leaderboard_version", "ranks_of", "score_history", "team_entries", "team_entry", "PER_PAGE", "MAX_PER_PAGE"]
@@ -38,6 +39,7 @@ class LeaderboardEntry:
     submission_count: int
     last_submission_at: datetime
     scores: dict[str, float] = field(default_factory=dict)  # every metric of the deciding submission, on this board
+    members: tuple[str, ...] = ()  # the team's usernames (pages only: each links to its profile)
 
 
 @dataclass(frozen=True)
@@ -131,8 +133,18 @@ def board_page(
         listed = [*entries, *([mine] if mine else [])]
         public = ranks_of(competition=competition, board=PUBLIC, team_ids=[e.team_id for e in listed], phase=phase)
         moves = {e.team_id: public[e.team_id] - e.rank for e in listed if e.team_id in public}
+    entries, mine_list = with_members(entries), with_members([mine] if mine else [])
     return BoardPage(board=board, entries=entries, count=count, page=page, per_page=per_page, query=query,
-                     mine=mine, moves=moves)
+                     mine=mine_list[0] if mine_list else None, moves=moves)
+
+
+def with_members(entries: list[LeaderboardEntry]) -> list[LeaderboardEntry]:
+    """The entries with their teams' usernames: one query for a page."""
+    members: dict[int, list[str]] = defaultdict(list)
+    rows = Membership.objects.filter(team_id__in=[e.team_id for e in entries]).order_by("user__username")
+    for team_id, username in rows.values_list("team_id", "user__username") if entries else ():
+        members[team_id].append(username)
+    return [replace(e, members=tuple(members[e.team_id])) for e in entries]
 
 
 def team_entry(*, competition: Competition, board: str, team_id: int, phase: Phase | None = None) -> LeaderboardEntry | None:
@@ -149,7 +161,8 @@ def team_entries(*, competition: Competition, board: str, team_ids: list[int],
     standings = _standings(competition, board, phase).filter(team_id__in=team_ids)
     rows = {row["team_id"]: row for row in standings.values(*_fields(board))}
     ranks = ranks_of(competition=competition, board=board, team_ids=list(rows), phase=phase)
-    return {team_id: _entry(row, ranks[team_id]) for team_id, row in rows.items() if team_id in ranks}
+    entries = with_members([_entry(row, ranks[team_id]) for team_id, row in rows.items() if team_id in ranks])
+    return {entry.team_id: entry for entry in entries}
 
 
 def _ahead(competition: Competition, board: str, row: dict[str, Any], phase: Phase | None = None) -> int:

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "leaderboards",
     "notifications",
     "discussions",
+    "profiles",
     "api",
 ]
 

@@ -12,6 +12,7 @@ from competitions import views as competitions
 from discussions import views as discussions
 from leaderboards import views as leaderboards
 from notifications.views import inbox
+from profiles.views import participant
 from submissions import views as submissions
 from teams import views as teams
 
@@ -57,6 +58,7 @@ urlpatterns = [
     path("accounts/password/reset/complete/", auth_views.PasswordResetCompleteView.as_view(),
          name="password_reset_complete"),
     path("accounts/profile/", profile, name="profile"),
+    path("u/<str:username>/", participant, name="participant"),
     path("inbox/", inbox, name="inbox"),
     path("health/", health, name="health"),
     path("admin/", admin.site.urls),

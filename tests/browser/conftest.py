@@ -81,7 +81,7 @@ def participant_pages(competition, alice, bob) -> ParticipantPages:
     topic_page = topic.get_absolute_url()
     member = [*PUBLIC_PAGES[:7], *MEMBER_PAGES, f"/submissions/{submission.pk}/", f"/invites/{invite.token}/",
               topic_page, "/c/topic/discussion/new/"]
-    return ParticipantPages(public=[*PUBLIC_PAGES, topic_page], member=member)
+    return ParticipantPages(public=[*PUBLIC_PAGES, topic_page, "/u/alice/"], member=[*member, "/u/alice/", "/u/bob/"])
 
 
 def log_in(page, base_url: str, username: str = "alice", password: str = "alice-pass-1") -> None:
