@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 
 from competitions.models import Competition, Phase
 from competitions.selectors import competitions_visible
-from core.users import Viewer
+from core.users import User, Viewer
 from leaderboards.models import Standing
 from leaderboards.selectors import PRIVATE, PUBLIC, LeaderboardEntry, requested_phase, team_entry
 from teams.models import Membership
@@ -71,7 +70,7 @@ def participant_profile(*, username: str, viewer: Viewer | None) -> Profile | No
                    records=[_record(membership, user) for membership in memberships])
 
 
-def _record(membership: Membership, user: AbstractBaseUser) -> CompetitionRecord:
+def _record(membership: Membership, user: User) -> CompetitionRecord:
     competition = membership.competition
     phase = requested_phase(competition, None)
     public = team_entry(competition=competition, board=PUBLIC, team_id=membership.team_id, phase=phase)
