@@ -34,14 +34,13 @@ sandbox:
 		echo "Installing bubblewrap and libseccomp2 for the model sandbox (Debian packages)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap libseccomp2 >/dev/null; }
 
-# The demo's address: `make demo PORT=8080` (HOST=0.0.0.0 to reach it from other machines).
+# The demo's address: `make demo PORT=8080` (HOST=0.0.0.0 to reach it from other machines; VERBOSE=1 for every log).
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
+# Quiet: each process logs to var/log/; the logins and the address come last. VERBOSE=1 prints every log here.
 demo: install sandbox
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
-	$(PY) manage.py runstack --bind $(HOST):$(PORT)
+	@$(PY) manage.py runstack --seed --bind $(HOST):$(PORT) $(if $(VERBOSE),--verbose)
 
 # Style and types: ruff (pyflakes, pycodestyle) over everything, mypy with django-stubs over the packages.
 lint: install

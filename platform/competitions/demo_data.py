@@ -17,6 +17,11 @@ from scoring.demos.detection import detection_bundle
 from scoring.demos.segmentation import segmentation_bundle
 from scoring.demos.text import text_classification_bundle
 
+# The demo's logins (role, username, password): seed_demo creates them, runstack prints them.
+ADMIN = ("admin", "podium-admin")
+PARTICIPANT = ("alice", "podium-alice")
+DEMO_LOGINS = (("Admin", *ADMIN), ("Participant", *PARTICIPANT))
+
 __all__ = ["Bundle", "all_bundles", "detection_bundle", "example_bundle_zip", "example_tasks", "segmentation_bundle",
            "text_classification_bundle"]
 

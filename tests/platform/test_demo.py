@@ -5,7 +5,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ from competitions.models import Competition
 from leaderboards.selectors import leaderboard_rows
 from scoring import TASKS
 from submissions import states
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,32 +69,34 @@ def _processes_with(marker: str) -> list[int]:
 
 
 @pytest.mark.integration
-def test_runstack_serves_and_stops_on_ctrl_c_leaving_no_process(tmp_path: Path) -> None:
+def test_runstack_seeds_speaks_last_of_logins_and_address_and_stops_on_ctrl_c_leaving_no_process(tmp_path: Path) -> None:
     var = tmp_path / "var"
     env = {**os.environ, "PODIUM_VAR_DIR": str(var)}
     env.pop("REDIS_URL", None)
     env.pop("DATABASE_URL", None)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    env.pop("PODIUM_SITE_URL", None)
     port = free_port()
-    stack = subprocess.Popen([sys.executable, "manage.py", "runstack", "--bind", f"127.0.0.1:{port}", "--concurrency", "1"],
-                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # What `make demo` runs: migrate and seed with the stack's Redis up, then the workers and the web server.
+    stack = subprocess.Popen([sys.executable, "manage.py", "runstack", "--seed", "--bind", f"127.0.0.1:{port}",
+                              "--concurrency", "1"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(line.decode().rstrip() for line in stack.stdout), daemon=True)
+    reader.start()
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 200:
-                    break
-            except requests.RequestException:  # not up yet, or slow to answer its first request
-                time.sleep(0.3)
-        else:
-            pytest.fail("the web server did not answer")
+        address = f"Podium is running at http://127.0.0.1:{port}/  (Ctrl-C to stop)"
+        wait_for(lambda: address in lines or stack.poll() is not None, timeout=240)
+        assert lines[-3:] == ["Admin login: admin / podium-admin", "Participant login: alice / podium-alice", address], lines
+        assert len(lines) <= 5 and not any("WARNING" in line or "celery@" in line for line in lines), lines
+        assert requests.get(f"http://127.0.0.1:{port}/", timeout=30).status_code == 200  # served when it says so
+        assert {"setup.log", "scoring.log", "web.log"} <= {p.name for p in (var / "log").iterdir()}
+        assert "could not publish" not in (var / "log" / "setup.log").read_text()  # the seed's events reached Redis
         assert len(_processes_with(str(var))) >= 4  # runstack, redis, worker, uvicorn (and their children)
         stack.send_signal(signal.SIGINT)
-        output = stack.communicate(timeout=60)[0].decode()
-        assert stack.returncode == 0, output
-        assert "Stopped." in output
-        time.sleep(0.5)
-        assert _processes_with(str(var)) == []
+        stack.wait(timeout=60)
+        reader.join(timeout=10)
+        assert stack.returncode == 0, lines
+        assert lines[-1] == "Stopped."
+        wait_for(lambda: _processes_with(str(var)) == [], timeout=30)  # the group's last exits are asynchronous
     finally:
         # On a failure too, leave nothing behind: the children run in sessions of their own.
         if stack.poll() is None:
@@ -108,3 +110,11 @@ def test_runstack_serves_and_stops_on_ctrl_c_leaving_no_process(tmp_path: Path) 
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+def test_links_in_webhooks_and_emails_name_the_served_site_unless_the_deployment_names_its_own() -> None:
+    from podium.management.commands.runstack import site_url
+
+    assert site_url("127.0.0.1:8124", {}) == "http://127.0.0.1:8124"
+    assert site_url("0.0.0.0:8080", {}) == "http://127.0.0.1:8080"
+    assert site_url("0.0.0.0:8080", {"PODIUM_SITE_URL": "https://podium.example"}) == "https://podium.example"

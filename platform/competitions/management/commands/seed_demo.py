@@ -11,14 +11,12 @@ from django.core.files import File
 from django.core.management.base import BaseCommand
 
 from competitions.bundles import competition_import_bundle
-from competitions.demo_data import all_bundles
+from competitions.demo_data import ADMIN, PARTICIPANT, all_bundles
 from competitions.models import Competition
 from submissions.models import Submission
 from submissions.results import submission_score
 from teams.services import membership_join
 
-ADMIN = ("admin", "podium-admin")
-PARTICIPANT = ("alice", "podium-alice")
 
 
 class Command(BaseCommand):
