@@ -12,19 +12,15 @@ measured in the same run, is the reference.
 from __future__ import annotations
 
 import json
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
-from common import ROOT, print_table
+from common import django_child, postgres_beside, print_table
 
 SIZES = {"small": (100, 1_000), "large": (10_000, 100_000)}
-POSTGRES = "postgres://postgres@127.0.0.1:5432/test"
 
 
 def build(slug: str, teams: int, submissions: int) -> None:
@@ -135,45 +131,11 @@ def child() -> None:
     print(json.dumps({slug: measure(slug) for slug in SIZES}))
 
 
-def _postgres() -> str | None:
-    """A fresh database beside the configured PostgreSQL, or None where none answers."""
-    url = os.environ.get("DATABASE_URL", POSTGRES)
-    if not url.startswith("postgres"):
-        return None
-    try:
-        import psycopg
-
-        with psycopg.connect(url, autocommit=True, connect_timeout=3) as connection:
-            connection.execute("DROP DATABASE IF EXISTS podium_boards")
-            connection.execute("CREATE DATABASE podium_boards")
-    except Exception as exc:  # noqa: BLE001 - no PostgreSQL here: SQLite only
-        print(f"  PostgreSQL not measured ({exc.__class__.__name__})", file=sys.stderr)
-        return None
-    return url.rpartition("/")[0] + "/podium_boards"
-
-
-def _run(database: str | None) -> dict[str, dict[str, float]]:
-    var = Path(tempfile.mkdtemp(prefix="podium-boards-"))
-    env = dict(os.environ, PODIUM_VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="podium.settings",
-               PYTHONPATH=os.pathsep.join([str(ROOT / "platform"), str(ROOT), str(ROOT / "bench")]),
-               # No Redis needed: announcing a change is best effort, and this measures the database's side.
-               REDIS_URL="redis://127.0.0.1:1/0")
-    env.pop("DATABASE_URL", None)
-    if database:
-        env["DATABASE_URL"] = database
-    result = subprocess.run([sys.executable, str(Path(__file__)), "--child"], env=env, cwd=ROOT, capture_output=True,
-                            text=True)
-    sys.stderr.write("\n".join(line for line in result.stderr.splitlines() if line.startswith("  ")) + "\n")
-    if result.returncode != 0:
-        raise RuntimeError(result.stderr[-3000:])
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]]:
-    backends = {"SQLite": _run(None)}
-    postgres = _postgres()
+    backends = {"SQLite": django_child(Path(__file__), None)}
+    postgres = postgres_beside("podium_boards")
     if postgres:
-        backends["PostgreSQL"] = _run(postgres)
+        backends["PostgreSQL"] = django_child(Path(__file__), postgres)
     rows = []
     for backend, figures in backends.items():
         small, large = figures["small"], figures["large"]

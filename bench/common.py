@@ -54,3 +54,44 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
+
+
+POSTGRES = "postgres://postgres@127.0.0.1:5432/test"
+
+
+def postgres_beside(name: str) -> str | None:
+    """A fresh database `name` beside the configured PostgreSQL (DATABASE_URL, else POSTGRES); None where none answers."""
+    url = os.environ.get("DATABASE_URL", POSTGRES)
+    if not url.startswith("postgres"):
+        return None
+    try:
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True, connect_timeout=3) as connection:
+            connection.execute(f"DROP DATABASE IF EXISTS {name}")
+            connection.execute(f"CREATE DATABASE {name}")
+    except Exception as exc:  # noqa: BLE001 - no PostgreSQL here: SQLite only
+        print(f"  PostgreSQL not measured ({exc.__class__.__name__})", file=sys.stderr)
+        return None
+    return url.rpartition("/")[0] + f"/{name}"
+
+
+def django_child(script: Path, database: str | None) -> dict:  # type: ignore[type-arg]
+    """Run `script --child` in a fresh process on a fresh var dir and database (SQLite, or `database`);
+    returns the JSON it prints last. Its stderr lines starting with two spaces are passed on."""
+    import json
+    import tempfile
+
+    var = Path(tempfile.mkdtemp(prefix="podium-bench-"))
+    env = dict(os.environ, PODIUM_VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="podium.settings",
+               PYTHONPATH=os.pathsep.join([str(ROOT / "platform"), str(ROOT), str(ROOT / "bench")]),
+               # No Redis needed: announcing a change is best effort, and this measures the database's side.
+               REDIS_URL="redis://127.0.0.1:1/0")
+    env.pop("DATABASE_URL", None)
+    if database:
+        env["DATABASE_URL"] = database
+    result = subprocess.run([sys.executable, str(script), "--child"], env=env, cwd=ROOT, capture_output=True, text=True)
+    sys.stderr.write("\n".join(line for line in result.stderr.splitlines() if line.startswith("  ")) + "\n")
+    if result.returncode != 0:
+        raise RuntimeError(result.stderr[-3000:])
+    return json.loads(result.stdout.strip().splitlines()[-1])

@@ -1,5 +1,5 @@
 """Run every benchmark and print its table: `make bench`
-(or `python bench/run.py [latency|scoring|inference|runtime|sandbox|programs|boards|load|slow]`)."""
+(or `python bench/run.py [latency|scoring|inference|runtime|sandbox|programs|boards|forum|load|slow]`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import boards  # noqa: E402
+import forum  # noqa: E402
 import inference  # noqa: E402
 import latency  # noqa: E402
 import load  # noqa: E402
@@ -20,7 +21,7 @@ import slow_clients  # noqa: E402
 
 
 def main(argv: list[str]) -> None:
-    chosen = set(argv) or {"latency", "scoring", "inference", "runtime", "sandbox", "programs", "boards", "load", "slow"}
+    chosen = set(argv) or {"latency", "scoring", "inference", "runtime", "sandbox", "programs", "boards", "forum", "load", "slow"}
     if "scoring" in chosen:
         scoring_speed.main()
     if "inference" in chosen:
@@ -35,6 +36,8 @@ def main(argv: list[str]) -> None:
         latency.main()
     if "boards" in chosen:
         boards.main()
+    if "forum" in chosen:
+        forum.main()
     if "load" in chosen:
         load.main([])
     if "slow" in chosen:

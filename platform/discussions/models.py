@@ -29,9 +29,10 @@ class Topic(models.Model):
 
     class Meta:
         ordering = ["-pinned", "-last_post_at", "-id"]
-        # The list's one query: a competition's visible topics, pinned first, then the most recently active.
-        indexes = [models.Index(fields=["competition", "hidden", "-pinned", "-last_post_at", "-id"],
-                                name="topic_list")]
+        # The list's query walks this index in its order: pinned first, then the most recently active; `hidden`
+        # last so that the participants' filter reads the index alone and the organizers' (all topics) the same.
+        indexes = [models.Index(fields=["competition", "-pinned", "-last_post_at", "-id", "hidden"],
+                                name="topic_order")]
 
     def __str__(self) -> str:
         return self.title

@@ -20,11 +20,18 @@ def topics_of(*, competition: Competition, user: Viewer | None) -> QuerySet[Topi
     topics = Topic.objects.filter(competition=competition)
     if not competition_managed_by(competition=competition, user=user):
         topics = topics.filter(hidden=False)
-    return topics.select_related("author").order_by("-pinned", "-last_post_at", "-id")
+    return topics.select_related("author", "competition").order_by("-pinned", "-last_post_at", "-id")
 
 
 def topics_page(*, competition: Competition, user: Viewer | None, page: str | None) -> Page[Topic]:
-    return Paginator(topics_of(competition=competition, user=user), TOPICS_PER_PAGE).get_page(page)
+    """One page of the list: its ids from the index alone (a deep page skips index entries, not rows), then
+    those topics."""
+    topics = topics_of(competition=competition, user=user)
+    ids = Paginator(topics.values_list("pk", flat=True), TOPICS_PER_PAGE).get_page(page)
+    rows = topics.in_bulk(list(ids.object_list))
+    paginator = ids.paginator
+    return Page([rows[pk] for pk in ids.object_list if pk in rows], ids.number,
+                paginator)  # type: ignore[arg-type]  # the ids' paginator counts and numbers the pages of topics
 
 
 def topic_visible(*, topic_id: int, user: Viewer | None, slug: str | None = None) -> Topic | None:
