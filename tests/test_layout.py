@@ -107,3 +107,13 @@ def test_no_circle_of_imports_joins_two_files() -> None:
         if start not in state:
             visit(start, [start])
     assert circles == []
+
+
+def test_every_app_is_packaged_type_checked_and_known_first_party() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packaged = {name.rstrip("*") for name in project["tool"]["setuptools"]["packages"]["find"]["include"]}
+    checked = set(project["tool"]["mypy"]["packages"])
+    first_party = set(project["tool"]["ruff"]["lint"]["isort"]["known-first-party"])
+    assert APPS - packaged == set() and APPS - checked == set() and APPS - first_party == set()

@@ -22,7 +22,8 @@ from submissions.models import Submission
 from teams.models import Membership
 
 __all__ = ["BOARDS", "PRIVATE", "PUBLIC", "LeaderboardEntry", "BoardPage", "board_page", "leaderboard_rows",
-           "leaderboard_version", "ranks_of", "score_history", "team_entries", "team_entry", "PER_PAGE", "MAX_PER_PAGE"]
+           "leaderboard_version", "ranks_of", "score_history", "team_entries", "team_entry", "with_members", "PER_PAGE",
+           "MAX_PER_PAGE"]
 
 PER_PAGE = 100
 MAX_PER_PAGE = 1000

@@ -137,6 +137,8 @@ def test_the_demo_runs_prediction_files_and_models_on_separate_workers(monkeypat
     started: list[str] = []
 
     class Stub:
+        returncode = 0
+
         def poll(self) -> int:
             return 0
 
@@ -146,7 +148,7 @@ def test_the_demo_runs_prediction_files_and_models_on_separate_workers(monkeypat
     monkeypatch.setattr(runstack, "EmbeddedRedis", lambda path: type("R", (), {"start": lambda self: self, "stop": lambda self: None,
                                                                                "url": "redis://x", "socket_path": path})())
     monkeypatch.delenv("REDIS_URL", raising=False)
-    runstack.Command().handle(bind="127.0.0.1:0", concurrency=2)
+    runstack.Command().handle(bind="127.0.0.1:0", concurrency=2, seed=False, verbose=False)
     assert sorted(started) == ["inference", "programs", "scoring"]
 
 

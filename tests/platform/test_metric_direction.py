@@ -55,7 +55,7 @@ def test_a_lower_is_better_metric_ranks_the_smaller_score_first_through_the_whol
     client = Client()
     client.force_login(bob)
     page = client.get("/c/topic/leaderboard/").content.decode()
-    assert page.index('<td class="team">alice</td>') < page.index('<td class="team">bob</td>')
+    assert page.index('<td class="team"><a href="/u/alice/">alice</a></td>') < page.index('<td class="team"><a href="/u/bob/">bob</a></td>')
     assert "lower" in client.get("/c/topic/evaluation/").content.decode()
 
 

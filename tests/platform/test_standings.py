@@ -15,7 +15,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from leaderboards.selectors import board_page, leaderboard_rows, leaderboard_version
+from leaderboards.selectors import board_page, leaderboard_rows, leaderboard_version, with_members
 from submissions import states
 from submissions.models import Submission
 from submissions.results import submission_claim, submission_finish
@@ -137,7 +137,7 @@ def test_a_page_is_a_window_of_the_board_with_the_viewers_team_and_search(compet
     for i, team in enumerate(teams):
         score_through_the_service(Submission.objects.create(competition=competition, team=team, file="x.csv"),
                                   i / 100, i / 100)
-    full = leaderboard_rows(competition=competition)
+    full = with_members(leaderboard_rows(competition=competition))  # pages name each team's members
     second = board_page(competition=competition, page=2, per_page=10, team_id=teams[0].pk)
     assert (second.count, second.pages, second.page) == (25, 3, 2)
     assert second.entries == full[10:20]

@@ -160,7 +160,24 @@
     update();
   }
 
+  // Which other metric wide tables show (.metric-cols[data-show]): chosen above the table, kept per competition.
+  function metricSwitch(select) {
+    var key = "podium-metric:" + select.getAttribute("data-metric-switch");
+    function apply(value) {
+      document.querySelectorAll(".metric-cols").forEach(function (el) { el.setAttribute("data-show", value); });
+      focusableScrollers(document);
+    }
+    var saved = null;
+    try { saved = window.localStorage.getItem(key); } catch (e) { /* storage off: the default stays */ }
+    if (saved !== null && select.querySelector('option[value="' + saved + '"]')) { select.value = saved; apply(saved); }
+    select.addEventListener("change", function () {
+      apply(select.value);
+      try { window.localStorage.setItem(key, select.value); } catch (e) { /* not kept, still shown */ }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("select[data-metric-switch]").forEach(metricSwitch);
     localizeTimes(document);
     focusableScrollers(document);
     window.addEventListener("resize", function () { focusableScrollers(document); });
