@@ -35,14 +35,18 @@ def thumbnail_png(item: CompetitionFile, size: int = 160) -> bytes:
 
 
 def overlay_png(*, submission: Submission) -> bytes | None:
-    """The first public test image with this submission's predictions drawn on it, or None."""
+    """One public test image (the same for every submission, see `_busiest`) with this submission's predictions
+    drawn on it; None where there is nothing to draw (no image, or its predictions no longer kept)."""
     competition = submission.competition
     predictions = submission.predictions_file if submission.kind == "model" else submission.file
     draw = {"detection": _detection_overlay, "segmentation": _segmentation_overlay}.get(competition.task)
-    if draw is None:
+    if draw is None or not predictions:
         return None
-    with local_path(predictions.storage, stored_name(predictions)) as path:
-        return draw(competition, path, submission.phase)
+    try:
+        with local_path(predictions.storage, stored_name(predictions)) as path:
+            return draw(competition, path, submission.phase)
+    except FileNotFoundError:  # purged, or lost with its storage: the page shows no picture, not an error
+        return None
 
 
 def _public_file(competition: Competition, name: str) -> io.BytesIO | None:
@@ -61,9 +65,7 @@ def _detection_overlay(competition: Competition, predictions: Path, phase: Phase
         return None
     names = {image["id"]: image["file_name"] for image in json.load(test_json)["images"]}
     detections = coco.read_detections(predictions, truth)
-    # The same image for every submission: one chosen by what a submission holds would tell, one
-    # submission per image, which images are public.
-    index = int(np.flatnonzero(truth.image_public)[0])
+    index = _busiest(truth.image_public, np.bincount(truth.ann_image, minlength=len(truth.image_ids)))
     image_path = _public_file(competition, f"images/{names.get(int(truth.image_ids[index]), '')}")
     if image_path is None:
         return None
@@ -85,7 +87,7 @@ def _segmentation_overlay(competition: Competition, predictions: Path, phase: Ph
     if test_csv is None:
         return None
     images = {row["id"]: row for row in csv.DictReader(io.TextIOWrapper(test_csv, encoding="utf-8-sig", newline=""))}
-    first_public = next((row_id for row_id, public in zip(truth.ids, truth.is_public) if public), None)
+    first_public = truth.ids[_busiest(truth.is_public, truth.runs.areas())] if truth.is_public.any() else None
     rle = next(
         (row["rle"] for row in csv.DictReader(open(predictions, newline="", encoding="utf-8-sig")) if row.get("id") == first_public), None
     )
@@ -100,6 +102,14 @@ def _segmentation_overlay(competition: Competition, predictions: Path, phase: Ph
     pixels[mask] = pixels[mask] * 0.45 + np.array([255, 77, 79]) * 0.55
     shown = Image.fromarray(pixels.astype(np.uint8))
     return _png(shown.resize((shown.width * 3, shown.height * 3), Image.Resampling.NEAREST))
+
+
+def _busiest(public: np.ndarray, sizes: np.ndarray) -> int:
+    """The public image with the most truth in it (objects, mask pixels), the first of a tie: the same image for
+    every submission, since one chosen by what a submission holds would tell, one submission per image, which
+    images are public; and one worth looking at, not an empty background."""
+    candidates = np.flatnonzero(public)
+    return int(candidates[np.argmax(np.asarray(sizes)[candidates])])
 
 
 def _png(image: Image.Image) -> bytes:
