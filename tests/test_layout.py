@@ -117,3 +117,13 @@ def test_every_app_is_packaged_type_checked_and_known_first_party() -> None:
     checked = set(project["tool"]["mypy"]["packages"])
     first_party = set(project["tool"]["ruff"]["lint"]["isort"]["known-first-party"])
     assert APPS - packaged == set() and APPS - checked == set() and APPS - first_party == set()
+
+
+def test_the_scoring_and_worker_tests_use_no_database_and_no_redis() -> None:
+    """What lets CI's PostgreSQL pass leave them out (.ci/run): they would run the same there."""
+    markers = ("django_db", "celery_worker", "inference_worker", "programs_worker", "redis_url", "live_server",
+               "web_server", "transactional_db", "django_user_model", ".objects.")
+    offenders = [f"{path.relative_to(ROOT)}: {marker}" for folder in ("scoring", "workers")
+                 for path in sorted((ROOT / "tests" / folder).rglob("*.py")) for marker in markers
+                 if marker in path.read_text()]
+    assert offenders == []
