@@ -51,6 +51,7 @@ class Metric:
     description: str = ""  # Markdown, in a participant's words: "the share of test ids whose label is right"
     function: Callable[[Any, Any], float | None] | None = None  # None from it: undefined on this subset
     bounds: tuple[float, float] = (0.0, 1.0)  # the values it can take (math.inf where unbounded): charts' axes
+    per_class: bool = False  # a mean over the truth's classes: the plain metric again where it has none
 
     @property
     def title(self) -> str:

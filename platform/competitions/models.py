@@ -11,6 +11,7 @@ from django.core.files.storage import Storage, storages
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from scoring import TASKS, ScoringOptions, TaskType, get_task
 from scoring.tasks import custom
@@ -229,10 +230,22 @@ class Competition(models.Model):
         task = self.task_type
         return self.metric if self.metric in task.rankable() else task.primary_metric
 
-    @property
+    @cached_property
     def other_metrics(self) -> list[str]:
-        """The task's metrics besides the ranking one: columns of the boards and of a team's submissions."""
-        return [metric for metric in self.task_type.metrics if metric != self.ranking_metric]
+        """The task's metrics besides the ranking one: columns of the boards and of a team's submissions. A mean
+        over classes is left out where the truth has no classes (it would repeat the plain metric)."""
+        task = self.task_type
+        names = [metric for metric in task.metrics if metric != self.ranking_metric]
+        if any(task.metric(name).per_class for name in names) and not self._has_classes():
+            names = [name for name in names if not task.metric(name).per_class]
+        return names
+
+    def _has_classes(self) -> bool:
+        """Classes declared (text), or a scored submission with a per-class breakdown (only truths with classes
+        give one)."""
+        from submissions import states
+
+        return bool(self.classes) or self.submissions.filter(status=states.SCORED).exclude(public_details={}).exists()
 
     @property
     def higher_is_better(self) -> bool:

@@ -57,10 +57,10 @@ TASK = TaskType(
     declared_metrics=(
         Metric("dice", label="Dice", description="the mean **Dice** coefficient over all masks (1 where both masks are empty)"),
         Metric("iou", label="IoU", description="the mean **IoU** over all masks (1 where both masks are empty)"),
-        Metric("dice_class_mean", label="Dice, class mean",
+        Metric("dice_class_mean", label="Dice, class mean", per_class=True,
                description="the **per-class mean Dice**: each class's mean Dice over its masks, then the mean over "
                            "classes (every class counts the same)"),
-        Metric("iou_class_mean", label="IoU, class mean",
+        Metric("iou_class_mean", label="IoU, class mean", per_class=True,
                description="the **per-class mean IoU**: each class's mean IoU over its masks, then the mean over classes"),
     ),
     ranking_metrics=("dice", "iou", "dice_class_mean", "iou_class_mean"),
