@@ -72,3 +72,41 @@ def test_dates_may_be_plain_days_and_a_bad_one_says_the_expected_format(tmp_path
     message = str(caught.value)
     assert "start '29/11/2026' is not a date (YYYY-MM-DD, midnight UTC) or an ISO 8601 date-time" in message
     assert "end has the wrong type (int); expected a date (YYYY-MM-DD) or an ISO 8601 date-time" in message
+
+
+def _drop_last_row(path: Path) -> None:
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:-1]))
+
+
+def test_a_bundle_reports_a_bad_usage_and_a_missing_test_row_at_once(tmp_path: Path) -> None:
+    bundle = text_classification_bundle(tmp_path / "text", n_train=20, n_test=20)
+    truth = bundle.path / "truth.csv"
+    truth.write_text(truth.read_text().replace(",Public\n", ",public\n", 1))  # the first public row: bad Usage
+    _drop_last_row(bundle.path / "public" / "test.csv")
+    with pytest.raises(BundleError) as caught:
+        competition_import_bundle(path=bundle.path)
+    problems = caught.value.problems
+    assert any("Usage is 'public'" in p for p in problems), problems
+    assert any(p.startswith("public/test.csv ids differ from the truth's (0 only in public/test.csv, 1 only in the truth)")
+               for p in problems), problems
+
+
+def test_a_detection_bundle_with_a_bad_truth_still_checks_its_test_images(tmp_path: Path) -> None:
+    import json
+
+    from competitions.demo_data import detection_bundle
+
+    bundle = detection_bundle(tmp_path / "det", n_train=2, n_test=6)
+    truth_path = bundle.path / "truth.json"
+    truth = json.loads(truth_path.read_text())
+    truth["images"][0]["usage"] = "Hidden"
+    truth_path.write_text(json.dumps(truth))
+    test_json = bundle.path / "public" / "test.json"
+    listed = json.loads(test_json.read_text())
+    listed["images"] = listed["images"][1:]
+    test_json.write_text(json.dumps(listed))
+    with pytest.raises(BundleError) as caught:
+        competition_import_bundle(path=bundle.path)
+    problems = caught.value.problems
+    assert any("Usage is 'Hidden'" in p for p in problems) and any("test.json ids differ" in p for p in problems), problems

@@ -2,12 +2,16 @@
 nothing, and returns what the import needs."""
 from __future__ import annotations
 
+import csv
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from datetime import timezone as dt_timezone
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import yaml
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -96,6 +100,7 @@ def bundle_validate(folder: Path) -> BundleSpec:
                                                                    ranking_metric=_text(meta.get("metric"))))
         except ScoringError as exc:
             problems.append(f"{task.truth_filename}: {exc.code}: {exc.message}")
+            _check_inputs_against_ids(task, truth_path, public_dir, problems)
     rewrites: dict[Path, bytes] = {}
     if truth is not None and not task.program:  # a program's sample is checked by its dry run, in the sandbox
         _check_against_truth(task.name, truth, public_dir, problems, rewrites)
@@ -233,6 +238,32 @@ def _check_against_truth(task_name: str, truth: Any, public_dir: Path, problems:
     model_inputs = public_dir.parent / "test_inputs"
     if model_inputs.is_dir():  # what models read, when it differs from public/
         task.check_inputs(truth, model_inputs, problems, rewrites)
+
+
+def _check_inputs_against_ids(task: TaskType, truth_path: Path, public_dir: Path, problems: list[str]) -> None:
+    """With a truth the scorer refused, its ids read plainly, so that the public files' checks still run: a bundle
+    reports every problem at once, not one per try."""
+    ids = _ids_of(truth_path)
+    if ids is None or task.check_inputs is None or task.program:
+        return
+    try:
+        task.check_inputs(ids, public_dir, problems, {})
+    except (AttributeError, TypeError, ValueError, KeyError):  # a check that needs more of the truth than its ids
+        pass
+
+
+def _ids_of(path: Path) -> SimpleNamespace | None:
+    """A stand-in for a truth file that holds only its ids (`ids` from a CSV's id column, `image_ids` from a COCO
+    file's images), or None where even those cannot be read."""
+    try:
+        if path.suffix == ".csv":
+            with open(path, newline="", encoding="utf-8-sig") as handle:
+                ids = [row.get("id") for row in csv.DictReader(handle)]
+            return SimpleNamespace(ids=ids) if ids and None not in ids else None
+        images = json.loads(path.read_text(encoding="utf-8")).get("images", [])
+        return SimpleNamespace(image_ids=np.array([image.get("id") for image in images]))
+    except (OSError, ValueError, AttributeError, csv.Error):
+        return None
 
 
 def _text(value: object) -> str:
