@@ -60,10 +60,11 @@ class CompetitionDetailSerializer(CompetitionSerializer):
     remaining_submissions_today = serializers.SerializerMethodField()
     quota_resets_at = serializers.SerializerMethodField()
     joined = serializers.SerializerMethodField()
+    rules = serializers.CharField(help_text="The rules, in Markdown: joining accepts them.")
 
     class Meta(CompetitionSerializer.Meta):
         fields = CompetitionSerializer.Meta.fields + [
-            "subtitle", "reveal", "higher_is_better", "metrics", "classes", "submission_kinds",
+            "subtitle", "rules", "reveal", "higher_is_better", "metrics", "classes", "submission_kinds",
             "daily_submission_limit", "max_team_size", "final_selection_limit",
             "remaining_submissions_today", "quota_resets_at", "joined", "phases", "phase",
         ]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from api import discussions, views
+from api import discussions, teams, views
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
@@ -17,6 +17,12 @@ urlpatterns = [
     path("competitions/<slug:slug>/leaderboard/", views.LeaderboardView.as_view(), name="api-leaderboard"),
     path("submissions/<int:submission_id>/", views.SubmissionDetailView.as_view(), name="api-submission"),
     path("submissions/<int:submission_id>/select/", views.SubmissionSelectView.as_view(), name="api-select"),
+    path("competitions/<slug:slug>/team/", teams.TeamView.as_view(), name="api-team"),
+    path("competitions/<slug:slug>/team/invitations/", teams.TeamInviteView.as_view(), name="api-team-invite"),
+    path("competitions/<slug:slug>/team/leave/", teams.TeamLeaveView.as_view(), name="api-team-leave"),
+    path("invitations/", teams.InvitationListView.as_view(), name="api-invitations"),
+    path("invitations/<str:token>/accept/", teams.InvitationAcceptView.as_view(), name="api-invitation-accept"),
+    path("invitations/<str:token>/decline/", teams.InvitationDeclineView.as_view(), name="api-invitation-decline"),
     path("competitions/<slug:slug>/topics/", discussions.TopicListView.as_view(), name="api-topics"),
     path("topics/<int:topic_id>/", discussions.TopicDetailView.as_view(), name="api-topic"),
     path("topics/<int:topic_id>/posts/", discussions.PostListView.as_view(), name="api-posts"),

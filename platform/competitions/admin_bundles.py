@@ -38,13 +38,16 @@ def bundle_import_view(request: HttpRequest, model_admin: Any) -> HttpResponse:
             for chunk in form.cleaned_data["bundle"].chunks():
                 copy.write(chunk)
             copy.flush()
+            warnings: list[str] = []
             try:
                 competition, created = competition_import_bundle(path=Path(copy.name), organizer=account_of(request),
-                                                                 may_import=may_import)
+                                                                 may_import=may_import, warnings=warnings)
             except BundleError as exc:
                 problems = exc.problems
             else:
                 messages.success(request, f"{'Created' if created else 'Updated'} {competition.slug}.")
+                for warning in warnings:
+                    messages.warning(request, warning)
                 return redirect("admin:competitions_competition_change", competition.pk)
     context = {**model_admin.admin_site.each_context(request), "form": form, "problems": problems,
                "title": "Import a competition bundle", "opts": Competition._meta}

@@ -1,9 +1,11 @@
 """`podium`: a Kaggle-CLI-like client for a Podium server's API.
 
     podium config --host http://127.0.0.1:8000 --username alice   (asks for the password, stores a token)
-    podium competitions list | files SLUG | download SLUG [-f FILE] [-p DIR] | join SLUG
+    podium competitions list | files SLUG | download SLUG [-f FILE] [-p DIR] | join SLUG [--accept-rules]
     podium competitions submit SLUG -f FILE [-m MSG] [--model] [--wait]
-    podium competitions submissions SLUG | leaderboard SLUG [--show|--download]
+    podium competitions submissions SLUG | select SLUG ID | unselect SLUG ID | leaderboard SLUG [--show|--download]
+    podium team show SLUG | rename SLUG NAME | invite SLUG [USERNAME] | leave SLUG
+    podium invitations list | accept TOKEN [--accept-rules] | decline TOKEN
 
 Host and token come from PODIUM_HOST / PODIUM_TOKEN, else from the config file
 (PODIUM_CONFIG, default ~/.config/podium/config.json). Exit codes: 0 done,
@@ -17,107 +19,19 @@ import csv
 import getpass
 import json
 import os
-import re
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import requests
 from requests_toolbelt.multipart.encoder import MultipartEncoder, MultipartEncoderMonitor
 
-EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_FAILED = 1, 2, 3, 4
+from podium.cli_client import (EXIT_FAILED, EXIT_REFUSED, EXIT_USAGE, CliError, Client, accept_rules, config_path,
+                               emit, load_config, print_table)
+from podium.cli_teams import add_team_commands
 
-
-class CliError(Exception):
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
-def config_path() -> Path:
-    return Path(os.environ.get("PODIUM_CONFIG", Path.home() / ".config" / "podium" / "config.json"))
-
-
-def load_config() -> dict[str, str]:
-    stored = json.loads(config_path().read_text()) if config_path().is_file() else {}
-    return {
-        "host": os.environ.get("PODIUM_HOST", stored.get("host", "http://127.0.0.1:8000")).rstrip("/"),
-        "token": os.environ.get("PODIUM_TOKEN", stored.get("token", "")),
-    }
-
-
-class Client:
-    def __init__(self, host: str, token: str) -> None:
-        self.host = host
-        self.session = requests.Session()
-        if token:
-            self.session.headers["Authorization"] = f"Token {token}"
-
-    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        try:
-            response = self.session.request(method, f"{self.host}{path}", timeout=kwargs.pop("timeout", 60), **kwargs)
-        except requests.ConnectionError:
-            raise CliError(f"cannot reach {self.host}: is the server running and PODIUM_HOST right?", EXIT_UNREACHABLE) from None
-        if response.status_code >= 400:
-            raise CliError(_error_text(response), EXIT_REFUSED)
-        return response
-
-    def json(self, method: str, path: str, **kwargs: Any) -> Any:
-        return self.request(method, path, **kwargs).json()
-
-
-def _error_text(response: requests.Response) -> str:
-    try:
-        error = response.json()["error"]
-        return f"{error['code']}: {error['message']}"
-    except (ValueError, KeyError, TypeError):
-        return f"HTTP {response.status_code} from the server"
-
-
-def print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
-    if not rows:
-        print("(none)")
-        return
-    cells = [[_cell(row.get(column)) for column in columns] for row in rows]
-    widths = [max(len(column), *(len(r[i]) for r in cells)) for i, column in enumerate(columns)]
-    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
-    print("  ".join("-" * w for w in widths))
-    for row in cells:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)))
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.5f}"
-    if isinstance(value, dict):
-        return value.get("code", "") if "code" in value else json.dumps(value)
-    if isinstance(value, str) and ISO_MOMENT.match(value):  # the API's ISO 8601, read as a person reads a time
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return value
-        if moment.tzinfo is not None:
-            return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        return moment.strftime("%Y-%m-%d %H:%M")
-    return str(value)
-
-
-ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
-
-
-def emit(args: argparse.Namespace, data: Any, columns: list[str]) -> None:
-    if args.json:
-        print(json.dumps(data, indent=2))
-    else:
-        print_table(data if isinstance(data, list) else [data], columns)
-
-
-# --- commands ------------------------------------------------------------------
+__all__ = ["main", "console", "build_parser", "print_table"]
 
 
 def cmd_config(args: argparse.Namespace, client: Client) -> int:
@@ -146,8 +60,11 @@ def cmd_files(args: argparse.Namespace, client: Client) -> int:
 
 
 def cmd_join(args: argparse.Namespace, client: Client) -> int:
-    result = client.json("POST", f"/api/v1/competitions/{args.slug}/join/", json={"accept_rules": True})
-    print(f"Joined {result['competition']} as team {result['team']} (rules accepted)")
+    competition = client.json("GET", f"/api/v1/competitions/{args.slug}/")
+    accepted = accept_rules(args, competition.get("rules") or "", f"competitions join {args.slug} --accept-rules")
+    result = client.json("POST", f"/api/v1/competitions/{args.slug}/join/", json={"accept_rules": accepted})
+    print(f"Joined {result['competition']} as team {result['team']}"
+          f"{' (rules accepted)' if result['rules_accepted'] and competition.get('rules') else ''}")
     return 0
 
 
@@ -223,6 +140,16 @@ def cmd_submissions(args: argparse.Namespace, client: Client) -> int:
     return 0
 
 
+def cmd_select(args: argparse.Namespace, client: Client) -> int:
+    """Select (or unselect) a submission for the final ranking (SLUG names the competition it belongs to)."""
+    submission = client.json("GET", f"/api/v1/submissions/{args.id}/")
+    if submission.get("competition") not in (None, args.slug):
+        raise CliError(f"submission {args.id} belongs to {submission['competition']!r}, not {args.slug!r}", EXIT_USAGE)
+    chosen = client.json("POST", f"/api/v1/submissions/{args.id}/select/", json={"selected": args.selected})
+    print(f"Submission {chosen['id']} {'selected for' if chosen['selected'] else 'no longer selected for'} the final ranking")
+    return 0
+
+
 def cmd_leaderboard(args: argparse.Namespace, client: Client) -> int:
     path = f"/api/v1/competitions/{args.slug}/leaderboard/"
     phase = {"phase": args.phase} if args.phase else {}
@@ -260,10 +187,19 @@ def build_parser() -> argparse.ArgumentParser:
     competitions = verbs.add_parser("competitions", aliases=["c"], help="competitions, files, submissions").add_subparsers(
         dest="command", required=True)
     competitions.add_parser("list").set_defaults(handler=cmd_list)
-    for name, handler in (("files", cmd_files), ("join", cmd_join), ("submissions", cmd_submissions)):
+    for name, handler in (("files", cmd_files), ("submissions", cmd_submissions)):
         sub = competitions.add_parser(name)
         sub.add_argument("slug")
         sub.set_defaults(handler=handler)
+    join = competitions.add_parser("join", help="show the rules and join (accepting them)")
+    join.add_argument("slug")
+    join.add_argument("--accept-rules", action="store_true", help="accept the rules shown without asking")
+    join.set_defaults(handler=cmd_join)
+    for name, selected in (("select", True), ("unselect", False)):
+        choice = competitions.add_parser(name, help=f"{name} a submission for the final ranking")
+        choice.add_argument("slug")
+        choice.add_argument("id", type=int)
+        choice.set_defaults(handler=cmd_select, selected=selected)
     download = competitions.add_parser("download")
     download.add_argument("slug")
     download.add_argument("-f", "--file")
@@ -283,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     board.add_argument("--show", action="store_true", help="print the leaderboard (the default)")
     board.add_argument("--download", action="store_true", help="write it to a CSV file")
     board.set_defaults(handler=cmd_leaderboard)
+    add_team_commands(verbs)
     return parser
 
 

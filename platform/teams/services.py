@@ -114,8 +114,9 @@ def _invite_close(invites: QuerySet[Invite], outcome: str) -> Invite:
     return invite
 
 
-def invite_accept(*, token: str, user: User) -> Membership:
-    """Accept an invitation: the user's team merges into the inviting team."""
+def invite_accept(*, token: str, user: User, accept_rules: bool = False) -> Membership:
+    """Accept an invitation: the user's team merges into the inviting team. Whoever has not accepted the
+    competition's rules yet accepts them here, having been shown them (`accept_rules`)."""
     with transaction.atomic():
         invite = Invite.objects.select_for_update().select_related("team__competition").filter(token=token, closed_at__isnull=True).first()
         if invite is None or (invite.invited_user_id and invite.invited_user_id != user.pk):
@@ -123,8 +124,8 @@ def invite_accept(*, token: str, user: User) -> Membership:
         competition = invite.team.competition
         target = Team.objects.select_for_update().get(pk=invite.team_id)
         mine = Membership.objects.filter(competition=competition, user=user).select_related("team").first()
-        if mine is None:
-            mine = membership_join(competition=competition, user=user, accept_rules=True)
+        if mine is None or not mine.rules_accepted_at:
+            mine = membership_join(competition=competition, user=user, accept_rules=accept_rules)
         if mine.team_id == target.pk:
             raise PodiumError(PodiumError.ALREADY_MEMBER, "You are already on this team.", status=409)
         _merge(competition, source=Team.objects.select_for_update().get(pk=mine.team_id), target=target)

@@ -12,6 +12,7 @@ from competitions.views import competition_context
 from core.errors import PodiumError
 from core.users import SignedInRequest
 from teams.models import Invite, Membership
+from teams.selectors import membership_has_access
 from teams.services import invite_accept, invite_create, invite_decline, invite_withdraw, team_leave, team_rename
 
 
@@ -78,10 +79,13 @@ def invite_page(request: SignedInRequest, token: str) -> HttpResponse:
     competition = invite.team.competition
     if request.method == "POST":
         try:
-            invite_accept(token=token, user=request.user)
+            invite_accept(token=token, user=request.user, accept_rules=bool(request.POST.get("accept_rules")))
         except PodiumError as exc:
             messages.error(request, exc.message)
             return redirect("invite", token=token)
         messages.success(request, f"You are now on team {invite.team.name}.")
         return redirect("team", slug=competition.slug)
-    return render(request, "teams/invite.html", {"invite": invite, "competition": competition})
+    membership = Membership.objects.filter(competition=competition, user=request.user).first()
+    return render(request, "teams/invite.html", {"invite": invite, "competition": competition,
+                                                 "rules_to_accept": not membership_has_access(competition=competition,
+                                                                                              membership=membership)})

@@ -33,8 +33,11 @@ def test_a_participant_configures_joins_downloads_submits_and_waits(
     listed = podium("--json", "competitions", "list")
     assert [c["slug"] for c in json.loads(listed.stdout)] == ["topic"]
     refused = podium("competitions", "files", "topic")
-    assert refused.returncode == 1 and "not-joined" in refused.stderr
-    assert podium("competitions", "join", "topic").returncode == 0
+    assert refused.returncode == 1 and "podium competitions join topic" in refused.stderr  # the command, not the API
+    unread = podium("competitions", "join", "topic")  # not a terminal: the rules are shown, never accepted unasked
+    assert unread.returncode == 2 and "Be nice." in unread.stdout and "--accept-rules" in unread.stderr
+    joined = podium("competitions", "join", "topic", "--accept-rules")
+    assert joined.returncode == 0 and "Be nice." in joined.stdout and "(rules accepted)" in joined.stdout
     downloaded = podium("competitions", "download", "topic", "-f", "test.csv", "-p", "data")
     assert downloaded.returncode == 0 and (tmp_path / "data" / "test.csv").read_bytes().startswith(b"id,text")
     submitted = podium(
@@ -94,3 +97,40 @@ def test_a_model_is_submitted_from_the_command_line(
     assert submitted["kind"] == "model" and submitted["status"] == "scored" and submitted["public_score"] > 0.7
     listed = json.loads(podium("--json", "competitions", "submissions", "topic").stdout)
     assert [s["id"] for s in listed] == [submitted["id"]]
+
+
+def test_teams_invitations_and_final_selection_from_the_command_line(podium, competition, alice_joined, bob, tmp_path: Path) -> None:
+    from submissions.models import Submission
+
+    podium("config", "--username", "alice", password="alice-pass-1")
+    assert podium("team", "rename", "topic", "Night Owls").returncode == 0
+    invited = podium("team", "invite", "topic", "bob")
+    assert invited.returncode == 0 and "Invited bob" in invited.stdout
+    shown = json.loads(podium("--json", "team", "show", "topic").stdout)
+    assert shown["name"] == "Night Owls" and [i["username"] for i in shown["invitations"]] == ["bob"]
+    scored = Submission.objects.create(competition=competition, team=alice_joined.team, file="x.csv", status="scored",
+                                       public_score=0.5, public_scores={"accuracy": 0.5})
+    chosen = podium("competitions", "select", "topic", str(scored.pk))
+    assert chosen.returncode == 0 and "selected for the final ranking" in chosen.stdout
+    scored.refresh_from_db()
+    assert scored.selected
+    assert podium("competitions", "unselect", "topic", str(scored.pk)).returncode == 0
+    scored.refresh_from_db()
+    assert not scored.selected
+
+    bobs = {**os.environ}  # bob, who has not joined: accepting shows the rules and asks for them
+    bobs_config = tmp_path / "bob.json"
+    run = lambda *args, password=None: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "podium.cli", *args], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        env={**bobs, "PODIUM_HOST": podium.host, "PODIUM_CONFIG": str(bobs_config),
+             **({"PODIUM_PASSWORD": password} if password else {})})
+    run("config", "--username", "bob", password="bob-pass-1")
+    token = json.loads(run("--json", "invitations", "list").stdout)[0]["token"]
+    unread = run("invitations", "accept", token)
+    assert unread.returncode == 2 and "Be nice." in unread.stdout
+    accepted = run("invitations", "accept", token, "--accept-rules")
+    assert accepted.returncode == 0 and "You are now on team Night Owls" in accepted.stdout, accepted.stderr
+    members = json.loads(podium("--json", "team", "show", "topic").stdout)["members"]
+    assert [(m["username"], m["rules_accepted"]) for m in members] == [("alice", True), ("bob", True)]
+    left = run("team", "leave", "topic")
+    assert left.returncode == 0 and "your own team bob" in left.stdout

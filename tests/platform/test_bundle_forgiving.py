@@ -110,3 +110,29 @@ def test_a_detection_bundle_with_a_bad_truth_still_checks_its_test_images(tmp_pa
         competition_import_bundle(path=bundle.path)
     problems = caught.value.problems
     assert any("Usage is 'Hidden'" in p for p in problems) and any("test.json ids differ" in p for p in problems), problems
+
+
+def test_a_truth_label_no_training_row_has_imports_with_a_warning(tmp_path: Path, capsys) -> None:
+    from django.core.management import call_command
+
+    bundle = text_classification_bundle(tmp_path / "text", n_train=20, n_test=20)
+    truth = bundle.path / "truth.csv"
+    with open(truth, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    rows[0]["label"] = rows[1]["label"] = "astronomy"  # in the test set only
+    with open(truth, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    _meta(bundle.path, classes=sorted({*yaml.safe_load((bundle.path / "competition.yaml").read_text())["classes"],
+                                       "astronomy"}))
+    warnings: list[str] = []
+    competition, _ = competition_import_bundle(path=bundle.path, warnings=warnings)  # allowed: imported
+    assert warnings == ["truth.csv: 1 label ('astronomy', 2 test rows) appears in no row of public/train.csv: models "
+                        "trained on it cannot predict it"]
+    call_command("import_competition", str(bundle.path))
+    assert "Warning: truth.csv: 1 label ('astronomy'" in capsys.readouterr().err
+    clean: list[str] = []
+    competition_import_bundle(path=text_classification_bundle(tmp_path / "clean", n_train=20, n_test=20).path,
+                              warnings=clean)
+    assert clean == []

@@ -102,7 +102,7 @@ def test_a_team_off_the_boards_shows_no_rank_and_no_reason(board, organizer, ali
 def test_every_board_links_its_members_to_their_profiles(board, alice, django_user_model) -> None:
     dave = django_user_model.objects.create_user("dave", password="pw")
     invite = invite_create(membership=Membership.objects.get(competition=board, user=alice), username="dave")
-    invite_accept(token=invite.token, user=dave)
+    invite_accept(token=invite.token, user=dave, accept_rules=True)
     board_page = Client().get("/c/topic/leaderboard/").content.decode()
     assert '<a href="/u/bob/">bob</a>' in board_page  # a solo team: its name is its member's
     assert '<a href="/u/alice/">alice</a>, <a href="/u/dave/">dave</a>' in board_page

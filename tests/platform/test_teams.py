@@ -38,10 +38,39 @@ def test_an_invitation_for_someone_else_cannot_be_used(competition, alice_joined
     assert caught.value.code == "invalid-invite"
 
 
-def test_a_link_invitation_works_for_anyone_and_joins_them(competition, alice_joined, bob) -> None:
+def test_a_link_invitation_works_for_anyone_and_joins_them_once_they_accept_the_rules(competition, alice_joined,
+                                                                                       bob) -> None:
     invite = invite_create(membership=alice_joined)
-    membership = invite_accept(token=invite.token, user=bob)
+    with pytest.raises(PodiumError) as caught:
+        invite_accept(token=invite.token, user=bob)  # never accepted for them unshown
+    assert caught.value.code == "rules-not-accepted" and not Membership.objects.filter(user=bob).exists()
+    membership = invite_accept(token=invite.token, user=bob, accept_rules=True)
     assert membership.team == alice_joined.team and membership.rules_accepted_at is not None
+
+
+def test_the_invitation_page_shows_the_rules_to_whoever_has_not_accepted_them(competition, alice_joined, bob) -> None:
+    invite = invite_create(membership=alice_joined, username="bob")
+    client = Client()
+    client.force_login(bob)
+    page = client.get(f"/invites/{invite.token}/").content.decode()
+    assert "Be nice." in page and 'name="accept_rules" required' in page
+    client.post(f"/invites/{invite.token}/")  # the box left unticked (a browser would not send it)
+    assert not Membership.objects.filter(user=bob).exists()
+    client.post(f"/invites/{invite.token}/", {"accept_rules": "on"})
+    assert Membership.objects.get(user=bob).team == alice_joined.team
+    member = Client()
+    member.force_login(alice_joined.user)  # a member who accepted already is not asked again
+    assert 'name="accept_rules"' not in member.get(f"/invites/{invite_create(membership=alice_joined).token}/").content.decode()
+
+
+def test_accepting_in_the_inbox_sends_whoever_has_not_accepted_the_rules_to_read_them(competition, alice_joined,
+                                                                                      bob) -> None:
+    invite = invite_create(membership=alice_joined, username="bob")
+    client = Client()
+    client.force_login(bob)
+    answer = client.post("/inbox/", {"action": "accept", "invite": invite.pk})
+    assert answer.status_code == 302 and answer["Location"] == f"/invites/{invite.token}/"
+    assert not Membership.objects.filter(user=bob).exists()
 
 
 def test_teams_cannot_grow_past_the_maximum_size(competition, alice_joined, bob, bob_joined) -> None:

@@ -25,8 +25,10 @@ from scoring import get_task
 
 
 def competition_import_bundle(*, path: Path, publish: bool = False, organizer: Any = None,
-                              may_import: Callable[[str], bool] | None = None) -> tuple[Competition, bool]:
+                              may_import: Callable[[str], bool] | None = None,
+                              warnings: list[str] | None = None) -> tuple[Competition, bool]:
     """Create or update (by slug) the competition a bundle describes; returns it and whether it is new.
+    `warnings`, where given, receives what is allowed but likely a mistake (a truth label no training row has).
 
     A new competition is a draft unless the bundle says `published: true` or `publish` is set; then it
     is published after the readiness check, and if that fails nothing is imported. `organizer` (an account)
@@ -39,6 +41,8 @@ def competition_import_bundle(*, path: Path, publish: bool = False, organizer: A
             raise BundleError([f"competition.yaml: slug {slug[:80]!r} is a competition you do not organize: import "
                                "bundles for your own competitions, or ask an administrator"])
         spec = bundle_validate(folder)
+        if warnings is not None:
+            warnings.extend(spec.warnings)
         if may_import is not None and not may_import(spec.meta["slug"]):
             raise BundleError([f"competition.yaml: slug {spec.meta['slug'][:80]!r} is a competition you do not "
                                "organize: import bundles for your own competitions, or ask an administrator"])

@@ -62,6 +62,7 @@ class BundleSpec:
     rewrites: dict[Path, bytes] = field(default_factory=dict)
     phases: list[dict[str, Any]] = field(default_factory=list)  # each with its truth's path checked
     program_dir: Path | None = None  # scoring/: the organizers' program, where it scores (task `custom`)
+    warnings: list[str] = field(default_factory=list)  # allowed, but likely a mistake: said, never refused
 
 
 def bundle_validate(folder: Path) -> BundleSpec:
@@ -108,7 +109,7 @@ def bundle_validate(folder: Path) -> BundleSpec:
     if problems:
         raise BundleError(problems)
     return BundleSpec(folder=folder, meta=meta, truth_path=truth_path, public_files=public_files, rewrites=rewrites,
-                      phases=phases, program_dir=program_dir)
+                      phases=phases, program_dir=program_dir, warnings=_unseen_labels(truth_path, public_dir))
 
 
 def _check_program(folder: Path, meta: dict[str, Any], task: TaskType,
@@ -238,6 +239,40 @@ def _check_against_truth(task_name: str, truth: Any, public_dir: Path, problems:
     model_inputs = public_dir.parent / "test_inputs"
     if model_inputs.is_dir():  # what models read, when it differs from public/
         task.check_inputs(truth, model_inputs, problems, rewrites)
+
+
+def _unseen_labels(truth_path: Path, public_dir: Path) -> list[str]:
+    """Truth labels that no row of public/train.csv has (where both have a `label` column): a model trained on
+    the public data can never predict them, which is allowed (a zero-shot class) but seldom meant."""
+    truth, train = _labels(truth_path), _labels(public_dir / "train.csv")
+    if not truth or not train:
+        return []
+    unseen = sorted(set(truth) - set(train))
+    if not unseen:
+        return []
+    rows = sum(truth[label] for label in unseen)
+    shown = ", ".join(repr(label[:40]) for label in unseen[:5]) + (" …" if len(unseen) > 5 else "")
+    many = len(unseen) > 1
+    return [f"{truth_path.name}: {len(unseen)} label{'s' if many else ''} ({shown}, {rows} test row"
+            f"{'s' if rows > 1 else ''}) appear{'' if many else 's'} in no row of public/train.csv: models trained on "
+            f"it cannot predict {'them' if many else 'it'}"]
+
+
+def _labels(path: Path) -> dict[str, int]:
+    """How many rows have each value of a CSV's `label` column; empty where there is no such file or column."""
+    if path.suffix != ".csv" or not path.is_file():
+        return {}
+    counts: dict[str, int] = {}
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            for row in csv.DictReader(handle):
+                label = row.get("label")
+                if label is None:
+                    return {}
+                counts[label] = counts.get(label, 0) + 1
+    except (OSError, ValueError, csv.Error):
+        return {}
+    return counts
 
 
 def _check_inputs_against_ids(task: TaskType, truth_path: Path, public_dir: Path, problems: list[str]) -> None:

@@ -33,7 +33,8 @@ class Command(BaseCommand):
                 raise CommandError(f"No account is named {name!r}; nothing was imported.")
             accounts.append(account)
         try:
-            competition, created = competition_import_bundle(path=path, publish=publish)
+            warnings: list[str] = []
+            competition, created = competition_import_bundle(path=path, publish=publish, warnings=warnings)
             competition.organizers.add(*accounts)
         except BundleError as exc:
             raise CommandError(
@@ -43,3 +44,5 @@ class Command(BaseCommand):
         state = "a draft: only its organizers see it; publish it in the admin or import again with --publish" \
             if competition.is_draft else "published"
         self.stdout.write(self.style.SUCCESS(f"{verb} competition {competition.slug!r}: {competition.title} ({state})"))
+        for warning in warnings:
+            self.stderr.write(self.style.WARNING(f"Warning: {warning}"))
