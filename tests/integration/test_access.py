@@ -50,7 +50,12 @@ def world(competition, alice, bob, alice_joined, django_user_model, text_bundle)
     oscar.user_permissions.set(Permission.objects.filter(content_type__app_label__in=["competitions", "submissions", "teams"]))
     other.organizers.add(oscar)
     truth_rows = (text_bundle.path / "truth.csv").read_text().splitlines()[1:40]
-    return {"bob_submission": bob_submission, "alice_submission": alice_submission, "other": other, "truth_rows": truth_rows}
+    from discussions.services import post_create, topic_create
+
+    topic = topic_create(competition=competition, user=bob, title="Which classes?", body="Four, I think.")
+    post = post_create(topic=topic, user=alice, body="Yes, four.")
+    return {"bob_submission": bob_submission, "alice_submission": alice_submission, "other": other, "truth_rows": truth_rows,
+            "topic": topic, "post": post}
 
 
 def _scored(competition, team, user, content: str, public: float, private: float) -> Submission:  # type: ignore[no-untyped-def]
@@ -85,6 +90,9 @@ def _urls(world: dict, competition: Competition) -> list[str]:
         "name": ["train.csv", "test.csv", competition.truth_file.name, "../truth/" + Path(competition.truth_file.name).name,
                  "../../../" + competition.truth_file.name, "truth.csv", "%2e%2e/truth/truth.csv"],
         "token": ["not-a-token"],
+        "topic_id": [str(world["topic"].pk), "999999"],
+        "post_id": [str(world["post"].pk)],
+        "username": ["alice", "bob", "oscar", "nobody"],  # profiles: public ranks only, before the reveal
         "uidb64": ["MQ", "Mg"],  # password-reset links: user ids 1 and 2, with a token that is not theirs
     }
     urls = []

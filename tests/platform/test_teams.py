@@ -121,5 +121,5 @@ def test_the_team_page_invites_and_the_link_page_accepts(competition, alice, ali
     guest = Client()
     guest.force_login(bob)
     assert "Join team Red" in guest.get(link).content.decode()
-    guest.post(link)
+    guest.post(link, {"accept_rules": "on"})  # bob has not joined: the page had him accept the rules
     assert "alice" in guest.get("/c/topic/team/").content.decode()
