@@ -10,8 +10,10 @@ import tempfile
 from pathlib import Path
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db import models
 from django.db.models import QuerySet
@@ -332,6 +334,11 @@ class CompetitionAdmin(OrganizerScopedAdmin):
                                        "deliveries for what each answered." if sent else
                                        f"{competition.slug} has no active webhook.",
                               messages.SUCCESS if sent else messages.WARNING)
+        site, here = settings.PODIUM_SITE_URL.rstrip("/"), request.build_absolute_uri("/").rstrip("/")
+        if urlsplit(site).netloc != urlsplit(here).netloc:
+            self.message_user(request, f"Links in webhooks and emails point at {site} (PODIUM_SITE_URL), but this site "
+                                       f"answers at {here}: set PODIUM_SITE_URL to the address participants use.",
+                              messages.WARNING)
 
     @admin.action(description="Export leaderboards (public and private) as CSV")
     def export_leaderboards(self, request: HttpRequest, queryset: QuerySet[Competition]) -> HttpResponse:

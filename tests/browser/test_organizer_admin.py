@@ -51,6 +51,13 @@ def test_an_invitation_is_accepted_from_the_inbox(live_server, page, competition
     page.goto(f"{live_server.url}/c/topic/")
     page.click("text=Inbox")
     page.click("button:has-text('Accept')")
+    # bob has not joined: he is shown the rules to accept first, never accepted for him unseen
+    page.get_by_text("I have read and accept the rules").wait_for()
+    assert "Be nice." in page.locator(".rules-box").inner_text()
+    page.check("input[name=accept_rules]")
+    page.click("button:has-text('Accept the invitation')")
     page.locator(".message.success").wait_for()
     assert Membership.objects.get(user=bob, competition=competition).team_id == alices.team_id
+    assert "You are now on team" in page.content()
+    page.goto(f"{live_server.url}/inbox/")
     assert "Invitation accepted." in page.content()

@@ -69,6 +69,7 @@ def _processes_with(marker: str) -> list[int]:
 
 
 @pytest.mark.integration
+@pytest.mark.defaults_only
 def test_runstack_seeds_speaks_last_of_logins_and_address_and_stops_on_ctrl_c_leaving_no_process(tmp_path: Path) -> None:
     var = tmp_path / "var"
     env = {**os.environ, "PODIUM_VAR_DIR": str(var)}

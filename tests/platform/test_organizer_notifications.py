@@ -156,7 +156,7 @@ def test_the_daily_summary_counts_the_last_day_once(competition, organizer, alic
     assert daily_summaries() == 0  # once a day
 
 
-def test_organizers_send_their_webhooks_a_test_event_from_the_admin(competition, organizer, monkeypatch,
+def test_organizers_send_their_webhooks_a_test_event_from_the_admin(competition, organizer, monkeypatch, settings,
                                                                    django_capture_on_commit_callbacks) -> None:
     from django.test import Client
 
@@ -172,6 +172,12 @@ def test_organizers_send_their_webhooks_a_test_event_from_the_admin(competition,
         answer = client.post("/admin/competitions/competition/", {"action": "test_webhooks",
                                                                   "_selected_action": [competition.pk]}, follow=True)
     assert "a test event sent to 1 webhooks" in answer.content.decode()
+    assert "Links in webhooks and emails point at http://127.0.0.1:8000 (PODIUM_SITE_URL), but this site answers " \
+           "at http://testserver" in answer.content.decode()  # the default address, not the site's: said where it matters
     (delivery,) = WebhookDelivery.objects.all()
     assert delivery.webhook == hook and delivery.event == "webhook-test" and sent == [delivery.pk]
     assert delivery.payload["data"] == {"test": True} and delivery.payload["competition"] == "topic"
+    settings.PODIUM_SITE_URL = "http://testserver"  # set as deployments should: nothing to warn of
+    answer = client.post("/admin/competitions/competition/", {"action": "test_webhooks",
+                                                              "_selected_action": [competition.pk]}, follow=True)
+    assert "a test event sent to 1 webhooks" in answer.content.decode() and "PODIUM_SITE_URL" not in answer.content.decode()
