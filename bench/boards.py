@@ -18,7 +18,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from common import django_child, postgres_beside, print_table
+from common import on_each_database, print_table, small_large_rows
 
 SIZES = {"small": (100, 1_000), "large": (10_000, 100_000)}
 
@@ -132,17 +132,8 @@ def child() -> None:
 
 
 def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]]:
-    backends = {"SQLite": django_child(Path(__file__), None)}
-    postgres = postgres_beside("podium_boards")
-    if postgres:
-        backends["PostgreSQL"] = django_child(Path(__file__), postgres)
-    rows = []
-    for backend, figures in backends.items():
-        small, large = figures["small"], figures["large"]
-        for measure_name in small:
-            ratio = large[measure_name] / small[measure_name] if small[measure_name] else float("nan")
-            rows.append([backend, measure_name, f"{small[measure_name]:.2f}", f"{large[measure_name]:.2f}", f"{ratio:.2f}×",
-                         f"{large[measure_name] - small[measure_name]:+.2f}"])
+    backends = on_each_database(Path(__file__), "podium_boards")
+    rows = small_large_rows(backends)
     print_table(
         "Leaderboards at scale: median ms through Django in-process (page weight in KB); reference: the small competition",
         ["database", "measure", "100 teams / 1,000 subs", "10,000 teams / 100,000 subs", "ratio", "difference"], rows)

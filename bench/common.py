@@ -95,3 +95,24 @@ def django_child(script: Path, database: str | None) -> dict:  # type: ignore[ty
     if result.returncode != 0:
         raise RuntimeError(result.stderr[-3000:])
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def on_each_database(script: Path, name: str) -> dict[str, dict]:  # type: ignore[type-arg]
+    """`script --child`'s figures on SQLite, and on a fresh PostgreSQL database `name` where one answers."""
+    backends = {"SQLite": django_child(script, None)}
+    postgres = postgres_beside(name)
+    if postgres:
+        backends["PostgreSQL"] = django_child(script, postgres)
+    return backends
+
+
+def small_large_rows(backends: dict[str, dict[str, dict[str, float]]]) -> list[list[object]]:
+    """Per database and measure: the small figure (the reference), the large one, their ratio and difference."""
+    rows: list[list[object]] = []
+    for backend, figures in backends.items():
+        small, large = figures["small"], figures["large"]
+        for measure in small:
+            ratio = large[measure] / small[measure] if small[measure] else float("nan")
+            rows.append([backend, measure, f"{small[measure]:.2f}", f"{large[measure]:.2f}", f"{ratio:.2f}×",
+                         f"{large[measure] - small[measure]:+.2f}"])
+    return rows

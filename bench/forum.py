@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from boards import _timed
-from common import django_child, postgres_beside, print_table
+from common import on_each_database, print_table, small_large_rows
 
 SIZES = {"small": 100, "large": 10_000}
 PER_TOPIC = 3  # posts: the opening post and two replies
@@ -104,17 +104,10 @@ def child() -> None:
 
 
 def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]]:
-    backends = {"SQLite": django_child(Path(__file__), None)}
-    postgres = postgres_beside("podium_forum")
-    if postgres:
-        backends["PostgreSQL"] = django_child(Path(__file__), postgres)
-    rows = []
-    for backend, figures in backends.items():
-        small, large = figures["small"], figures["large"]
-        for name in small:
-            rows.append([backend, name, f"{small[name]:.2f}", f"{large[name]:.2f}", f"{large[name] / small[name]:.2f}×"])
+    backends = on_each_database(Path(__file__), "podium_forum")
+    rows = small_large_rows(backends)
     print_table("The discussion at scale: median ms through Django in-process (weight in KB); reference: 100 topics",
-                ["database", "measure", "100 topics", "10,000 topics", "ratio"], rows)
+                ["database", "measure", "100 topics", "10,000 topics", "ratio", "difference"], rows)
     return backends
 
 

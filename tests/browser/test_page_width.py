@@ -79,7 +79,9 @@ def wide_world(tmp_path: Path, organizer, alice, django_user_model):  # type: ig
 
     rng = random.Random(7)
     others = [django_user_model.objects.create_user(f"rival-{i}", password="pw") for i in range(3)]
-    pages = {"public": [], "member": ["/u/alice/"]}
+    # Beside each competition's pages: the site's own, logged out and in (the phone crawl checks them at 390 px too).
+    pages = {"public": ["/", "/accounts/login/", "/accounts/signup/", "/u/alice/"],
+             "member": ["/", "/u/alice/", "/inbox/", "/accounts/profile/", "/accounts/password/"]}
     for task in TASKS:
         competition = _competition(task, tmp_path, organizer)
         mine = membership_join(competition=competition, user=alice, accept_rules=True).team
@@ -93,9 +95,10 @@ def wide_world(tmp_path: Path, organizer, alice, django_user_model):  # type: ig
             _scored(competition, membership_join(competition=competition, user=user, accept_rules=True).team, user, rng)
         standings_rebuild(competition=competition)
         base = f"/c/{competition.slug}/"
-        shown = [base, f"{base}data/", f"{base}evaluation/", f"{base}leaderboard/"]
+        shown = [base, f"{base}data/", f"{base}evaluation/", f"{base}leaderboard/", f"{base}discussion/"]
         pages["public"] += shown
         pages["member"] += [*shown, f"{base}rules/", f"{base}submit/", f"{base}submissions/", f"{base}team/",
+                            f"{base}discussion/new/",
                             f"/submissions/{scored.pk}/", f"/submissions/{failed.pk}/"]
     return pages
 
