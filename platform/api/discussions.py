@@ -4,7 +4,6 @@ The same services as the Discussion tab; bodies are Markdown as written (`body`)
 """
 from __future__ import annotations
 
-from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
@@ -14,7 +13,7 @@ from rest_framework.views import APIView
 
 from api.pagination import PARAMETERS as PAGE_PARAMETERS
 from api.pagination import paginated
-from api.serializers import ErrorSerializer
+from api.serializers import ErrorSerializer, validated
 from api.views import ERRORS, _competition
 from core.errors import PodiumError
 from core.templatetags.podium_tags import markdown
@@ -114,12 +113,6 @@ def _post(post_id: int, request: Request) -> Post:
     return post
 
 
-def _valid(serializer: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    data = serializer(data=request.data)
-    data.is_valid(raise_exception=True)
-    return dict(data.validated_data)
-
-
 class TopicListView(APIView):
     permission_classes = [permissions.IsAuthenticatedOrReadOnly]
 
@@ -132,7 +125,7 @@ class TopicListView(APIView):
     def post(self, request: Request, slug: str) -> Response:
         competition = _competition(slug, request)
         topic = services.topic_create(competition=competition, user=account_of(request),
-                                      **_valid(TopicCreateSerializer, request))
+                                      **validated(TopicCreateSerializer, request))
         return Response(TopicSerializer(topic).data, status=status.HTTP_201_CREATED)
 
 
@@ -158,7 +151,7 @@ class PostListView(APIView):
     @extend_schema(request=PostCreateSerializer, responses={201: PostSerializer, **WRITE_ERRORS})
     def post(self, request: Request, topic_id: int) -> Response:
         topic = _topic(topic_id, request)
-        data = _valid(PostCreateSerializer, request)
+        data = validated(PostCreateSerializer, request)
         quote = _post(data["quote"], request) if "quote" in data else None
         post = services.post_create(topic=topic, user=account_of(request), body=data["body"], quote=quote)
         return Response(PostSerializer(post).data, status=status.HTTP_201_CREATED)
@@ -169,7 +162,7 @@ class PostDetailView(APIView):
 
     @extend_schema(request=PostEditSerializer, responses={200: PostSerializer, **WRITE_ERRORS})
     def patch(self, request: Request, post_id: int) -> Response:
-        post, user, data = _post(post_id, request), account_of(request), _valid(PostEditSerializer, request)
+        post, user, data = _post(post_id, request), account_of(request), validated(PostEditSerializer, request)
         if "hidden" in data:
             services.post_moderate(post=post, user=user, hidden=data["hidden"])
         if "body" in data:
@@ -184,7 +177,7 @@ class PostReportView(APIView):
     @extend_schema(request=ReportSerializer, responses={201: ReportSerializer, **ERRORS})
     def post(self, request: Request, post_id: int) -> Response:
         report = services.post_report(post=_post(post_id, request), user=account_of(request),
-                                      reason=_valid(ReportSerializer, request)["reason"])
+                                      reason=validated(ReportSerializer, request)["reason"])
         return Response({"reason": report.reason}, status=status.HTTP_201_CREATED)
 
 
@@ -193,7 +186,7 @@ class TopicFollowView(APIView):
 
     @extend_schema(request=FollowSerializer, responses={200: FollowSerializer, **ERRORS})
     def post(self, request: Request, topic_id: int) -> Response:
-        wanted = _valid(FollowSerializer, request)["following"]
+        wanted = validated(FollowSerializer, request)["following"]
         return Response({"following": services.topic_follow(topic=_topic(topic_id, request), user=account_of(request),
                                                             following=wanted)})
 
@@ -203,7 +196,7 @@ class TopicModerateView(APIView):
 
     @extend_schema(request=ModerateSerializer, responses={200: TopicSerializer, **ERRORS})
     def post(self, request: Request, topic_id: int) -> Response:
-        topic, user, data = _topic(topic_id, request), account_of(request), _valid(ModerateSerializer, request)
+        topic, user, data = _topic(topic_id, request), account_of(request), validated(ModerateSerializer, request)
         answer = data.pop("answer", False)
         topic = services.topic_moderate(topic=topic, user=user, **data)
         if answer is not False:

@@ -5,6 +5,7 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.request import Request
 
 from competitions.models import SUBMISSION_KINDS, Competition, Phase, phase_at
 from submissions.models import Submission
@@ -201,3 +202,10 @@ class LeaderboardSerializer(serializers.Serializer):
     previous = serializers.URLField(allow_null=True)
     entries = LeaderboardEntrySerializer(many=True)
     mine = LeaderboardEntrySerializer(allow_null=True, help_text="The caller's team where it is not on this page.")
+
+
+def validated(serializer: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    """The request's body as `serializer` reads it; a 400 naming the field otherwise."""
+    data = serializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    return dict(data.validated_data)

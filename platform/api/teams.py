@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.serializers import ErrorSerializer
+from api.serializers import ErrorSerializer, validated
 from api.views import ERRORS, _competition
 from competitions.models import Competition
 from core.errors import PodiumError
@@ -98,12 +98,6 @@ def _team(membership: Membership, request: Request) -> Response:
     return Response(TeamSerializer(team, context={"request": request}).data)
 
 
-def _valid(serializer: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    data = serializer(data=request.data)
-    data.is_valid(raise_exception=True)
-    return dict(data.validated_data)
-
-
 class TeamView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
@@ -114,7 +108,7 @@ class TeamView(APIView):
     @extend_schema(request=RenameSerializer, responses={200: TeamSerializer, **WRITE_ERRORS})
     def patch(self, request: Request, slug: str) -> Response:
         membership = _membership(_competition(slug, request), request)
-        team_rename(membership=membership, name=_valid(RenameSerializer, request)["name"])
+        team_rename(membership=membership, name=validated(RenameSerializer, request)["name"])
         return _team(membership, request)
 
 
@@ -124,7 +118,7 @@ class TeamInviteView(APIView):
     @extend_schema(request=InviteSerializer, responses={201: SentInviteSerializer, **WRITE_ERRORS})
     def post(self, request: Request, slug: str) -> Response:
         membership = _membership(_competition(slug, request), request)
-        invite = invite_create(membership=membership, username=_valid(InviteSerializer, request).get("username") or None)
+        invite = invite_create(membership=membership, username=validated(InviteSerializer, request).get("username") or None)
         return Response(SentInviteSerializer(invite, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
@@ -153,7 +147,7 @@ class InvitationAcceptView(APIView):
     @extend_schema(request=AcceptSerializer, responses={200: TeamSerializer, **WRITE_ERRORS})
     def post(self, request: Request, token: str) -> Response:
         membership = invite_accept(token=token[:64], user=account_of(request),
-                                   accept_rules=_valid(AcceptSerializer, request)["accept_rules"])
+                                   accept_rules=validated(AcceptSerializer, request)["accept_rules"])
         return _team(membership, request)
 
 
