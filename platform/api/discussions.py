@@ -4,7 +4,6 @@ The same services as the Discussion tab; bodies are Markdown as written (`body`)
 """
 from __future__ import annotations
 
-
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.request import Request
