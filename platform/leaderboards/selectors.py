@@ -27,7 +27,10 @@ __all__ = ["BOARDS", "PRIVATE", "PUBLIC", "LeaderboardEntry", "BoardPage", "boar
 
 PER_PAGE = 100
 MAX_PER_PAGE = 1000
-_ORDER = ("sort_key", "decided_at", "submission_id")
+# The index's own order: within one board the first three are constant, but PostgreSQL does not treat
+# `phase_id IS NULL` as making phase_id one value, so without them it sorts the whole board (a 107 ms first page
+# at 10,000 teams) instead of reading 100 entries off standing_order (3 ms).
+_ORDER = ("competition_id", "phase_id", "board", "sort_key", "decided_at", "submission_id")
 
 
 @dataclass(frozen=True)
