@@ -66,7 +66,7 @@ def test_the_profile_lists_each_competition_with_its_public_rank(board) -> None:
 
 def test_before_the_reveal_nothing_private_reaches_the_profile(board, organizer) -> None:
     before = _without_tokens(_profile(user=organizer))  # even an organizer, who may see private scores elsewhere, sees the public view
-    assert "?board=private" not in before and "revealed " in before
+    assert "?board=private" not in before and "shown from " in before
     # Turn the private board upside down: the page reads nothing of it, so not a byte moves.
     for standing in Standing.objects.filter(competition=board, board="private"):
         standing.sort_key, standing.score = -standing.sort_key, -standing.score
