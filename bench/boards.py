@@ -18,7 +18,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from common import on_each_database, print_table, small_large_rows
+from common import size_table
 
 SIZES = {"small": (100, 1_000), "large": (10_000, 100_000)}
 
@@ -132,12 +132,9 @@ def child() -> None:
 
 
 def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]]:
-    backends = on_each_database(Path(__file__), "podium_boards")
-    rows = small_large_rows(backends)
-    print_table(
-        "Leaderboards at scale: median ms through Django in-process (page weight in KB); reference: the small competition",
-        ["database", "measure", "100 teams / 1,000 subs", "10,000 teams / 100,000 subs", "ratio", "difference"], rows)
-    return backends
+    return size_table(Path(__file__), "podium_boards", "Leaderboards at scale: median ms through Django in-process "
+                      "(page weight in KB); reference: the small competition",
+                      ("100 teams / 1,000 subs", "10,000 teams / 100,000 subs"))
 
 
 if __name__ == "__main__":

@@ -116,3 +116,10 @@ def small_large_rows(backends: dict[str, dict[str, dict[str, float]]]) -> list[l
             rows.append([backend, measure, f"{small[measure]:.2f}", f"{large[measure]:.2f}", f"{ratio:.2f}×",
                          f"{large[measure] - small[measure]:+.2f}"])
     return rows
+
+
+def size_table(script: Path, database: str, title: str, sizes: tuple[str, str]) -> dict[str, dict]:  # type: ignore[type-arg]
+    """A benchmark's `main`: its child on each database, then one table of small against large."""
+    backends = on_each_database(script, database)
+    print_table(title, ["database", "measure", *sizes, "ratio", "difference"], small_large_rows(backends))
+    return backends

@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from boards import _timed
-from common import on_each_database, print_table, small_large_rows
+from common import size_table
 
 SIZES = {"small": 100, "large": 10_000}
 PER_TOPIC = 3  # posts: the opening post and two replies
@@ -104,11 +104,8 @@ def child() -> None:
 
 
 def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]]:
-    backends = on_each_database(Path(__file__), "podium_forum")
-    rows = small_large_rows(backends)
-    print_table("The discussion at scale: median ms through Django in-process (weight in KB); reference: 100 topics",
-                ["database", "measure", "100 topics", "10,000 topics", "ratio", "difference"], rows)
-    return backends
+    return size_table(Path(__file__), "podium_forum", "The discussion at scale: median ms through Django in-process "
+                      "(weight in KB); reference: 100 topics", ("100 topics", "10,000 topics"))
 
 
 if __name__ == "__main__":
